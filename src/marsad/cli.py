@@ -1,0 +1,328 @@
+"""The ``marsad`` command: thin verbs over library calls.
+
+An edge of the system: it turns :class:`marsad.errors.MarsadError` into a
+message on stderr and an exit code (0 ok, 1 failure, 2 bad usage or input,
+3 missing optional dependency, 130 interrupted).  Output is for people by
+default (rich tables, progress on stderr); ``--json`` prints machine-readable
+JSON on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from marsad import __version__, pipeline
+from marsad.errors import MarsadError
+
+err = Console(stderr=True)
+out = Console()
+
+
+def _fail(exc: MarsadError) -> None:
+    err.print(f"[bold red]error:[/] {exc}", highlight=False)
+    sys.exit(exc.exit_code)
+
+
+def _run(fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except MarsadError as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+
+
+def _emit_json(obj: Any) -> None:
+    click.echo(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
+
+
+workspace_option = click.option(
+    "--workspace",
+    "-w",
+    envvar="MARSAD_WORKSPACE",
+    default="./marsad-data",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Workspace directory (env MARSAD_WORKSPACE).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="marsad")
+def main() -> None:
+    """marsad (مرصد): an observatory for violent-extremist activity on social platforms.
+
+    \b
+    Example:
+      marsad init
+      marsad ingest ../shared/fixtures/x_api_v2_twarc/
+      marsad info
+    """
+
+
+@main.command()
+@workspace_option
+def init(workspace: Path) -> None:
+    """Create (or migrate) a workspace.
+
+    \b
+    Example:
+      marsad init --workspace ./case-42
+    """
+
+    def go() -> None:
+        with pipeline.open_store(workspace) as store:
+            version = store.schema_version()
+        out.print(f"workspace ready: {workspace} (schema version {version})")
+
+    _run(go)
+
+
+def _progress_printer() -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    started = time.monotonic()
+    last = [0.0]
+
+    def progress(records: int, quarantined: int) -> None:
+        now = time.monotonic()
+        if now - last[0] < 0.5:
+            return
+        last[0] = now
+        rate = records / max(now - started, 1e-9)
+        err.print(
+            f"  {records:,} records, {quarantined:,} quarantined ({rate:,.0f}/s)",
+            end="\r",
+            highlight=False,
+        )
+
+    def done() -> None:
+        if time.monotonic() - started > 0.5:
+            err.print(" " * 70, end="\r")
+
+    return progress, done
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    default=None,
+    help="Force an adapter: x-v2, x-v1, telegram, youtube, csv, marsad-jsonl.",
+)
+@click.option("--csv-preset", default=None, help="CSV layout preset, e.g. isis-twitter.")
+@click.option(
+    "--map",
+    "mapping",
+    multiple=True,
+    metavar="COLUMN=FIELD",
+    help="CSV column mapping, e.g. --map tweets=text (repeatable).",
+)
+@click.option("--platform", default=None, help="Platform name for CSV rows (default x).")
+@workspace_option
+@json_option
+def ingest(
+    paths: tuple[Path, ...],
+    fmt: str | None,
+    csv_preset: str | None,
+    mapping: tuple[str, ...],
+    platform: str | None,
+    workspace: Path,
+    as_json: bool,
+) -> None:
+    """Ingest platform exports (files or directories; format auto-detected).
+
+    Re-running on the same files changes nothing; an interrupted run resumes.
+    Malformed records are quarantined with file, line and reason.
+
+    \b
+    Examples:
+      marsad ingest tweets.jsonl
+      marsad ingest ../shared/fixtures/telegram_desktop_export_2020/tests/result.json
+      marsad ingest isis.csv --format csv --csv-preset isis-twitter
+    """
+
+    def go() -> list[pipeline.IngestSummary]:
+        options: dict[str, Any] = {}
+        if csv_preset or mapping or platform:
+            options = {"preset": csv_preset, "mapping": list(mapping), "platform": platform}
+        progress, done = _progress_printer()
+        with pipeline.open_store(workspace) as store:
+            summaries = pipeline.ingest_paths(
+                store, paths, fmt=fmt, progress=progress, adapter_options=options
+            )
+        done()
+        return summaries
+
+    summaries = _run(go)
+    if as_json:
+        _emit_json([s.as_dict() for s in summaries])
+        return
+    table = Table(title="ingest")
+    for col in ("file", "format", "records", "posts", "accounts", "edges", "quarantined", "note"):
+        table.add_column(col, justify="right" if col not in {"file", "format", "note"} else "left")
+    for s in summaries:
+        note = "already ingested: nothing changed" if s.already_complete else ""
+        if s.resumed_from and not s.already_complete:
+            note = f"resumed at record {s.resumed_from}"
+        table.add_row(
+            s.path,
+            s.adapter,
+            f"{s.records:,}",
+            f"{s.written.get('posts', 0):,}",
+            f"{s.written.get('accounts', 0):,}",
+            f"{s.written.get('edges', 0):,}",
+            f"{s.quarantined:,}",
+            note,
+        )
+    out.print(table)
+    for s in summaries:
+        for line, reason in s.problems:
+            err.print(f"[yellow]quarantined[/] {s.path}:{line}: {reason}", highlight=False)
+        if s.quarantined > len(s.problems):
+            err.print(f"  … and {s.quarantined - len(s.problems)} more in {s.path}")
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--platform", default="x", show_default=True, help="Platform of the accounts.")
+@workspace_option
+@json_option
+def status(path: Path, platform: str, workspace: Path, as_json: bool) -> None:
+    """Record observed account statuses from a CSV.
+
+    Columns: account_id (or handle), status (active|suspended|deleted|protected),
+    observed_at (ISO-8601), and optional evidence and platform.
+
+    \b
+    Example:
+      marsad status suspensions.csv --platform x
+    """
+
+    def go() -> pipeline.IngestSummary:
+        from marsad.ingest.status import StatusCsvAdapter
+
+        with pipeline.open_store(workspace) as store:
+            return pipeline.ingest_file(store, path, adapter=StatusCsvAdapter(platform=platform))
+
+    s = _run(go)
+    if as_json:
+        _emit_json(s.as_dict())
+        return
+    out.print(
+        f"{s.written.get('status_events', 0):,} status events from {s.records:,} rows, "
+        f"{s.quarantined:,} quarantined"
+        + (" (already recorded: nothing changed)" if s.already_complete else "")
+    )
+    for line, reason in s.problems:
+        err.print(f"[yellow]quarantined[/] {path}:{line}: {reason}", highlight=False)
+
+
+@main.command()
+@workspace_option
+@json_option
+def info(workspace: Path, as_json: bool) -> None:
+    """Show what is in the workspace.
+
+    \b
+    Example:
+      marsad info --json
+    """
+
+    def go() -> dict[str, Any]:
+        from marsad.store.info import workspace_info
+
+        with pipeline.open_store(workspace, create=False) as store:
+            return workspace_info(store)
+
+    data = _run(go)
+    if as_json:
+        _emit_json(data)
+        return
+    table = Table(title=f"workspace {workspace}")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, n in data["counts"].items():
+        table.add_row(name, f"{n:,}")
+    out.print(table)
+    for section in ("platforms", "languages", "clients"):
+        if data.get(section):
+            t = Table(title=section)
+            t.add_column(section[:-1])
+            t.add_column("posts", justify="right")
+            for k, v in list(data[section].items())[:10]:
+                t.add_row(str(k), f"{v:,}")
+            out.print(t)
+    if data.get("sources"):
+        t = Table(title="sources")
+        for col in ("path", "adapter", "records", "quarantined", "complete"):
+            t.add_column(col)
+        for s in data["sources"]:
+            t.add_row(
+                s["path"], s["adapter"], f"{s['records']:,}", f"{s['quarantined']:,}", str(s["complete"])
+            )
+        out.print(t)
+
+
+@main.command()
+@click.argument("target", type=click.Path(path_type=Path))
+@click.option(
+    "--as",
+    "kind",
+    type=click.Choice(["parquet", "jsonl"]),
+    default=None,
+    help="parquet (a directory) or jsonl (a file); default from TARGET's suffix.",
+)
+@workspace_option
+def export(target: Path, kind: str | None, workspace: Path) -> None:
+    """Export the whole workspace, losslessly, as Parquet or marsad JSONL.
+
+    \b
+    Examples:
+      marsad export backup/            # Parquet, one file per table
+      marsad export backup.jsonl.gz    # one JSON line per row
+    """
+
+    def go() -> dict[str, int]:
+        from marsad.store.exchange import export_workspace
+
+        with pipeline.open_store(workspace, create=False) as store:
+            return export_workspace(store, target, kind)
+
+    rows = _run(go)
+    out.print(f"exported {sum(rows.values()):,} rows to {target}")
+
+
+@main.command(name="import")
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@workspace_option
+def import_(source: Path, workspace: Path) -> None:
+    """Import a `marsad export` (Parquet directory or JSONL file); present rows are kept.
+
+    \b
+    Example:
+      marsad import backup/ --workspace ./restored
+    """
+
+    def go() -> dict[str, int]:
+        from marsad.store.exchange import import_workspace
+
+        with pipeline.open_store(workspace) as store:
+            return import_workspace(store, source)
+
+    rows = _run(go)
+    out.print(f"imported {sum(rows.values()):,} new rows from {source}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,193 @@
+"""The composition root: builds the stages from settings and runs them.
+
+Only this module, the CLI and (later) the web app know every stage.  Ingest
+runs here: an adapter yields raw records, the text stage enriches the posts,
+the store writes each batch atomically with its checkpoint.  A file is
+identified by the SHA-256 of its bytes, so re-ingesting it (under any name)
+changes nothing, and a killed run resumes from its last committed batch to the
+same database a clean run gives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from marsad import config
+from marsad.errors import UnreadableFile
+from marsad.ingest import adapter_class, detect_format
+from marsad.ingest.base import IngestAdapter
+from marsad.model import SCHEMA_RECORDS, Post, Record
+from marsad.store.base import Batch, QuarantineRow, RawRow, SourceInfo, Store
+from marsad.store.duckdb import DuckDBStore
+from marsad.text.enrich import enrich_posts
+
+__all__ = ["IngestSummary", "file_sha256", "ingest_file", "open_store"]
+
+ProgressFn = Callable[[int, int], None]
+
+
+def open_store(workspace: str | Path | None = None, *, create: bool = True) -> Store:
+    """The store of *workspace* (default from settings), created if asked."""
+    return DuckDBStore(
+        config.workspace_path(workspace), create=create, threads=int(config.get("threads"))
+    )
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return digest.hexdigest()
+
+
+@dataclass
+class IngestSummary:
+    """What one ingest of one file did."""
+
+    path: str
+    source_id: str
+    adapter: str
+    already_complete: bool = False
+    resumed_from: int = 0
+    records: int = 0
+    quarantined: int = 0
+    written: Counter[str] = field(default_factory=Counter)
+    problems: list[tuple[int, str]] = field(default_factory=list)  # (line, reason), first 20
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "source_id": self.source_id,
+            "adapter": self.adapter,
+            "already_complete": self.already_complete,
+            "resumed_from": self.resumed_from,
+            "records": self.records,
+            "quarantined": self.quarantined,
+            "written": dict(self.written),
+            "problems": [{"line": ln, "reason": r} for ln, r in self.problems],
+        }
+
+
+def ingest_file(
+    store: Store,
+    path: str | Path,
+    *,
+    fmt: str | None = None,
+    adapter: IngestAdapter | None = None,
+    batch_size: int | None = None,
+    progress: ProgressFn | None = None,
+) -> IngestSummary:
+    """Ingest one file into *store*; safe to re-run and to resume after a kill."""
+    path = Path(path)
+    if not path.is_file():
+        raise UnreadableFile(f"{path}: no such file (or it is a directory)")
+    if adapter is None:
+        name = fmt or detect_format(path)
+        adapter = adapter_class(name)()
+    size = batch_size or int(config.get("batch_size"))
+    source_id = file_sha256(path)
+    info = SourceInfo(source_id, str(path), path.stat().st_size, adapter.name, adapter.version)
+    state = store.begin_source(info, datetime.now(UTC))
+    summary = IngestSummary(str(path), source_id, adapter.name, resumed_from=state.next_record_no)
+    if state.is_complete:
+        summary.already_complete = True
+        summary.records, summary.quarantined = state.records, state.quarantined
+        return summary
+
+    records: list[Record] = []
+    raws: list[RawRow] = []
+    quarantined: list[QuarantineRow] = []
+    next_no = state.next_record_no
+
+    def flush(is_last: bool) -> None:
+        nonlocal records, raws, quarantined
+        written = _enrich(records)
+        store.write_batch(
+            Batch(source_id, written, raws, quarantined, next_no, is_last),
+            datetime.now(UTC) if is_last else None,
+        )
+        for rec in written:
+            summary.written[SCHEMA_RECORDS[type(rec)]] += 1
+        summary.records += len(raws)
+        summary.quarantined += len(quarantined)
+        if progress is not None:
+            progress(summary.records, summary.quarantined)
+        records, raws, quarantined = [], [], []
+
+    for raw in adapter.records(path, source_id, state.next_record_no):
+        if raw.record_no != next_no:
+            raise AssertionError(
+                f"adapter {adapter.name} yielded record {raw.record_no}, expected {next_no}"
+            )
+        next_no = raw.record_no + 1
+        raws.append(RawRow(raw.record_no, raw.line_no, raw.raw))
+        if raw.error is not None:
+            quarantined.append(QuarantineRow(raw.record_no, raw.line_no, str(path), raw.error, raw.raw))
+            if len(summary.problems) < 20:
+                summary.problems.append((raw.line_no or raw.record_no, raw.error))
+        else:
+            records.extend(raw.items)
+        if len(raws) >= size:
+            flush(is_last=False)
+    flush(is_last=True)
+    return summary
+
+
+def _enrich(records: list[Record]) -> list[Record]:
+    posts = [r for r in records if isinstance(r, Post)]
+    if not posts:
+        return records
+    enriched = iter(enrich_posts(posts))
+    return [next(enriched) if isinstance(r, Post) else r for r in records]
+
+
+#: file name endings a directory walk picks up (media and notes are left alone)
+DATA_SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".gz")
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files to ingest: a directory holding a Telegram ``result.json`` is that file;
+    other directories are walked in name order for data files."""
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if not p.is_dir():
+            files.append(p)
+        elif (p / "result.json").is_file():
+            files.append(p / "result.json")
+        else:
+            files.extend(
+                sorted(
+                    f
+                    for f in p.rglob("*")
+                    if f.is_file() and f.name.lower().endswith(DATA_SUFFIXES)
+                )
+            )
+    return files
+
+
+def ingest_paths(
+    store: Store,
+    paths: Iterable[str | Path],
+    *,
+    fmt: str | None = None,
+    progress: ProgressFn | None = None,
+    adapter_options: dict[str, Any] | None = None,
+) -> list[IngestSummary]:
+    """Ingest several files; *adapter_options* configure the CSV adapter."""
+    out = []
+    for f in expand_paths(paths):
+        adapter = None
+        if adapter_options:
+            adapter = adapter_class(fmt or "csv")(**adapter_options)
+        out.append(ingest_file(store, f, fmt=fmt, adapter=adapter, progress=progress))
+    return out

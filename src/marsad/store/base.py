@@ -1,0 +1,128 @@
+"""The store interface: what every backend (DuckDB embedded, PostgreSQL server) offers.
+
+Third stage of the flow.  The store persists records in batches, each batch
+*atomically together with its checkpoint*: after a crash a source either has a
+batch and the checkpoint past it, or neither.  Writes are idempotent: every
+table has a primary key and a record already present is left as it is
+(accounts are the exception: a newer observation of an account replaces the
+older one, so the account row shows the latest profile while ``snapshots``
+keeps the history).  Re-running an ingest therefore changes nothing.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from marsad.model import Detection, Record
+
+__all__ = ["Batch", "QuarantineRow", "RawRow", "SourceInfo", "SourceState", "Store"]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    source_id: str
+    path: str
+    size_bytes: int
+    adapter: str
+    adapter_version: str
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """Where a source stands: the next record to read, and whether it is complete."""
+
+    next_record_no: int
+    is_complete: bool
+    records: int = 0
+    quarantined: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RawRow:
+    record_no: int
+    line_no: int
+    raw: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantineRow:
+    record_no: int
+    line_no: int
+    path: str
+    reason: str
+    raw: bytes
+
+
+@dataclass(slots=True)
+class Batch:
+    """Everything one ingest transaction writes for a source."""
+
+    source_id: str
+    records: list[Record]
+    raws: list[RawRow]
+    quarantined: list[QuarantineRow]
+    next_record_no: int
+    is_last: bool
+
+
+class Store(ABC):
+    """A workspace store.  Use as a context manager; ``close`` releases it."""
+
+    @abstractmethod
+    def begin_source(self, info: SourceInfo, started_at: datetime) -> SourceState:
+        """Register *info* (if new) and return its checkpoint."""
+
+    @abstractmethod
+    def write_batch(self, batch: Batch, completed_at: datetime | None) -> None:
+        """Write *batch* and advance the source's checkpoint, in one transaction."""
+
+    @abstractmethod
+    def write_detections(self, detections: Sequence[Detection]) -> int:
+        """Upsert detections (a detector re-scoring a target replaces its score)."""
+
+    @abstractmethod
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a read-only parameterised query; for ``info``, census and tests."""
+
+    @abstractmethod
+    def counts(self) -> dict[str, int]:
+        """Row count of every table."""
+
+    @abstractmethod
+    def schema_version(self) -> int: ...
+
+    @abstractmethod
+    def export_parquet(self, directory: Path) -> dict[str, int]:
+        """Write every table to ``directory/<table>.parquet``; returns row counts."""
+
+    @abstractmethod
+    def import_parquet(self, directory: Path) -> dict[str, int]:
+        """Merge an :meth:`export_parquet` directory in; returns rows added per table."""
+
+    @abstractmethod
+    def iter_table(self, table: str, batch_rows: int = 10000) -> Iterator[dict[str, Any]]:
+        """Every row of *table* in primary-key order, as dicts."""
+
+    @abstractmethod
+    def table_schema(self, table: str) -> pa.Schema:
+        """The Arrow schema of *table*."""
+
+    @abstractmethod
+    def insert_arrow(self, table: str, arrow: pa.Table) -> int:
+        """Merge rows into *table* (rows whose key is present are kept); returns rows added."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

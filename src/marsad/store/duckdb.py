@@ -1,0 +1,429 @@
+"""The embedded store: one DuckDB file in the workspace directory.
+
+Implements :class:`marsad.store.base.Store`.  Batches arrive as records, are
+turned into Arrow tables column by column and inserted with ``ON CONFLICT``
+clauses against each table's primary key, inside one transaction together with
+the source's checkpoint.  DuckDB's write-ahead log makes a committed batch
+durable and an uncommitted one vanish after a crash (kill -9 included).
+
+No SQL is built from user input: table and column names come from
+:mod:`marsad.store.schema`; values are bound parameters or Arrow tables; file
+paths go through DuckDB's relation API, not SQL text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from marsad.errors import MigrationError, StoreError, WorkspaceError
+from marsad.model import SCHEMA_RECORDS, Account, Detection, Record, StatusEvent
+from marsad.store.base import Batch, SourceInfo, SourceState, Store
+from marsad.store.schema import KEYS, MIGRATIONS, SCHEMA_VERSION, TABLES
+
+__all__ = ["DB_FILE", "DuckDBStore"]
+
+DB_FILE = "marsad.duckdb"
+
+_TS = pa.timestamp("us", tz="UTC")
+_LIST_FIELDS = {"hashtags", "mentions", "urls", "domains", "withheld_in"}
+_TIME_FIELDS = {"created_at", "observed_at"}
+_INT_FIELDS = {
+    "followers",
+    "following",
+    "posts_count",
+    "listed",
+    "edit_seq",
+    "size_bytes",
+    "width",
+    "height",
+    "duration_ms",
+}
+_FLOAT_FIELDS = {"lat", "lon", "lang_score"}
+_BOOL_FIELDS = {"is_verified", "is_protected"}
+_ACCOUNT_UPDATE = [
+    f.name
+    for f in dataclasses.fields(Account)
+    if f.name not in {"platform", "native_id", "provenance", "status"}
+]
+
+
+def _arrow_type(name: str) -> pa.DataType:
+    if name in _LIST_FIELDS:
+        return pa.list_(pa.string())
+    if name in _TIME_FIELDS:
+        return _TS
+    if name in _INT_FIELDS:
+        return pa.int64()
+    if name in _FLOAT_FIELDS:
+        return pa.float64()
+    if name in _BOOL_FIELDS:
+        return pa.bool_()
+    return pa.string()
+
+
+def _to_arrow(cls: type, records: Sequence[Record]) -> pa.Table:
+    """Column-wise Arrow table of *records* in the store's column order."""
+    names = [f.name for f in dataclasses.fields(cls) if f.name != "provenance"]
+    columns: dict[str, pa.Array] = {}
+    for name in names:
+        values: list[Any] = [getattr(r, name) for r in records]
+        if name == "metrics":
+            values = [json.dumps(v, sort_keys=True) if v else None for v in values]
+        elif name in _LIST_FIELDS:
+            values = [list(v) for v in values]
+        elif values and isinstance(values[0], StrEnum):
+            values = [v.value for v in values]
+        columns[name] = pa.array(values, type=_arrow_type(name))
+    provs = [r.provenance for r in records]
+    columns["source_id"] = pa.array([p.source_id if p else None for p in provs], type=pa.string())
+    columns["record_no"] = pa.array([p.record_no if p else None for p in provs], type=pa.int64())
+    return pa.table(columns)
+
+
+def _dedupe(table: str, records: list[Record]) -> list[Record]:
+    """One record per primary key: the first, or for accounts the newest observation."""
+    keys = KEYS[table]
+    out: dict[tuple[Any, ...], Record] = {}
+    for rec in records:
+        key = tuple(getattr(rec, k) for k in keys)
+        if key in out and table == "accounts":
+            old = out[key]
+            assert isinstance(old, Account) and isinstance(rec, Account)
+            if _newer(rec.observed_at, old.observed_at):
+                out[key] = rec
+        elif key not in out:
+            out[key] = rec
+    return list(out.values())
+
+
+def _to_table(result: Any) -> pa.Table:
+    """An Arrow table from a DuckDB result or relation (1.x and 2.x APIs)."""
+    for name in ("to_arrow_table", "fetch_arrow_table", "arrow"):
+        method = getattr(result, name, None)
+        if method is not None:
+            table = method()
+            return table if isinstance(table, pa.Table) else table.read_all()
+    raise StoreError("this duckdb has no Arrow export")  # pragma: no cover
+
+
+def _newer(new: datetime | None, old: datetime | None) -> bool:
+    if new is None:
+        return False
+    return old is None or new > old
+
+
+class DuckDBStore(Store):
+    """A workspace in ``<directory>/marsad.duckdb``; created and migrated on open."""
+
+    def __init__(self, directory: str | Path, *, create: bool = True, threads: int = 2) -> None:
+        self.directory = Path(directory)
+        self.path = self.directory / DB_FILE
+        if not self.path.exists() and not create:
+            raise WorkspaceError(
+                f"no workspace at {self.directory} (no {DB_FILE}); run `marsad init` "
+                "or pass --workspace"
+            )
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self.con = duckdb.connect(str(self.path), config={"threads": threads})
+        except (OSError, duckdb.Error) as exc:
+            raise WorkspaceError(f"cannot open workspace {self.path}: {exc}") from exc
+        self._migrate()
+
+    # -- schema ------------------------------------------------------------
+    def _migrate(self) -> None:
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            "version INTEGER PRIMARY KEY, description VARCHAR, applied_at TIMESTAMPTZ)"
+        )
+        current = self.schema_version()
+        if current > SCHEMA_VERSION:
+            raise WorkspaceError(
+                f"workspace {self.path} has schema version {current}, newer than this "
+                f"marsad ({SCHEMA_VERSION}); upgrade marsad"
+            )
+        for version, description, sql in MIGRATIONS:
+            if version <= current:
+                continue
+            try:
+                self.con.execute("BEGIN TRANSACTION")
+                self.con.execute(sql)
+                self.con.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                    [version, description, datetime.now(UTC)],
+                )
+                self.con.execute("COMMIT")
+            except duckdb.Error as exc:
+                self.con.execute("ROLLBACK")
+                raise MigrationError(f"migration {version} ({description}) failed: {exc}") from exc
+
+    def schema_version(self) -> int:
+        rows = self.con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()
+        return int(rows[0][0]) if rows else 0
+
+    # -- ingest --------------------------------------------------------------
+    def begin_source(self, info: SourceInfo, started_at: datetime) -> SourceState:
+        self.con.execute(
+            "INSERT INTO sources (source_id, path, size_bytes, adapter, adapter_version, started_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [info.source_id, info.path, info.size_bytes, info.adapter, info.adapter_version, started_at],
+        )
+        row = self.con.execute(
+            "SELECT next_record_no, completed_at IS NOT NULL, records, quarantined "
+            "FROM sources WHERE source_id = ?",
+            [info.source_id],
+        ).fetchall()[0]
+        return SourceState(int(row[0]), bool(row[1]), int(row[2]), int(row[3]))
+
+    def write_batch(self, batch: Batch, completed_at: datetime | None) -> None:
+        by_table: dict[str, list[Record]] = {t: [] for t in SCHEMA_RECORDS.values()}
+        for rec in batch.records:
+            by_table[SCHEMA_RECORDS[type(rec)]].append(rec)
+        con = self.con
+        try:
+            con.execute("BEGIN TRANSACTION")
+            if batch.raws:
+                raw_tbl = pa.table(
+                    {
+                        "source_id": pa.array([batch.source_id] * len(batch.raws), pa.string()),
+                        "record_no": pa.array([r.record_no for r in batch.raws], pa.int64()),
+                        "line_no": pa.array([r.line_no for r in batch.raws], pa.int64()),
+                        "raw": pa.array([r.raw for r in batch.raws], pa.binary()),
+                    }
+                )
+                self._insert("raw_records", raw_tbl)
+            if batch.quarantined:
+                q = batch.quarantined
+                q_tbl = pa.table(
+                    {
+                        "source_id": pa.array([batch.source_id] * len(q), pa.string()),
+                        "record_no": pa.array([r.record_no for r in q], pa.int64()),
+                        "line_no": pa.array([r.line_no for r in q], pa.int64()),
+                        "path": pa.array([r.path for r in q], pa.string()),
+                        "reason": pa.array([r.reason for r in q], pa.string()),
+                        "raw": pa.array([r.raw for r in q], pa.binary()),
+                    }
+                )
+                self._insert("quarantine", q_tbl)
+            for cls, table in SCHEMA_RECORDS.items():
+                recs = _dedupe(table, by_table[table])
+                if not recs:
+                    continue
+                arrow = _to_arrow(cls, recs)
+                if table == "accounts":
+                    self._upsert_accounts(arrow)
+                else:
+                    self._insert(table, arrow)
+            if by_table["status_events"]:
+                self._apply_status(by_table["status_events"])
+            con.execute(
+                "UPDATE sources SET next_record_no = ?, records = records + ?, "
+                "quarantined = quarantined + ?, completed_at = ? WHERE source_id = ?",
+                [
+                    batch.next_record_no,
+                    len(batch.raws),
+                    len(batch.quarantined),
+                    completed_at,
+                    batch.source_id,
+                ],
+            )
+            con.execute("COMMIT")
+        except duckdb.Error as exc:
+            con.execute("ROLLBACK")
+            raise StoreError(f"writing a batch of {batch.source_id[:12]} failed: {exc}") from exc
+
+    def _insert(self, table: str, arrow: pa.Table) -> None:
+        self.con.register("_incoming", arrow)
+        try:
+            cols = ", ".join(arrow.column_names)
+            self.con.execute(
+                f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming ON CONFLICT DO NOTHING"
+            )
+        finally:
+            self.con.unregister("_incoming")
+
+    def _upsert_accounts(self, arrow: pa.Table) -> None:
+        # a newer observation replaces the profile; a field it lacks keeps the old value
+        sets = ", ".join(f"{c} = coalesce(excluded.{c}, accounts.{c})" for c in _ACCOUNT_UPDATE)
+        sets += ", source_id = excluded.source_id, record_no = excluded.record_no"
+        self.con.register("_incoming", arrow)
+        try:
+            cols = ", ".join(arrow.column_names)
+            self.con.execute(
+                f"INSERT INTO accounts ({cols}) SELECT {cols} FROM _incoming "
+                f"ON CONFLICT (platform, native_id) DO UPDATE SET {sets} "
+                "WHERE accounts.observed_at IS NULL OR "
+                "(excluded.observed_at IS NOT NULL AND excluded.observed_at > accounts.observed_at)"
+            )
+        finally:
+            self.con.unregister("_incoming")
+
+    def _apply_status(self, events: list[Record]) -> None:
+        """Make sure each account with a status event exists and shows its latest status."""
+        keys = sorted(
+            {(e.platform, e.account_id) for e in events if isinstance(e, StatusEvent)}
+        )
+        tbl = pa.table(
+            {
+                "platform": pa.array([k[0] for k in keys], pa.string()),
+                "native_id": pa.array([k[1] for k in keys], pa.string()),
+            }
+        )
+        self.con.register("_touched", tbl)
+        try:
+            self.con.execute(
+                "INSERT INTO accounts (platform, native_id, kind, status) "
+                "SELECT platform, native_id, 'user', 'unknown' FROM _touched ON CONFLICT DO NOTHING"
+            )
+            self.con.execute(
+                """
+                UPDATE accounts SET status = latest.status
+                FROM (
+                    SELECT e.platform, e.account_id, arg_max(e.status, e.observed_at) AS status
+                    FROM status_events e
+                    JOIN _touched t ON t.platform = e.platform AND t.native_id = e.account_id
+                    GROUP BY e.platform, e.account_id
+                ) AS latest
+                WHERE accounts.platform = latest.platform AND accounts.native_id = latest.account_id
+                """
+            )
+        finally:
+            self.con.unregister("_touched")
+
+    def write_detections(self, detections: Sequence[Detection]) -> int:
+        if not detections:
+            return 0
+        latest: dict[tuple[str, ...], Detection] = {}
+        for d in detections:
+            latest[(d.detector, d.detector_version, d.target_kind, d.platform, d.target_id)] = d
+        rows = list(latest.values())
+        tbl = pa.table(
+            {
+                "detector": pa.array([d.detector for d in rows], pa.string()),
+                "detector_version": pa.array([d.detector_version for d in rows], pa.string()),
+                "target_kind": pa.array([d.target_kind for d in rows], pa.string()),
+                "platform": pa.array([d.platform for d in rows], pa.string()),
+                "target_id": pa.array([d.target_id for d in rows], pa.string()),
+                "score": pa.array([d.score for d in rows], pa.float64()),
+                "evidence": pa.array(
+                    [json.dumps(d.evidence, sort_keys=True, ensure_ascii=False) for d in rows],
+                    pa.string(),
+                ),
+                "created_at": pa.array([d.created_at for d in rows], _TS),
+            }
+        )
+        self.con.register("_incoming", tbl)
+        try:
+            self.con.execute(
+                "INSERT INTO detections SELECT * FROM _incoming ON CONFLICT DO UPDATE SET "
+                "score = excluded.score, evidence = excluded.evidence, created_at = excluded.created_at"
+            )
+        finally:
+            self.con.unregister("_incoming")
+        return len(rows)
+
+    # -- reading -------------------------------------------------------------
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        try:
+            return self.con.execute(sql, list(params)).fetchall()
+        except duckdb.Error as exc:
+            raise StoreError(f"query failed: {exc}") from exc
+
+    def counts(self) -> dict[str, int]:
+        out = {}
+        for table in TABLES:
+            out[table] = int(self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+        return out
+
+    def iter_table(self, table: str, batch_rows: int = 10000) -> Iterator[dict[str, Any]]:
+        """Every row of *table* in primary-key order, as dicts."""
+        if table not in TABLES:
+            raise StoreError(f"unknown table {table!r}")
+        order = ", ".join(KEYS[table])
+        cur = self.con.cursor()
+        cur.execute(f"SELECT * FROM {table} ORDER BY {order}")
+        names = [d[0] for d in cur.description or []]
+        while True:
+            rows = cur.fetchmany(batch_rows)
+            if not rows:
+                break
+            for row in rows:
+                yield dict(zip(names, row, strict=True))
+
+    def table_arrow(self, table: str) -> pa.Table:
+        if table not in TABLES:
+            raise StoreError(f"unknown table {table!r}")
+        order = ", ".join(KEYS[table])
+        return _to_table(self.con.sql(f"SELECT * FROM {table} ORDER BY {order}"))
+
+    def table_schema(self, table: str) -> pa.Schema:
+        if table not in TABLES:
+            raise StoreError(f"unknown table {table!r}")
+        return _to_table(self.con.sql(f"SELECT * FROM {table} LIMIT 0")).schema
+
+    def insert_arrow(self, table: str, arrow: pa.Table) -> int:
+        """Merge rows into *table* (present keys are kept); returns rows added."""
+        if table not in TABLES:
+            raise StoreError(f"unknown table {table!r}")
+        before = self.counts()[table]
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self._insert(table, arrow)
+            self.con.execute("COMMIT")
+        except duckdb.Error as exc:
+            self.con.execute("ROLLBACK")
+            raise StoreError(f"import into {table} failed: {exc}") from exc
+        return self.counts()[table] - before
+
+    # -- exchange --------------------------------------------------------------
+    def export_parquet(self, directory: Path) -> dict[str, int]:
+        directory.mkdir(parents=True, exist_ok=True)
+        out = {}
+        for table in TABLES:
+            order = ", ".join(KEYS[table])
+            rel = self.con.sql(f"SELECT * FROM {table} ORDER BY {order}")
+            target = directory / f"{table}.parquet"
+            tmp = target.with_suffix(".parquet.tmp")
+            rel.write_parquet(str(tmp))
+            tmp.replace(target)
+            out[table] = int(self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+        (directory / "manifest.json").write_text(
+            json.dumps({"marsad_export": 1, "schema_version": self.schema_version(), "rows": out}, indent=2)
+        )
+        return out
+
+    def import_parquet(self, directory: Path) -> dict[str, int]:
+        manifest = directory / "manifest.json"
+        if not manifest.exists():
+            raise WorkspaceError(f"{directory} is not a marsad Parquet export (no manifest.json)")
+        meta = json.loads(manifest.read_text())
+        if int(meta.get("schema_version", 0)) > SCHEMA_VERSION:
+            raise WorkspaceError(
+                f"export schema {meta.get('schema_version')} is newer than this marsad ({SCHEMA_VERSION})"
+            )
+        added = {}
+        for table in TABLES:
+            path = directory / f"{table}.parquet"
+            if not path.exists():
+                continue
+            arrow = _to_table(self.con.read_parquet(str(path)))
+            added[table] = self.insert_arrow(table, arrow)
+        return added
+
+    def checkpoint(self) -> None:
+        self.con.execute("CHECKPOINT")
+
+    def close(self) -> None:
+        try:
+            self.con.close()
+        except duckdb.Error:  # pragma: no cover - closing twice
+            pass

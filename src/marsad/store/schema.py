@@ -1,0 +1,201 @@
+"""The workspace schema and its migrations.
+
+Part of the store stage.  ``MIGRATIONS`` is an append-only list: a released
+migration is never edited, a change is a new entry.  The store applies the
+missing ones in order, each in its own transaction, and records them in
+``schema_migrations``; a workspace newer than this code is refused.
+
+Tables mirror :mod:`marsad.model`.  Every entity row carries its provenance as
+``(source_id, record_no)``: ``sources`` says which file, adapter and version,
+``raw_records`` keeps the raw record itself.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ENTITY_TABLES", "KEYS", "MIGRATIONS", "SCHEMA_VERSION", "TABLES"]
+
+_V1 = """
+CREATE TABLE sources (
+    source_id       VARCHAR PRIMARY KEY,   -- sha256 of the file's bytes
+    path            VARCHAR NOT NULL,
+    size_bytes      BIGINT,
+    adapter         VARCHAR NOT NULL,
+    adapter_version VARCHAR NOT NULL,
+    started_at      TIMESTAMPTZ,
+    completed_at    TIMESTAMPTZ,
+    next_record_no  BIGINT NOT NULL DEFAULT 0,   -- checkpoint: records before it are stored
+    records         BIGINT NOT NULL DEFAULT 0,
+    quarantined     BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE raw_records (
+    source_id  VARCHAR NOT NULL,
+    record_no  BIGINT NOT NULL,
+    line_no    BIGINT NOT NULL,
+    raw        BLOB NOT NULL,
+    PRIMARY KEY (source_id, record_no)
+);
+CREATE TABLE quarantine (
+    source_id  VARCHAR NOT NULL,
+    record_no  BIGINT NOT NULL,
+    line_no    BIGINT NOT NULL,
+    path       VARCHAR NOT NULL,
+    reason     VARCHAR NOT NULL,
+    raw        BLOB NOT NULL,
+    PRIMARY KEY (source_id, record_no)
+);
+CREATE TABLE accounts (
+    platform      VARCHAR NOT NULL,
+    native_id     VARCHAR NOT NULL,
+    handle        VARCHAR,
+    display_name  VARCHAR,
+    bio           VARCHAR,
+    location      VARCHAR,
+    url           VARCHAR,
+    lang          VARCHAR,
+    kind          VARCHAR NOT NULL,
+    created_at    TIMESTAMPTZ,
+    observed_at   TIMESTAMPTZ,
+    followers     BIGINT,
+    following     BIGINT,
+    posts_count   BIGINT,
+    avatar_url    VARCHAR,
+    avatar_hash   VARCHAR,
+    is_verified   BOOLEAN,
+    is_protected  BOOLEAN,
+    status        VARCHAR NOT NULL,
+    source_id     VARCHAR,
+    record_no     BIGINT,
+    PRIMARY KEY (platform, native_id)
+);
+CREATE TABLE snapshots (
+    platform     VARCHAR NOT NULL,
+    account_id   VARCHAR NOT NULL,
+    observed_at  TIMESTAMPTZ NOT NULL,
+    followers    BIGINT,
+    following    BIGINT,
+    posts_count  BIGINT,
+    listed       BIGINT,
+    source_id    VARCHAR,
+    record_no    BIGINT,
+    PRIMARY KEY (platform, account_id, observed_at)
+);
+CREATE TABLE status_events (
+    platform     VARCHAR NOT NULL,
+    account_id   VARCHAR NOT NULL,
+    status       VARCHAR NOT NULL,
+    observed_at  TIMESTAMPTZ NOT NULL,
+    evidence     VARCHAR NOT NULL,
+    source_id    VARCHAR,
+    record_no    BIGINT,
+    PRIMARY KEY (platform, account_id, status, observed_at)
+);
+CREATE TABLE posts (
+    platform                VARCHAR NOT NULL,
+    native_id               VARCHAR NOT NULL,
+    account_id              VARCHAR,
+    created_at              TIMESTAMPTZ,
+    text                    VARCHAR,
+    kind                    VARCHAR NOT NULL,
+    lang_platform           VARCHAR,
+    lang                    VARCHAR,
+    lang_score              DOUBLE,
+    text_norm               VARCHAR,
+    client                  VARCHAR,
+    reply_to_id             VARCHAR,
+    reply_to_account_id     VARCHAR,
+    repost_of_id            VARCHAR,
+    quote_of_id             VARCHAR,
+    forward_from_account_id VARCHAR,
+    forward_from_post_id    VARCHAR,
+    conversation_id         VARCHAR,
+    edit_root_id            VARCHAR,
+    edit_seq                INTEGER NOT NULL,
+    hashtags                VARCHAR[],
+    mentions                VARCHAR[],
+    urls                    VARCHAR[],
+    domains                 VARCHAR[],
+    place_name              VARCHAR,
+    country_code            VARCHAR,
+    lat                     DOUBLE,
+    lon                     DOUBLE,
+    withheld_in             VARCHAR[],
+    metrics                 VARCHAR,          -- JSON object of counts
+    source_id               VARCHAR,
+    record_no               BIGINT,
+    PRIMARY KEY (platform, native_id)
+);
+CREATE TABLE media (
+    platform     VARCHAR NOT NULL,
+    native_id    VARCHAR NOT NULL,
+    post_id      VARCHAR,
+    kind         VARCHAR NOT NULL,
+    url          VARCHAR,
+    path         VARCHAR,
+    mime_type    VARCHAR,
+    size_bytes   BIGINT,
+    width        INTEGER,
+    height       INTEGER,
+    duration_ms  BIGINT,
+    md5          VARCHAR,
+    sha256       VARCHAR,
+    pdq          VARCHAR,
+    source_id    VARCHAR,
+    record_no    BIGINT,
+    PRIMARY KEY (platform, native_id)
+);
+CREATE TABLE edges (
+    platform    VARCHAR NOT NULL,
+    src_id      VARCHAR NOT NULL,
+    dst_id      VARCHAR NOT NULL,
+    kind        VARCHAR NOT NULL,
+    post_id     VARCHAR NOT NULL,
+    created_at  TIMESTAMPTZ,
+    source_id   VARCHAR,
+    record_no   BIGINT,
+    PRIMARY KEY (platform, kind, src_id, dst_id, post_id)
+);
+CREATE TABLE detections (
+    detector          VARCHAR NOT NULL,
+    detector_version  VARCHAR NOT NULL,
+    target_kind       VARCHAR NOT NULL,
+    platform          VARCHAR NOT NULL,
+    target_id         VARCHAR NOT NULL,
+    score             DOUBLE NOT NULL,
+    evidence          VARCHAR NOT NULL,  -- JSON object
+    created_at        TIMESTAMPTZ,
+    PRIMARY KEY (detector, detector_version, target_kind, platform, target_id)
+);
+"""
+
+_V2 = """
+-- the current version of every post: the highest edit_seq of its edit root
+CREATE VIEW current_posts AS
+SELECT p.* FROM posts p
+WHERE p.edit_root_id IS NULL
+   OR p.edit_seq = (SELECT max(q.edit_seq) FROM posts q
+                    WHERE q.platform = p.platform AND q.edit_root_id = p.edit_root_id);
+"""
+
+#: (version, description, SQL) -- append only
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (1, "records, provenance, quarantine, detections", _V1),
+    (2, "current_posts view over edit histories", _V2),
+]
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+#: entity table -> primary key columns
+KEYS: dict[str, tuple[str, ...]] = {
+    "accounts": ("platform", "native_id"),
+    "snapshots": ("platform", "account_id", "observed_at"),
+    "status_events": ("platform", "account_id", "status", "observed_at"),
+    "posts": ("platform", "native_id"),
+    "media": ("platform", "native_id"),
+    "edges": ("platform", "kind", "src_id", "dst_id", "post_id"),
+    "detections": ("detector", "detector_version", "target_kind", "platform", "target_id"),
+    "sources": ("source_id",),
+    "raw_records": ("source_id", "record_no"),
+    "quarantine": ("source_id", "record_no"),
+}
+ENTITY_TABLES = ("accounts", "snapshots", "status_events", "posts", "media", "edges")
+#: every table of a workspace, in the order export and import walk them
+TABLES = ("sources", "raw_records", "quarantine", *ENTITY_TABLES, "detections")
