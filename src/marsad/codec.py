@@ -92,7 +92,9 @@ def record_from_dict(obj: Any) -> Record:
     type_name = obj.get("type")
     cls = _BY_NAME.get(type_name) if isinstance(type_name, str) else None
     if cls is None:
-        raise MalformedRecord(f"unknown record type {type_name!r}; expected one of {sorted(_BY_NAME)}")
+        raise MalformedRecord(
+            f"unknown record type {type_name!r}; expected one of {sorted(_BY_NAME)}"
+        )
     kwargs: dict[str, Any] = {}
     known = {f.name: f for f in _FIELDS[cls]}
     for key, value in obj.items():

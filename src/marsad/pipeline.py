@@ -132,7 +132,9 @@ def ingest_file(
         next_no = raw.record_no + 1
         raws.append(RawRow(raw.record_no, raw.line_no, raw.raw))
         if raw.error is not None:
-            quarantined.append(QuarantineRow(raw.record_no, raw.line_no, str(path), raw.error, raw.raw))
+            quarantined.append(
+                QuarantineRow(raw.record_no, raw.line_no, str(path), raw.error, raw.raw)
+            )
             if len(summary.problems) < 20:
                 summary.problems.append((raw.line_no or raw.record_no, raw.error))
         else:

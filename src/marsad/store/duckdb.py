@@ -13,6 +13,7 @@ paths go through DuckDB's relation API, not SQL text.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 from collections.abc import Iterator, Sequence
@@ -167,7 +168,9 @@ class DuckDBStore(Store):
                 raise MigrationError(f"migration {version} ({description}) failed: {exc}") from exc
 
     def schema_version(self) -> int:
-        rows = self.con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()
+        rows = self.con.execute(
+            "SELECT coalesce(max(version), 0) FROM schema_migrations"
+        ).fetchall()
         return int(rows[0][0]) if rows else 0
 
     # -- ingest --------------------------------------------------------------
@@ -175,7 +178,14 @@ class DuckDBStore(Store):
         self.con.execute(
             "INSERT INTO sources (source_id, path, size_bytes, adapter, adapter_version, started_at) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            [info.source_id, info.path, info.size_bytes, info.adapter, info.adapter_version, started_at],
+            [
+                info.source_id,
+                info.path,
+                info.size_bytes,
+                info.adapter,
+                info.adapter_version,
+                started_at,
+            ],
         )
         row = self.con.execute(
             "SELECT next_record_no, completed_at IS NOT NULL, records, quarantined "
@@ -269,9 +279,7 @@ class DuckDBStore(Store):
 
     def _apply_status(self, events: list[Record]) -> None:
         """Make sure each account with a status event exists and shows its latest status."""
-        keys = sorted(
-            {(e.platform, e.account_id) for e in events if isinstance(e, StatusEvent)}
-        )
+        keys = sorted({(e.platform, e.account_id) for e in events if isinstance(e, StatusEvent)})
         tbl = pa.table(
             {
                 "platform": pa.array([k[0] for k in keys], pa.string()),
@@ -397,7 +405,9 @@ class DuckDBStore(Store):
             tmp.replace(target)
             out[table] = int(self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
         (directory / "manifest.json").write_text(
-            json.dumps({"marsad_export": 1, "schema_version": self.schema_version(), "rows": out}, indent=2)
+            json.dumps(
+                {"marsad_export": 1, "schema_version": self.schema_version(), "rows": out}, indent=2
+            )
         )
         return out
 
@@ -423,7 +433,5 @@ class DuckDBStore(Store):
         self.con.execute("CHECKPOINT")
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(duckdb.Error):  # closing twice is harmless
             self.con.close()
-        except duckdb.Error:  # pragma: no cover - closing twice
-            pass

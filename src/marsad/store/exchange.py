@@ -16,7 +16,7 @@ import gzip
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import orjson
 import pyarrow as pa
@@ -55,7 +55,7 @@ def _encode(value: Any) -> Any:
 def _open_write(path: Path) -> IO[bytes]:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.name.endswith(".gz"):
-        return gzip.open(path, "wb")
+        return cast(IO[bytes], gzip.open(path, "wb"))
     return open(path, "wb")  # noqa: SIM115
 
 
