@@ -169,19 +169,18 @@ def ingest(
         _emit_json([s.as_dict() for s in summaries])
         return
     table = Table(title="ingest")
-    for col in ("file", "format", "records", "posts", "accounts", "edges", "quarantined", "note"):
-        table.add_column(col, justify="right" if col not in {"file", "format", "note"} else "left")
+    for col in ("file", "format", "records", "posts", "accounts", "quarantined", "note"):
+        table.add_column(col, justify="left" if col in {"file", "format", "note"} else "right")
     for s in summaries:
-        note = "already ingested: nothing changed" if s.already_complete else ""
+        note = "unchanged" if s.already_complete else ""
         if s.resumed_from and not s.already_complete:
-            note = f"resumed at record {s.resumed_from}"
+            note = f"resumed at {s.resumed_from:,}"
         table.add_row(
-            s.path,
+            Path(s.path).name,
             s.adapter,
             f"{s.records:,}",
             f"{s.written.get('posts', 0):,}",
             f"{s.written.get('accounts', 0):,}",
-            f"{s.written.get('edges', 0):,}",
             f"{s.quarantined:,}",
             note,
         )

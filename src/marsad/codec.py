@@ -24,6 +24,7 @@ from marsad.model import (
     Media,
     Post,
     PostKind,
+    Provenance,
     Record,
     Snapshot,
     StatusEvent,
@@ -85,7 +86,7 @@ def record_to_dict(record: Record) -> dict[str, Any]:
     return out
 
 
-def record_from_dict(obj: Any) -> Record:
+def record_from_dict(obj: Any, provenance: Provenance | None = None) -> Record:
     """Inverse of :func:`record_to_dict`; raises MalformedRecord with the reason."""
     if not isinstance(obj, dict):
         raise MalformedRecord(f"expected a JSON object, got {type(obj).__name__}")
@@ -95,13 +96,16 @@ def record_from_dict(obj: Any) -> Record:
         raise MalformedRecord(
             f"unknown record type {type_name!r}; expected one of {sorted(_BY_NAME)}"
         )
-    kwargs: dict[str, Any] = {}
-    known = {f.name: f for f in _FIELDS[cls]}
+    kwargs: dict[str, Any] = {"provenance": provenance}
+    known = _NAMES[cls]
     for key, value in obj.items():
         if key == "type":
             continue
         if key not in known:
             raise MalformedRecord(f"{type_name}: unknown field {key!r}")
+        if type(value) is str and key in _PLAIN_STR:
+            kwargs[key] = value
+            continue
         try:
             kwargs[key] = _coerce(cls, key, value)
         except (TypeError, ValueError) as exc:
@@ -112,6 +116,7 @@ def record_from_dict(obj: Any) -> Record:
         raise MalformedRecord(f"{type_name}: {exc}") from exc
 
 
+_NAMES: dict[type, frozenset[str]] = {t: frozenset(f.name for f in fs) for t, fs in _FIELDS.items()}
 _TIME_FIELDS = {"created_at", "observed_at"}
 _TUPLE_FIELDS = {"hashtags", "mentions", "urls", "domains", "withheld_in"}
 _INT_FIELDS = {
@@ -125,6 +130,17 @@ _INT_FIELDS = {
     "height",
     "duration_ms",
 }
+
+
+#: fields whose JSON value is a plain string stored as is
+_PLAIN_STR = frozenset(
+    {f.name for t in TYPE_NAMES for f in dataclasses.fields(t)}
+    - _TIME_FIELDS
+    - _TUPLE_FIELDS
+    - _INT_FIELDS
+    - {"kind", "status", "provenance", "metrics", "lat", "lon", "lang_score"}
+    - {"is_verified", "is_protected"}
+)
 
 
 def _coerce(cls: type, key: str, value: Any) -> Any:

@@ -11,6 +11,8 @@ same database a clean run gives.
 from __future__ import annotations
 
 import hashlib
+import queue
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -109,13 +111,12 @@ def ingest_file(
     quarantined: list[QuarantineRow] = []
     next_no = state.next_record_no
 
+    writer = _BatchWriter(store)
+
     def flush(is_last: bool) -> None:
         nonlocal records, raws, quarantined
         written = _enrich(records)
-        store.write_batch(
-            Batch(source_id, written, raws, quarantined, next_no, is_last),
-            datetime.now(UTC) if is_last else None,
-        )
+        writer.submit(Batch(source_id, written, raws, quarantined, next_no, is_last))
         for rec in written:
             summary.written[SCHEMA_RECORDS[type(rec)]] += 1
         summary.records += len(raws)
@@ -124,25 +125,64 @@ def ingest_file(
             progress(summary.records, summary.quarantined)
         records, raws, quarantined = [], [], []
 
-    for raw in adapter.records(path, source_id, state.next_record_no):
-        if raw.record_no != next_no:
-            raise AssertionError(
-                f"adapter {adapter.name} yielded record {raw.record_no}, expected {next_no}"
-            )
-        next_no = raw.record_no + 1
-        raws.append(RawRow(raw.record_no, raw.line_no, raw.raw))
-        if raw.error is not None:
-            quarantined.append(
-                QuarantineRow(raw.record_no, raw.line_no, str(path), raw.error, raw.raw)
-            )
-            if len(summary.problems) < 20:
-                summary.problems.append((raw.line_no or raw.record_no, raw.error))
-        else:
-            records.extend(raw.items)
-        if len(raws) >= size:
-            flush(is_last=False)
-    flush(is_last=True)
+    try:
+        for raw in adapter.records(path, source_id, state.next_record_no):
+            if raw.record_no != next_no:
+                raise AssertionError(
+                    f"adapter {adapter.name} yielded record {raw.record_no}, expected {next_no}"
+                )
+            next_no = raw.record_no + 1
+            raws.append(RawRow(raw.record_no, raw.line_no, raw.raw))
+            if raw.error is not None:
+                quarantined.append(
+                    QuarantineRow(raw.record_no, raw.line_no, str(path), raw.error, raw.raw)
+                )
+                if len(summary.problems) < 20:
+                    summary.problems.append((raw.line_no or raw.record_no, raw.error))
+            else:
+                records.extend(raw.items)
+            if len(raws) >= size:
+                flush(is_last=False)
+        flush(is_last=True)
+    finally:
+        writer.close()
     return summary
+
+
+class _BatchWriter:
+    """Writes batches on one background thread while the next batch is parsed.
+
+    DuckDB releases the GIL while it executes, so parsing and writing overlap
+    on two cores.  Batches are written strictly in order; at most one waits.
+    The first write error is re-raised in the caller's thread.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.queue: queue.Queue[Batch | None] = queue.Queue(maxsize=1)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="marsad-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (batch := self.queue.get()) is not None:
+            if self.error is not None:
+                continue
+            try:
+                self.store.write_batch(batch, datetime.now(UTC) if batch.is_last else None)
+            except BaseException as exc:  # re-raised by submit/close
+                self.error = exc
+
+    def submit(self, batch: Batch) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(batch)
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
 
 
 def _enrich(records: list[Record]) -> list[Record]:

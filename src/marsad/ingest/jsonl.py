@@ -14,7 +14,6 @@ import orjson
 from marsad.codec import record_from_dict
 from marsad.errors import MalformedRecord
 from marsad.ingest.base import IngestAdapter, RawRecord, iter_lines
-from marsad.model import replace
 
 __all__ = ["MarsadJsonlAdapter"]
 
@@ -42,15 +41,14 @@ class MarsadJsonlAdapter(IngestAdapter):
                 continue
             try:
                 obj = orjson.loads(line)
-                rec = record_from_dict(obj)
+                rec = record_from_dict(obj, self.provenance(source_id, record_no, line_no))
             except orjson.JSONDecodeError as exc:
                 yield RawRecord(record_no, line_no, line, error=f"invalid JSON: {exc}")
                 continue
             except MalformedRecord as exc:
                 yield RawRecord(record_no, line_no, line, error=exc.reason)
                 continue
-            prov = self.provenance(source_id, record_no, line_no)
-            yield RawRecord(record_no, line_no, line, [replace(rec, provenance=prov)])
+            yield RawRecord(record_no, line_no, line, [rec])
 
     @classmethod
     def examples(cls) -> list[tuple[str, bytes]]:

@@ -41,7 +41,7 @@ import html
 import io
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -122,10 +122,16 @@ def parse_v1_time(value: Any) -> datetime | None:
     if len(parts) != 6 or parts[1] not in _MONTHS:
         raise ValueError(f"not a v1.1 time ('Wed Oct 10 20:19:24 +0000 2018'): {value!r}")
     _, mon, day, hms, offset, year = parts
-    parsed = datetime.strptime(
-        f"{year}-{_MONTHS[mon]:02d}-{int(day):02d} {hms} {offset}", "%Y-%m-%d %H:%M:%S %z"
+    hour, minute, second = hms.split(":")
+    parsed = datetime(
+        int(year), _MONTHS[mon], int(day), int(hour), int(minute), int(second), tzinfo=UTC
     )
-    return parsed.astimezone(UTC)
+    if offset != "+0000":
+        if len(offset) != 5 or offset[0] not in "+-" or not offset[1:].isdigit():
+            raise ValueError(f"bad UTC offset in v1.1 time: {value!r}")
+        sign = -1 if offset[0] == "-" else 1
+        parsed -= sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5]))
+    return parsed
 
 
 class TwitterV1Adapter(IngestAdapter):
@@ -212,7 +218,7 @@ class TwitterV1Adapter(IngestAdapter):
         if "id_str" not in obj and obj.keys() & _NOTICES:
             return RawRecord(record_no, line_no, raw)
         if not _looks_like_tweet(obj):
-            missing = [k for k in ("id_str", "user") if k not in obj]
+            missing = [k for k in ("id_str", "user") if k not in obj] or ["user object"]
             return RawRecord(
                 record_no, line_no, raw, error=f"not a v1.1 tweet: no {' or '.join(missing)}"
             )
@@ -278,6 +284,10 @@ def _str(value: Any) -> str | None:
     return str(value)
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _int(value: Any) -> int | None:
     if value is None or isinstance(value, bool):
         return None
@@ -298,7 +308,7 @@ def _entity_lists(tweet: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _media_objects(tweet: dict[str, Any]) -> list[dict[str, Any]]:
-    ext = tweet.get("extended_tweet") if isinstance(tweet.get("extended_tweet"), dict) else {}
+    ext = _dict(tweet.get("extended_tweet"))
     for holder in (ext.get("extended_entities"), tweet.get("extended_entities")):
         if isinstance(holder, dict) and holder.get("media"):
             return [m for m in holder["media"] if isinstance(m, dict)]
@@ -332,7 +342,7 @@ def _point(tweet: dict[str, Any]) -> tuple[float | None, float | None]:
 
 
 def _user_url(user: dict[str, Any]) -> str | None:
-    urls = ((user.get("entities") or {}).get("url") or {}).get("urls") or []
+    urls = _dict(_dict(user.get("entities")).get("url")).get("urls") or []
     for u in urls:
         if isinstance(u, dict) and u.get("expanded_url"):
             return str(u["expanded_url"])
@@ -394,12 +404,14 @@ def _map_tweet(
     """Append the records of *tweet* (and its embedded tweets); return (post id, author id)."""
     post_id = str(tweet["id_str"])
     user = tweet.get("user")
-    author = str(user["id_str"]) if isinstance(user, dict) and "id_str" in user else None
+    if isinstance(user, dict) and not user.get("id_str"):
+        raise ValueError(f"the user of tweet {post_id} has no id_str")
+    author = str(user["id_str"]) if isinstance(user, dict) else None
     if post_id in seen:
         return post_id, author
     seen.add(post_id)
     created_at = parse_v1_time(tweet.get("created_at"))
-    if isinstance(user, dict) and author is not None:
+    if isinstance(user, dict):
         _map_user(user, prov, observed_at, items)
 
     embedded: dict[str, tuple[str, str | None]] = {}
@@ -410,8 +422,9 @@ def _map_tweet(
                 embedded[key] = _map_tweet(inner, prov, observed_at, items, seen, depth + 1)
 
     repost_of = embedded.get("retweeted_status")
-    quote_of_id = _str(tweet.get("quoted_status_id_str"))
-    if quote_of_id is None and "quoted_status" in embedded:
+    # a retweet of a quote carries the quote's quoted_status too: the retweeter quoted nothing
+    quote_of_id = None if repost_of else _str(tweet.get("quoted_status_id_str"))
+    if quote_of_id is None and not repost_of and "quoted_status" in embedded:
         quote_of_id = embedded["quoted_status"][0]
     reply_to_id = _str(tweet.get("in_reply_to_status_id_str"))
     reply_to_account = _str(tweet.get("in_reply_to_user_id_str"))
@@ -437,7 +450,7 @@ def _map_tweet(
             for u in e.get("urls") or []
         ]
     )
-    place = tweet.get("place") if isinstance(tweet.get("place"), dict) else {}
+    place = _dict(tweet.get("place"))
     lat, lon = _point(tweet)
     metrics = {k: int(tweet[k]) for k in _METRICS if isinstance(tweet.get(k), int)}
 
@@ -472,7 +485,7 @@ def _map_tweet(
         media_id = _str(m.get("id_str")) or _str(m.get("id"))
         if media_id is None:
             continue
-        duration = (m.get("video_info") or {}).get("duration_millis")
+        duration = _dict(m.get("video_info")).get("duration_millis")
         items.append(
             Media(
                 platform="x",
@@ -493,7 +506,7 @@ def _map_tweet(
 
         if repost_of is not None:
             edge(repost_of[1], EdgeKind.REPOSTS)
-        if "quoted_status" in embedded:
+        if "quoted_status" in embedded and repost_of is None:
             edge(embedded["quoted_status"][1], EdgeKind.QUOTES)
         edge(reply_to_account, EdgeKind.REPLIES)
         if repost_of is None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -117,6 +118,10 @@ class Store(ABC):
     @abstractmethod
     def insert_arrow(self, table: str, arrow: pa.Table) -> int:
         """Merge rows into *table* (rows whose key is present are kept); returns rows added."""
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """A context in which every write commits together or not at all."""
 
     @abstractmethod
     def close(self) -> None: ...

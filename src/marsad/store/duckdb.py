@@ -128,6 +128,7 @@ class DuckDBStore(Store):
     def __init__(self, directory: str | Path, *, create: bool = True, threads: int = 2) -> None:
         self.directory = Path(directory)
         self.path = self.directory / DB_FILE
+        self._in_transaction = False
         if not self.path.exists() and not create:
             raise WorkspaceError(
                 f"no workspace at {self.directory} (no {DB_FILE}); run `marsad init` "
@@ -379,18 +380,38 @@ class DuckDBStore(Store):
         return _to_table(self.con.sql(f"SELECT * FROM {table} LIMIT 0")).schema
 
     def insert_arrow(self, table: str, arrow: pa.Table) -> int:
-        """Merge rows into *table* (present keys are kept); returns rows added."""
+        """Merge rows into *table* (present keys are kept); returns rows added.
+
+        Runs in its own transaction unless called inside :meth:`transaction`.
+        """
         if table not in TABLES:
             raise StoreError(f"unknown table {table!r}")
         before = self.counts()[table]
-        self.con.execute("BEGIN TRANSACTION")
-        try:
+        if self._in_transaction:
             self._insert(table, arrow)
-            self.con.execute("COMMIT")
-        except duckdb.Error as exc:
-            self.con.execute("ROLLBACK")
-            raise StoreError(f"import into {table} failed: {exc}") from exc
+        else:
+            with self.transaction():
+                self._insert(table, arrow)
         return self.counts()[table] - before
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside commit together or not at all."""
+        if self._in_transaction:
+            yield
+            return
+        self.con.execute("BEGIN TRANSACTION")
+        self._in_transaction = True
+        try:
+            yield
+            self.con.execute("COMMIT")
+        except BaseException as exc:
+            self.con.execute("ROLLBACK")
+            if isinstance(exc, duckdb.Error):
+                raise StoreError(f"transaction rolled back: {exc}") from exc
+            raise
+        finally:
+            self._in_transaction = False
 
     # -- exchange --------------------------------------------------------------
     def export_parquet(self, directory: Path) -> dict[str, int]:
@@ -421,12 +442,13 @@ class DuckDBStore(Store):
                 f"export schema {meta.get('schema_version')} is newer than this marsad ({SCHEMA_VERSION})"
             )
         added = {}
-        for table in TABLES:
-            path = directory / f"{table}.parquet"
-            if not path.exists():
-                continue
-            arrow = _to_table(self.con.read_parquet(str(path)))
-            added[table] = self.insert_arrow(table, arrow)
+        with self.transaction():  # an import lands whole or not at all
+            for table in TABLES:
+                path = directory / f"{table}.parquet"
+                if not path.exists():
+                    continue
+                arrow = _to_table(self.con.read_parquet(str(path)))
+                added[table] = self.insert_arrow(table, arrow)
         return added
 
     def checkpoint(self) -> None:

@@ -122,6 +122,21 @@ def import_jsonl(store: Store, path: Path, batch_rows: int = 20000) -> dict[str,
             added[table] += store.insert_arrow(table, pa.Table.from_pylist(rows, schemas[table]))
             pending[table] = []
 
+    with store.transaction():  # an import lands whole or not at all
+        _import_rows(path, lines, schemas, pending, flush, batch_rows)
+        for table in TABLES:
+            flush(table)
+    return added
+
+
+def _import_rows(
+    path: Path,
+    lines: Iterator[tuple[int, bytes]],
+    schemas: dict[str, pa.Schema],
+    pending: dict[str, list[dict[str, Any]]],
+    flush: Any,
+    batch_rows: int,
+) -> None:
     for line_no, line in lines:
         try:
             obj = orjson.loads(line)
@@ -133,6 +148,3 @@ def import_jsonl(store: Store, path: Path, batch_rows: int = 20000) -> dict[str,
         pending[table].append(_decode_row(row, schemas[table]))
         if len(pending[table]) >= batch_rows:
             flush(table)
-    for table in TABLES:
-        flush(table)
-    return added

@@ -1,0 +1,491 @@
+"""The simulated population: every account as columns of numpy arrays.
+
+Part of the simulate stage (outside the flow: it produces exports for ingest).
+:func:`build_population` draws the first-generation X accounts (ordinary users,
+news, the counter-messaging campaign and the covert network with its roles and
+planted communities), their languages, clients, follower counts, posting rates
+and suspension times, then re-creates suspended covert accounts generation by
+generation -- each successor with a varied handle, name, bio and avatar -- so
+that the TRUE lineage (successor -> predecessor, family) is known.  The
+Telegram channels (outlets and relays) are a small separate table.
+
+Times are integer seconds since the Unix epoch (UTC); ``NEVER`` marks an
+account not suspended within the period.  Account ids follow the creation
+order, as X's do.  Strings are kept in plain lists (equal strings share one
+object), so a million accounts stay within a few hundred megabytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+
+from marsad.simulate.config import SimConfig
+from marsad.simulate.text import (
+    ACCOUNT_WORD,
+    AR_GIVEN,
+    BIOS,
+    GIVEN,
+    KUNYA,
+    LANGUAGE_LABEL,
+    LANGUAGES,
+    LOCATIONS,
+    VARIATIONS,
+    WORDS,
+    handle_slug,
+    handle_variant,
+)
+
+__all__ = ["NEVER", "ROLES", "Channels", "Population", "build_population"]
+
+#: role codes (index) -> names written to the ground truth
+ROLES = (
+    "ordinary",
+    "news",
+    "campaign",
+    "hub",
+    "amplifier",
+    "supporter",
+    "shoutout",
+    "outlet",
+)
+ORDINARY, NEWS, CAMPAIGN, HUB, AMPLIFIER, SUPPORTER, SHOUTOUT, OUTLET = range(8)
+COVERT_CODES = {"hub": HUB, "amplifier": AMPLIFIER, "supporter": SUPPORTER, "shoutout": SHOUTOUT, "outlet": OUTLET}
+#: "not suspended within the period"
+NEVER = np.int64(2**62)
+DAY = 86400
+#: X's launch: no account is older
+_X_LAUNCH = int(datetime(2006, 7, 15, tzinfo=UTC).timestamp())
+#: relative posting rate of each role (assumption; only ratios matter: the
+#: total is fixed by ``SimConfig.posts``)
+ROLE_RATE = np.array([1.0, 6.0, 2.0, 8.0, 5.0, 2.0, 3.0, 6.0])
+#: follower multiplier of each covert role before renormalising to the configured
+#: mean (assumption: hubs and outlets are followed most)
+_COVERT_FOLLOWER_MULT = {"hub": 4.0, "amplifier": 0.6, "supporter": 1.0, "shoutout": 1.5, "outlet": 3.0}
+#: mean following counts per role (assumption)
+_FOLLOWING_MEAN = np.array([300.0, 500.0, 800.0, 600.0, 700.0, 500.0, 900.0, 100.0])
+#: ages at the start of the period, in days, per role: (low, high) (assumption:
+#: covert accounts are young, news accounts old)
+_AGE_DAYS = {
+    ORDINARY: (30, 2500),
+    NEWS: (300, 2900),
+    CAMPAIGN: (10, 200),
+}
+_COVERT_AGE_DAYS = (1, 400)
+#: chance an ordinary user keeps X's default profile image (assumption)
+_DEFAULT_AVATAR = 0.10
+#: chance a covert account uses a kunya display name (assumption)
+_KUNYA_NAME = 0.4
+#: chance a successor keeps exactly its predecessor's avatar (else a slight variant)
+_SAME_AVATAR = 0.6
+#: chance a successor keeps its predecessor's display name and bio unchanged
+_SAME_NAME = 0.5
+_SAME_BIO = 0.7
+#: bits flipped in the synthetic perceptual avatar hash by a slight variation
+_AVATAR_FLIP_BITS = 8
+
+
+@dataclass
+class Channels:
+    """The Telegram channels: branded outlets and relays forwarding them."""
+
+    ids: np.ndarray  # int64 channel ids
+    names: list[str]
+    is_relay: np.ndarray  # bool
+    outlet: np.ndarray  # int: outlet index (outlets), -1 for relays
+    lang: np.ndarray  # int: index into LANGUAGES
+    created: np.ndarray  # int64 seconds
+    community: int
+
+
+@dataclass
+class Population:
+    """All X accounts as parallel arrays, indexed 0..n-1 (successors after their roots)."""
+
+    role: np.ndarray
+    community: np.ndarray
+    lang: np.ndarray
+    client: np.ndarray
+    followers: np.ndarray
+    following: np.ndarray
+    listed: np.ndarray
+    base_posts: np.ndarray
+    weight: np.ndarray
+    created: np.ndarray
+    suspended: np.ndarray
+    predecessor: np.ndarray
+    family: np.ndarray
+    generation: np.ndarray
+    hyperactive: np.ndarray
+    avatar_base: np.ndarray
+    avatar_variant: np.ndarray
+    avatar_default: np.ndarray
+    avatar_hash: np.ndarray  # (n, 4) uint64: a synthetic 256-bit perceptual hash
+    upload_id: np.ndarray
+    outlet: np.ndarray  # outlet index for outlet accounts, else -1
+    handles: list[str]
+    names: list[str]
+    bios: list[str]
+    locations: list[str]
+    variation: list[str]  # handle variation kind of a successor, "" for roots
+    ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    id_str: list[str] = field(default_factory=list)
+    clients: tuple[str, ...] = ()
+    channels: Channels | None = None
+    communities: int = 0
+
+    @property
+    def n(self) -> int:
+        return int(self.role.shape[0])
+
+    @property
+    def is_covert(self) -> np.ndarray:
+        return self.role >= HUB
+
+    @property
+    def monitored(self) -> np.ndarray:
+        """Accounts a study watches: everything but ordinary users."""
+        return self.role != ORDINARY
+
+
+def _counts(total: int, shares: list[float]) -> list[int]:
+    """Largest-remainder rounding of *shares* of *total*."""
+    raw = [total * s for s in shares]
+    out = [int(np.floor(r)) for r in raw]
+    order = sorted(range(len(raw)), key=lambda i: (out[i] - raw[i], i))
+    for i in order[: total - sum(out)]:
+        out[i] += 1
+    return out
+
+
+def _draw(rng: np.random.Generator, shares: tuple[tuple[str, float], ...], size: int) -> np.ndarray:
+    p = np.array([s for _, s in shares], dtype=np.float64)
+    return rng.choice(len(shares), size=size, p=p / p.sum())
+
+
+def _lognormal(rng: np.random.Generator, mean: np.ndarray | float, sigma: float, size: int) -> np.ndarray:
+    """Log-normal draws with the given *mean* (not median)."""
+    return np.asarray(mean) * rng.lognormal(-sigma * sigma / 2.0, sigma, size)
+
+
+def build_population(config: SimConfig, rng: np.random.Generator) -> Population:
+    """Draw the whole population of *config* (see the module docstring)."""
+    start = int(config.start.timestamp())
+    end = int(config.end.timestamp())
+    n0 = config.accounts
+
+    # -- roles ----------------------------------------------------------------
+    n_cov, n_news, n_camp = (round(n0 * s) for s in (config.covert_share, config.news_share, config.campaign_share))
+    n_cov = min(n_cov, n0)
+    n_news = min(n_news, n0 - n_cov)
+    n_camp = min(n_camp, n0 - n_cov - n_news)
+    role_names = [r for r, _ in config.covert_roles]
+    per_role = _counts(n_cov, [s for _, s in config.covert_roles])
+    role = np.concatenate(
+        [
+            np.full(n0 - n_cov - n_news - n_camp, ORDINARY, np.int8),
+            np.full(n_news, NEWS, np.int8),
+            np.full(n_camp, CAMPAIGN, np.int8),
+            *[np.full(c, COVERT_CODES[r], np.int8) for r, c in zip(role_names, per_role, strict=True)],
+        ]
+    )
+    role = role[rng.permutation(n0)]
+    covert = role >= HUB
+
+    # -- communities ------------------------------------------------------------
+    kc, ko = config.covert_communities, config.ordinary_communities
+    community = np.empty(n0, np.int32)
+    pc = rng.dirichlet(np.full(kc, 4.0))
+    po = rng.dirichlet(np.full(ko, 2.0))
+    community[covert] = rng.choice(kc, size=int(covert.sum()), p=pc)
+    community[role == ORDINARY] = kc + rng.choice(ko, size=int((role == ORDINARY).sum()), p=po)
+    community[role == NEWS] = kc + ko
+    community[role == CAMPAIGN] = kc + ko + 1
+
+    # -- languages and clients --------------------------------------------------
+    lang = np.empty(n0, np.int8)
+    lang[covert] = _languages(rng, config, config.covert_languages, int(covert.sum()))
+    lang[~covert] = _languages(rng, config, config.ordinary_languages, int((~covert).sum()))
+    clients = tuple(dict.fromkeys([c for c, _ in config.covert_clients] + [c for c, _ in config.ordinary_clients]))
+    client = np.empty(n0, np.int8)
+    cov_map = np.array([clients.index(c) for c, _ in config.covert_clients])
+    ord_map = np.array([clients.index(c) for c, _ in config.ordinary_clients])
+    client[covert] = cov_map[_draw(rng, config.covert_clients, int(covert.sum()))]
+    client[~covert] = ord_map[_draw(rng, config.ordinary_clients, int((~covert).sum()))]
+
+    # -- followers, following, activity -----------------------------------------
+    sigma = config.followers_sigma
+    followers = np.empty(n0, np.float64)
+    mult = np.array([_COVERT_FOLLOWER_MULT.get(ROLES[r], 1.0) for r in range(len(ROLES))])
+    norm = sum(s * _COVERT_FOLLOWER_MULT[r] for r, s in config.covert_roles) or 1.0
+    for code, mean in (
+        (ORDINARY, config.ordinary_followers_mean),
+        (NEWS, config.news_followers_mean),
+        (CAMPAIGN, config.campaign_followers_mean),
+    ):
+        sel = role == code
+        followers[sel] = _lognormal(rng, mean, sigma, int(sel.sum()))
+    followers[covert] = _lognormal(rng, config.covert_followers_mean * mult[role[covert]] / norm, sigma, int(covert.sum()))
+    following = _lognormal(rng, _FOLLOWING_MEAN[role], 0.8, n0)
+    hyperactive = covert & (rng.random(n0) < config.hyperactive_share)
+    weight = ROLE_RATE[role] * _lognormal(rng, 1.0, config.activity_sigma, n0)
+    weight[hyperactive] *= config.hyperactive_boost
+
+    # -- creation and suspension ------------------------------------------------
+    created = np.empty(n0, np.int64)
+    for code, (lo, hi) in _AGE_DAYS.items():
+        sel = role == code
+        created[sel] = start - (rng.uniform(lo, hi, int(sel.sum())) * DAY).astype(np.int64)
+    created[covert] = start - (rng.uniform(*_COVERT_AGE_DAYS, int(covert.sum())) * DAY).astype(np.int64)
+    created = np.maximum(created, _X_LAUNCH)
+    age_days = (start - created) / DAY
+    base_posts = rng.poisson(np.minimum(age_days, 3000) * 0.4 * weight / ROLE_RATE[role].clip(1))
+    suspended = np.full(n0, NEVER, np.int64)
+    suspended[covert] = _time_to_suspension(rng, config, start, int(covert.sum()))
+    spam = (role == ORDINARY) & (rng.random(n0) < config.ordinary_suspension_rate)
+    suspended[spam] = start + (rng.random(int(spam.sum())) * (end - start)).astype(np.int64)
+    suspended[suspended >= end] = NEVER
+
+    # -- outlets --------------------------------------------------------------------
+    outlet = np.full(n0, -1, np.int32)
+    outlet_idx = np.flatnonzero(role == OUTLET)
+    outlet[outlet_idx] = np.arange(outlet_idx.size) % len(config.outlets)
+
+    # -- names ----------------------------------------------------------------------
+    taken: set[str] = set()
+    handles: list[str] = []
+    names: list[str] = []
+    bios: list[str] = []
+    locations: list[str] = []
+    picks = rng.integers(0, 1 << 30, size=(n0, 6))
+    intern: dict[str, str] = {}
+    ordinal = np.zeros(n0, np.int64)
+    ordinal[outlet_idx] = np.arange(outlet_idx.size) // len(config.outlets) + 1
+    for i in range(n0):
+        r, lg, p = int(role[i]), LANGUAGES[lang[i]], picks[i]
+        if r == OUTLET:
+            o = int(outlet[i])
+            base = f"{handle_slug(config.outlets[o])[:8]}_{lg}{ordinal[i]}"
+            name = f"{config.outlets[o]} {LANGUAGE_LABEL[lg]}"
+            bio = BIOS["outlet"][lg][0].format(outlet=config.outlets[o])
+        else:
+            base = _handle(p)
+            name = _display_name(p, lg, r >= HUB)
+            kind = {NEWS: "news", CAMPAIGN: "campaign"}.get(r, "covert" if r >= HUB else "ordinary")
+            variants = BIOS[kind][lg]
+            bio = variants[int(p[4]) % len(variants)].format(tag=config.campaign_hashtag)
+        handles.append(_unique(base, taken, int(p[5])))
+        names.append(intern.setdefault(name, name))
+        bios.append(intern.setdefault(bio, bio))
+        places = LOCATIONS[lg]
+        loc = places[int(p[3]) % len(places)] if r < HUB or int(p[3]) % 3 == 0 else ""
+        locations.append(intern.setdefault(loc, loc))
+
+    avatar_base = rng.integers(1, 10_000_000, n0)
+    avatar_default = (role == ORDINARY) & (rng.random(n0) < _DEFAULT_AVATAR)
+    avatar_hash = rng.integers(0, np.iinfo(np.uint64).max, size=(n0, 4), dtype=np.uint64, endpoint=True)
+
+    pop = Population(
+        role=role,
+        community=community,
+        lang=lang,
+        client=client,
+        followers=np.rint(followers).astype(np.int64),
+        following=np.rint(following).astype(np.int64),
+        listed=rng.poisson(followers / 150.0).astype(np.int64),
+        base_posts=base_posts.astype(np.int64),
+        weight=weight,
+        created=created,
+        suspended=suspended,
+        predecessor=np.full(n0, -1, np.int64),
+        family=np.arange(n0, dtype=np.int64),
+        generation=np.zeros(n0, np.int16),
+        hyperactive=hyperactive,
+        avatar_base=avatar_base,
+        avatar_variant=np.zeros(n0, np.int16),
+        avatar_default=avatar_default,
+        avatar_hash=avatar_hash,
+        upload_id=np.zeros(n0, np.int64),
+        outlet=outlet,
+        handles=handles,
+        names=names,
+        bios=bios,
+        locations=locations,
+        variation=[""] * n0,
+        clients=clients,
+        communities=kc + ko + 3,
+    )
+    _recreate(pop, config, rng, taken, end)
+    _assign_ids(pop, rng)
+    pop.channels = _channels(config, rng, start, kc + ko + 2)
+    return pop
+
+
+def _languages(
+    rng: np.random.Generator, config: SimConfig, shares: tuple[tuple[str, float], ...], size: int
+) -> np.ndarray:
+    drawn = _draw(rng, shares, size)
+    codes = np.array(
+        [LANGUAGES.index(code) if code != "other" else -1 for code, _ in shares], dtype=np.int64
+    )
+    out = codes[drawn]
+    other = out < 0
+    others = np.array([LANGUAGES.index(c) for c in config.other_languages])
+    out[other] = others[rng.integers(0, others.size, int(other.sum()))]
+    return out.astype(np.int8)
+
+
+def _time_to_suspension(rng: np.random.Generator, config: SimConfig, origin: int | np.ndarray, size: int) -> np.ndarray:
+    """Weibull times to suspension counted from *origin*, never under the minimum lifetime."""
+    days = config.suspension_scale_days * rng.weibull(config.suspension_shape, size)
+    seconds = np.maximum(days * DAY, config.min_lifetime_hours * 3600.0)
+    return np.asarray(origin, np.int64) + seconds.astype(np.int64)
+
+
+def _handle(p: np.ndarray) -> str:
+    given, word = GIVEN[int(p[0]) % len(GIVEN)], WORDS[int(p[1]) % len(WORDS)]
+    num = int(p[2]) % 1000
+    style = int(p[3]) % 4
+    if style == 0:
+        out = f"{given}_{word}{num % 100}"
+    elif style == 1:
+        out = f"{given}{num}"
+    elif style == 2:
+        out = f"{word}_{given}"
+    else:
+        out = f"{given}{word}{num % 10}"
+    return out[:15]
+
+
+def _display_name(p: np.ndarray, lang: str, covert: bool) -> str:
+    i, j = int(p[0]) % len(GIVEN), int(p[2]) % len(GIVEN)
+    kunya = covert and int(p[1]) % 100 < _KUNYA_NAME * 100
+    if lang == "ar":
+        return f"{KUNYA[1]} {AR_GIVEN[j]}" if kunya else f"{AR_GIVEN[i]} {AR_GIVEN[j]}"
+    return f"Abu {GIVEN[j].title()}" if kunya else f"{GIVEN[i].title()} {GIVEN[j].title()}"
+
+
+def _unique(handle: str, taken: set[str], pick: int) -> str:
+    out = handle
+    k = 0
+    while out in taken:
+        suffix = str((pick + k * 7919) % 10 ** (2 + k // 10))
+        out = handle[: 15 - len(suffix)] + suffix
+        k += 1
+    taken.add(out)
+    return out
+
+
+def _recreate(pop: Population, config: SimConfig, rng: np.random.Generator, taken: set[str], end: int) -> None:
+    """Append successors of suspended covert accounts, one generation at a time."""
+    parents = np.flatnonzero(pop.is_covert & (pop.suspended < end))
+    for generation in range(1, config.max_generations + 1):
+        if parents.size == 0:
+            break
+        again = rng.random(parents.size) < config.recreate_prob
+        delay = rng.exponential(config.recreate_delay_days * DAY, parents.size) + 600
+        created = pop.suspended[parents] + delay.astype(np.int64)
+        keep = again & (created < end)
+        parents, created = parents[keep], created[keep]
+        m = parents.size
+        if m == 0:
+            break
+        suspended = _time_to_suspension(rng, config, created, m)
+        suspended[suspended >= end] = NEVER
+        returned = rng.binomial(pop.followers[parents], config.follower_return_rate)
+        fresh = rng.poisson(0.05 * config.covert_followers_mean, m)
+        same_avatar = rng.random(m) < _SAME_AVATAR
+        flips = rng.integers(0, 256, size=(m, _AVATAR_FLIP_BITS))
+        kinds = rng.integers(0, len(VARIATIONS), m)
+        picks = rng.integers(0, 1 << 30, size=(m, 4))
+        first = pop.n
+        new_hash = pop.avatar_hash[parents].copy()
+        for b in range(_AVATAR_FLIP_BITS):
+            word, bit = flips[:, b] // 64, (flips[:, b] % 64).astype(np.uint64)
+            rows = np.flatnonzero(~same_avatar)
+            new_hash[rows, word[rows]] ^= np.left_shift(np.uint64(1), bit[rows])
+
+        def grow(name: str, values: np.ndarray) -> None:
+            setattr(pop, name, np.concatenate([getattr(pop, name), values]))
+
+        for name in ("role", "community", "lang", "client", "following", "weight", "hyperactive", "outlet", "avatar_base", "avatar_default"):
+            grow(name, getattr(pop, name)[parents])
+        grow("followers", (returned + fresh).astype(np.int64))
+        grow("listed", rng.poisson((returned + fresh) / 150.0).astype(np.int64))
+        grow("base_posts", np.zeros(m, np.int64))
+        grow("created", created)
+        grow("suspended", suspended)
+        grow("predecessor", parents.astype(np.int64))
+        grow("family", pop.family[parents])
+        grow("generation", np.full(m, generation, np.int16))
+        grow("avatar_variant", pop.avatar_variant[parents] + (~same_avatar).astype(np.int16))
+        grow("avatar_hash", new_hash)
+        grow("upload_id", np.zeros(m, np.int64))
+        for k in range(m):
+            parent = int(parents[k])
+            lg = LANGUAGES[pop.lang[parent]]
+            kind = VARIATIONS[int(kinds[k])]
+            handle = handle_variant(pop.handles[parent], kind, generation, int(picks[k, 0]))
+            pop.handles.append(_unique(handle, taken, int(picks[k, 1])))
+            pop.variation.append(kind)
+            pop.names.append(_name_variant(pop.names[parent], lg, generation, int(picks[k, 2])))
+            bio = pop.bios[parent]
+            if int(picks[k, 3]) % 100 >= _SAME_BIO * 100:
+                bio = f"{bio} ({ACCOUNT_WORD[lg]} {generation + 1})".strip()
+            pop.bios.append(bio)
+            pop.locations.append(pop.locations[parent])
+        parents = np.arange(first, pop.n)[pop.suspended[first:] < end]
+
+
+def _name_variant(name: str, lang: str, generation: int, pick: int) -> str:
+    choice = pick % 100
+    if choice < _SAME_NAME * 100:
+        return name
+    if choice < 75:
+        return f"{name} {generation + 1}"
+    kunya = KUNYA[1] if lang == "ar" else "Abu"
+    if name.startswith(kunya + " "):
+        return name[len(kunya) + 1 :]
+    return f"{kunya} {name.split(' ')[-1]}"
+
+
+def _assign_ids(pop: Population, rng: np.random.Generator) -> None:
+    """Ids increase with creation time, like X's (about 10 a second since launch)."""
+    order = np.argsort(pop.created, kind="stable")
+    raw = 10_000_000 + (pop.created[order] - _X_LAUNCH) * 10 + rng.integers(0, 10, pop.n)
+    steps = np.arange(pop.n, dtype=np.int64)
+    raw = np.maximum.accumulate(raw - steps) + steps  # strictly increasing
+    ids = np.empty(pop.n, np.int64)
+    ids[order] = raw
+    pop.ids = ids
+    pop.id_str = [str(v) for v in ids.tolist()]
+    pop.upload_id = (pop.created - _X_LAUNCH) * 1000 + rng.integers(0, 1000, pop.n) + 500_000_000_000
+
+
+def _channels(config: SimConfig, rng: np.random.Generator, start: int, community: int) -> Channels:
+    """One Telegram channel per outlet and ``relay_channels`` relays."""
+    n_out, n_rel = len(config.outlets), config.relay_channels
+    n = n_out + n_rel
+    ids = np.sort(rng.choice(np.arange(1_000_000_000, 1_500_000_000), size=n, replace=False))
+    ids = ids[rng.permutation(n)]
+    names = list(config.outlets) + [f"relay {k + 1}" for k in range(n_rel)]
+    lang = np.concatenate(
+        [
+            _languages(rng, config, config.covert_languages, n_out),
+            _languages(rng, config, config.covert_languages, n_rel),
+        ]
+    )
+    for k in range(n_rel):
+        names[n_out + k] = f"{LANGUAGE_LABEL[LANGUAGES[lang[n_out + k]]]} {k + 1}"
+    created = start - (rng.uniform(5, 300, n) * DAY).astype(np.int64)
+    return Channels(
+        ids=ids.astype(np.int64),
+        names=names,
+        is_relay=np.arange(n) >= n_out,
+        outlet=np.where(np.arange(n) < n_out, np.arange(n), -1),
+        lang=lang,
+        created=created,
+        community=community,
+    )
