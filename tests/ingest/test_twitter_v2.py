@@ -113,7 +113,7 @@ class Expected:
                 continue
             if "suspended" in e["detail"].lower():
                 status = "suspended"
-            elif e["title"] == "Not Found Error":
+            elif e["title"] == "Not Found Error" and "username" not in e["parameter"]:
                 status = "deleted"
             else:
                 continue
@@ -478,8 +478,18 @@ def test_users_lookup_page_maps_users_and_deleted_status() -> None:
     assert missing and deleted == {(uid, AccountStatus.DELETED) for uid in missing}
 
 
+def flat_media_keys(t: dict[str, Any]) -> Iterator[str]:
+    """Media keys a flattened tweet shows inline, its referenced tweets' included."""
+    for m in t.get("attachments", {}).get("media", []):
+        if m.get("media_key"):
+            yield m["media_key"]
+    for ref in t.get("referenced_tweets", []):
+        yield from flat_media_keys(ref)
+
+
 def test_flattened_tweets_bring_their_authors_and_references() -> None:
     path = shared_file(f"{FIXTURES}/flat.jsonl")
+    assert any(list(flat_media_keys(obj)) for _, obj in json_lines(path))
     for raw in records(path):
         obj = json.loads(raw.raw)
         posts = {p.native_id: p for p in raw.items if isinstance(p, Post)}
@@ -489,11 +499,139 @@ def test_flattened_tweets_bring_their_authors_and_references() -> None:
         for ref in obj.get("referenced_tweets", []):
             if "text" in ref:
                 assert posts[ref["id"]].account_id == ref["author_id"]
+        media = {m.native_id for m in raw.items if isinstance(m, Media)}
+        assert media == set(flat_media_keys(obj))
         edges = {(e.kind, e.dst_id) for e in raw.items if isinstance(e, Edge)}
         if posts[obj["id"]].kind.value != "repost":
             for m in obj.get("entities", {}).get("mentions", []):
                 if "id" in m:
                     assert (EdgeKind.MENTIONS, m["id"]) in edges
+
+
+def _error(parameter: str, resource: str, title: str, detail: str, kind: str = "user") -> dict:
+    return {
+        "parameter": parameter,
+        "resource_id": resource,
+        "value": resource,
+        "title": title,
+        "detail": detail,
+        "resource_type": kind,
+    }
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        # a suspended mentioned user, named by username: its id comes from the mention
+        (
+            _error(
+                "entities.mentions.username",
+                "Tulip_Fan",
+                "Forbidden",
+                "User has been suspended: [Tulip_Fan].",
+            ),
+            ("55", AccountStatus.SUSPENDED),
+        ),
+        # a suspended user named by id
+        (
+            _error("in_reply_to_user_id", "66", "Forbidden", "User has been suspended: [66]."),
+            ("66", AccountStatus.SUSPENDED),
+        ),
+        # a user id that is not found: deleted
+        (
+            _error("ids", "77", "Not Found Error", "Could not find user with ids: [77]."),
+            ("77", AccountStatus.DELETED),
+        ),
+        # a username that is not found may only have been renamed: nothing
+        (
+            _error(
+                "entities.mentions.username",
+                "tulip_fan",
+                "Not Found Error",
+                "Could not find user with usernames: [tulip_fan].",
+            ),
+            None,
+        ),
+        # a suspended username nothing in the line resolves: nothing
+        (
+            _error(
+                "entities.mentions.username",
+                "nobody",
+                "Forbidden",
+                "User has been suspended: [nobody].",
+            ),
+            None,
+        ),
+        # a missing pinned tweet is not an account status
+        (
+            _error(
+                "pinned_tweet_id",
+                "88",
+                "Not Found Error",
+                "Could not find tweet with pinned_tweet_id: [88].",
+                "tweet",
+            ),
+            None,
+        ),
+    ],
+)
+def test_user_errors_become_status_events(
+    tmp_path: Path, error: dict, status: tuple[str, AccountStatus] | None
+) -> None:
+    tweet = {
+        "id": "9",
+        "author_id": "1",
+        "text": "@Tulip_Fan hello",
+        "entities": {"mentions": [{"start": 0, "end": 10, "username": "Tulip_Fan", "id": "55"}]},
+    }
+    page = {
+        "data": [tweet],
+        "errors": [error],
+        "__twarc": {"retrieved_at": "2024-02-01T12:00:00+00:00"},
+    }
+    path = tmp_path / "page.jsonl"
+    path.write_bytes(json.dumps(page).encode() + b"\n")
+    (raw,) = records(path)
+    events = [(e.account_id, e.status) for e in raw.items if isinstance(e, StatusEvent)]
+    assert events == ([status] if status else [])
+    for e in raw.items:
+        if isinstance(e, StatusEvent):
+            assert e.evidence == error["detail"]
+            assert e.observed_at == datetime(2024, 2, 1, 12, tzinfo=UTC)
+    # without retrieved_at there is no time to date a status by
+    del page["__twarc"]
+    path.write_bytes(json.dumps(page).encode() + b"\n")
+    assert not [e for r in records(path) for e in r.items if isinstance(e, StatusEvent)]
+
+
+@pytest.mark.parametrize(
+    ("url", "edges"),
+    [
+        # who follows 500: each listed user -> 500
+        (
+            "https://api.twitter.com/2/users/500/followers?max_results=1000",
+            {("11", "500"), ("12", "500")},
+        ),
+        # whom 500 follows: 500 -> each listed user
+        ("https://api.twitter.com/2/users/500/following", {("500", "11"), ("500", "12")}),
+        # a users lookup: no follows
+        ("https://api.twitter.com/2/users?ids=11%2C12", set()),
+        # list members: no follows
+        ("https://api.twitter.com/2/lists/9/members", set()),
+    ],
+)
+def test_follower_pages_give_follows_edges(
+    tmp_path: Path, url: str, edges: set[tuple[str, str]]
+) -> None:
+    users = [{"id": uid, "username": f"u{uid}", "name": "U"} for uid in ("11", "12")]
+    page = {"data": users, "meta": {"result_count": 2}, "__twarc": {"url": url}}
+    path = tmp_path / "followers.jsonl"
+    path.write_bytes(json.dumps(page).encode() + b"\n")
+    (raw,) = records(path)
+    follows = [e for e in raw.items if isinstance(e, Edge)]
+    assert {(e.src_id, e.dst_id) for e in follows} == edges
+    assert all(e.kind == EdgeKind.FOLLOWS and e.post_id == "" for e in follows)
+    assert {a.native_id for a in raw.items if isinstance(a, Account)} == {"11", "12"}
 
 
 # -- sniffing -------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -17,6 +17,7 @@ from marsad.errors import UnreadableFile
 from marsad.ingest import detect_format
 from marsad.ingest.base import read_head
 from marsad.ingest.youtube import YouTubeAdapter, _duration_ms
+from marsad.model import Post
 from marsad.pipeline import ingest_file
 from marsad.store.duckdb import DuckDBStore
 
@@ -26,6 +27,7 @@ CHANNELS = DATA / "channels.json"  # a JSON array of two channelListResponses
 THREADS = DATA / "comment_threads.jsonl"  # a response line, then a bare commentThread line
 MALFORMED = DATA / "malformed.jsonl"
 ALL = [VIDEOS, CHANNELS, THREADS, MALFORMED]
+T = TypeVar("T")
 
 
 def _time(text: str) -> datetime:
@@ -34,6 +36,16 @@ def _time(text: str) -> datetime:
 
 def _rows(store: DuckDBStore, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     return store.query(sql, params)
+
+
+def _items(path: Path, cls: type[T]) -> list[T]:
+    """The records of type *cls* the adapter maps from *path* (before the text stage)."""
+    return [
+        item
+        for record in YouTubeAdapter().records(path, "src")
+        for item in record.items
+        if isinstance(item, cls)
+    ]
 
 
 def _thread_lines() -> list[dict[str, Any]]:
@@ -60,30 +72,31 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBStore]:
 # -- videos.list ------------------------------------------------------------------
 
 
-def test_videos(ws: DuckDBStore) -> None:
+def test_videos() -> None:
     response = json.loads(VIDEOS.read_text())
     videos = response["items"]
-    got = {
-        r[0]: r[1:]
-        for r in _rows(
-            ws,
-            "SELECT native_id, account_id, kind, text, hashtags, created_at, lang_platform, "
-            "metrics FROM posts WHERE kind = 'video'",
-        )
-    }
-    assert set(got) == {v["id"] for v in videos}
+    posts = {p.native_id: p for p in _items(VIDEOS, Post)}
+    assert set(posts) == {v["id"] for v in videos}
+    names = {"viewCount": "views", "likeCount": "likes", "favoriteCount": "favorites"}
+    names["commentCount"] = "comments"
     for v in videos:
-        sn, stats = v["snippet"], v["statistics"]
-        names = {"viewCount": "views", "likeCount": "likes", "favoriteCount": "favorites"}
-        names["commentCount"] = "comments"
-        assert got[v["id"]] == (
+        sn, stats, post = v["snippet"], v["statistics"], posts[v["id"]]
+        assert (
+            post.account_id,
+            post.kind,
+            post.text,
+            post.hashtags,
+            post.created_at,
+            post.lang_platform,
+            post.metrics,
+        ) == (
             sn["channelId"],
             "video",
             "\n\n".join(p for p in (sn["title"], sn["description"]) if p),
-            [t.lstrip("#") for t in sn.get("tags", [])],
+            tuple(t.lstrip("#") for t in sn.get("tags", [])),
             _time(sn["publishedAt"]),
             sn.get("defaultLanguage") or sn.get("defaultAudioLanguage"),
-            json.dumps({names[k]: int(n) for k, n in stats.items()}, sort_keys=True),
+            {names[k]: int(n) for k, n in stats.items()},
         )
 
 
@@ -288,12 +301,7 @@ def test_resume_yields_the_tail(path: Path) -> None:
 
 
 def _video_ids(path: Path) -> list[str]:
-    return [
-        p.native_id
-        for r in YouTubeAdapter().records(path, "src")
-        for p in r.items
-        if type(p).__name__ == "Post"
-    ]
+    return [p.native_id for p in _items(path, Post)]
 
 
 @pytest.mark.parametrize(
@@ -361,7 +369,7 @@ def test_search_results(tmp_path: Path) -> None:
     path = tmp_path / "search.json"
     path.write_text(json.dumps(results, indent=2))
     records = list(YouTubeAdapter().records(path, "src"))
-    assert [p.native_id for p in records[0].items if type(p).__name__ == "Post"] == [video["id"]]
+    assert [p.native_id for p in records[0].items if isinstance(p, Post)] == [video["id"]]
     assert "unsupported search result kind 'youtube#playlist'" in (records[1].error or "")
     assert records[2].error is None and records[2].items == []  # the response itself
 

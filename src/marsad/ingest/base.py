@@ -32,7 +32,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, ClassVar
+from typing import IO, ClassVar, cast
 
 from marsad.errors import UnreadableFile
 from marsad.model import Provenance, Record
@@ -91,7 +91,7 @@ def open_bytes(path: Path) -> IO[bytes]:
     magic = fh.read(2)
     fh.seek(0)
     if magic == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=fh, mode="rb")
+        return cast(IO[bytes], gzip.GzipFile(fileobj=fh, mode="rb"))
     return fh
 
 

@@ -30,6 +30,9 @@ Mapping onto the model
   ids are only unique within a chat.  ``kind`` MESSAGE, or REPLY with
   ``reply_to_id`` ``"<chat id>/<reply_to_message_id>"`` (the chat of
   ``reply_to_peer_id`` when the reply points into another chat).
+  ``reply_to_account_id`` stays empty: the message answered may be anywhere in
+  the chat, and keeping every sender to look it up would grow with the file
+  (a join on ``reply_to_id`` in the store gives it).
 * **Sender rule** (``account_id``): in a channel every post belongs to the
   channel, so ``account_id`` is the chat id (the ``from`` of a channel post is
   the channel's name or an author signature, not an account).  In any other
@@ -432,17 +435,17 @@ def _message_record(event: _Event, record_no: int, prov: Provenance, base: Path)
         raw = orjson.dumps(msg)
     except (TypeError, orjson.JSONEncodeError):  # pragma: no cover - ijson builds plain JSON
         raw = repr(msg).encode()
-    msg_id = msg.get("id") if isinstance(msg, dict) else None
-    where = f"{chat.label}, message #{event.index}" + (
-        f" (id {msg_id})" if msg_id is not None else ""
-    )
     try:
-        items = _map_message(chat, msg, prov, base)
+        return RawRecord(record_no, 0, raw, _map_message(chat, msg, prov, base))
     except MalformedRecord as exc:
-        return RawRecord(record_no, 0, raw, error=f"{where}: {exc.reason}")
+        reason = exc.reason
     except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:
-        return RawRecord(record_no, 0, raw, error=f"{where}: unexpected value: {exc}")
-    return RawRecord(record_no, 0, raw, items)
+        reason = f"unexpected value: {exc}"
+    msg_id = msg.get("id") if isinstance(msg, dict) else None
+    where = f"{chat.label}, message #{event.index}"
+    if msg_id is not None:
+        where += f" (id {msg_id})"
+    return RawRecord(record_no, 0, raw, error=f"{where}: {reason}")
 
 
 def _map_message(chat: _Chat, msg: Any, prov: Provenance, base: Path) -> list[Record]:

@@ -40,8 +40,12 @@ Mapping onto :mod:`marsad.model` (platform ``"x"``):
   ``in_reply_to_user_id``, MENTIONS to each mentioned id (resolved through
   ``includes.users`` when the entity has no id).  A retweet gets no MENTIONS
   edges: its mentions are the original's (same rule as the v1.1 adapter).
+* a followers / following page (``__twarc.url`` ``/2/users/<id>/followers``
+  or ``/following``) -> FOLLOWS edges, follower -> followed, with no time (X
+  does not say when a follow began).
 * ``errors`` that say a *user* is suspended (``detail`` "User has been
-  suspended: [...]") or not found (title ``Not Found Error``) ->
+  suspended: [...]") or, looked up by id, not found (title ``Not Found
+  Error``; a username not found may only have been renamed) ->
   :class:`~marsad.model.StatusEvent` suspended / deleted, observed at
   ``retrieved_at``, evidence = the error detail.  When the error names the user
   by username (``entities.mentions.username``) the id is looked up in the
@@ -103,10 +107,16 @@ _COMPLIANCE_STATUS = {
     "deleted": AccountStatus.DELETED,
     "protected": AccountStatus.PROTECTED,
 }
-#: keys only a page (a whole API response) has at the top level
-_PAGE_KEYS = ("data", "includes", "errors", "meta")
 #: what a malformed-but-JSON object can raise while it is mapped
-_MAP_ERRORS = (AttributeError, KeyError, TypeError, ValueError, IndexError, OverflowError)
+_MAP_ERRORS = (
+    AttributeError,
+    KeyError,
+    TypeError,
+    ValueError,
+    IndexError,
+    OverflowError,
+    RecursionError,
+)
 
 _REPOST, _QUOTE, _REPLY, _POST = PostKind.REPOST, PostKind.QUOTE, PostKind.REPLY, PostKind.POST
 _E_REPOSTS, _E_QUOTES = EdgeKind.REPOSTS, EdgeKind.QUOTES
@@ -251,7 +261,7 @@ class _Line:
                     continue
                 if rtype == "retweeted":
                     repost_of = rid
-                    repost_author = _s(r.get("author_id"))
+                    repost_author = _s(r.get("author_id")) or ref_authors.get(rid)
                 elif rtype == "quoted":
                     quote_of = rid
                     quote_author = _s(r.get("author_id")) or ref_authors.get(rid)
@@ -420,9 +430,13 @@ class _Line:
         if e.get("resource_type") != "user":
             return
         detail = _s(e.get("detail")) or ""
+        by_name = "username" in (_s(e.get("parameter")) or "")
         if "suspended" in detail.lower():
             status = AccountStatus.SUSPENDED
-        elif e.get("title") == "Not Found Error" or detail.startswith("Could not find user"):
+        elif not by_name and (
+            e.get("title") == "Not Found Error" or detail.startswith("Could not find user")
+        ):
+            # by id only: a username that is not found may just have been renamed
             status = AccountStatus.DELETED
         else:
             return
@@ -431,7 +445,7 @@ class _Line:
         if observed is None or resource is None:
             return
         handle = None
-        if "username" in (_s(e.get("parameter")) or ""):
+        if by_name:
             handle = resource
             uid = self.user_id_by_name(resource) or _mention_id(tweets, resource)
         else:
@@ -679,12 +693,16 @@ def _map_page(obj: dict[str, Any], prov: Provenance) -> list[Record]:
         }
 
     tweets: list[Any] = []
+    users: list[Any] = []
     for item in data:
         if "text" in item or "author_id" in item or "edit_history_tweet_ids" in item:
             tweets.append(item)
         elif "username" in item:
+            users.append(item)
             line.user(item)
         # anything else (counts, lists) maps to nothing
+    if users:
+        _follows(obj, users, line)
     if inc_tweets:
         tweets.extend(inc_tweets)
     for t in tweets:
@@ -698,6 +716,26 @@ def _map_page(obj: dict[str, Any], prov: Provenance) -> list[Record]:
         for e in errors:
             line.error(e, tweets)
     return line.finish()
+
+
+def _follows(obj: dict[str, Any], users: list[Any], line: _Line) -> None:
+    """FOLLOWS edges of a ``/2/users/<id>/followers`` or ``.../following`` page."""
+    meta = obj.get("__twarc")
+    url = _s(meta.get("url")) if meta else None
+    if not url or "/follow" not in url:
+        return
+    path = url.split("?", 1)[0].rstrip("/").split("/")
+    if len(path) < 3 or path[-3] != "users" or path[-1] not in ("followers", "following"):
+        return
+    target = path[-2]
+    followers = path[-1] == "followers"
+    items, prov = line.items, line.prov
+    for u in users:
+        uid = _s(u.get("id"))
+        if uid is None:
+            continue
+        src, dst = (uid, target) if followers else (target, uid)
+        items.append(Edge(PLATFORM, src, dst, EdgeKind.FOLLOWS, "", None, prov))
 
 
 def _map_compliance(obj: dict[str, Any], prov: Provenance) -> list[Record]:

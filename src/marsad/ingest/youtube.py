@@ -18,7 +18,8 @@ Raw records
 -----------
 
 Each resource (an element of a response's ``items``, or a bare resource) is one
-raw record (``raw`` = its JSON), so one malformed item is quarantined alone.
+raw record (``raw`` = its JSON; the line itself for a line holding one
+resource), so one malformed item is quarantined alone.
 Each response is one more raw record *after* its items, holding the response
 without ``items`` (``kind``, ``etag``, ``nextPageToken``, ``pageInfo`` and any
 key the collector added), with no model records -- nothing the file held is
@@ -140,6 +141,7 @@ class _Found:
     response_kind: str | None = None
     observed_at: datetime | None = None
     error: str | None = None
+    raw: bytes | None = None  # the line as the file holds it, for a one-resource line
 
 
 @dataclass
@@ -174,7 +176,7 @@ class YouTubeAdapter(IngestAdapter):
             if record_no < start:
                 continue
             prov = self.provenance(source_id, record_no, item.line_no)
-            raw = _dumps(item.value)
+            raw = item.raw if item.raw is not None else _dumps(item.value)
             if item.error is not None:
                 yield RawRecord(record_no, item.line_no, raw, error=item.error)
                 continue
@@ -270,10 +272,10 @@ def _read_lines(path: Path) -> Iterator[_Found]:
         try:
             obj = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
-            yield _Found(line_no, line, error=f"line {line_no}: invalid JSON: {exc}")
+            yield _Found(line_no, None, error=f"line {line_no}: invalid JSON: {exc}", raw=line)
             continue
         if not isinstance(obj, dict):
-            yield _Found(line_no, obj, error=f"line {line_no}: expected a JSON object")
+            yield _Found(line_no, obj, error=f"line {line_no}: expected a JSON object", raw=line)
             continue
         observed_at = _observed_at(obj)
         items = obj.get("items")
@@ -284,7 +286,7 @@ def _read_lines(path: Path) -> Iterator[_Found]:
             envelope = {k: v for k, v in obj.items() if k != "items"}
             yield _Found(line_no, envelope, is_envelope=True)
         else:
-            yield _Found(line_no, obj, observed_at=observed_at)
+            yield _Found(line_no, obj, observed_at=observed_at, raw=line)
 
 
 def _read_document(path: Path, start: int) -> Iterator[_Found]:
@@ -420,8 +422,6 @@ def _observed_at(obj: dict[str, Any]) -> datetime | None:
 
 
 def _dumps(value: Any) -> bytes:
-    if isinstance(value, bytes):
-        return value
     try:
         return orjson.dumps(value)
     except (TypeError, orjson.JSONEncodeError):  # pragma: no cover - parsed JSON dumps back

@@ -312,7 +312,12 @@ def _problems(c: SimConfig) -> list[str]:
     ):
         if getattr(c, name) <= 0:
             out.append(f"{name} must be positive, got {getattr(c, name)}")
-    for name in ("followers_sigma", "activity_sigma", "min_lifetime_hours", "shoutouts_per_successor"):
+    for name in (
+        "followers_sigma",
+        "activity_sigma",
+        "min_lifetime_hours",
+        "shoutouts_per_successor",
+    ):
         if getattr(c, name) < 0:
             out.append(f"{name} must not be negative, got {getattr(c, name)}")
     return out

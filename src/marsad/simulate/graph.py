@@ -30,6 +30,7 @@ from marsad.simulate.population import CAMPAIGN, DAY, HUB, ORDINARY, Population
 
 __all__ = ["FollowerGraph", "build_follower_graph"]
 
+_EMPTY = np.zeros(0, np.int64)
 #: share of a campaign account's in-sample followers that are campaign accounts (assumption)
 _CAMPAIGN_PEER_SHARE = 0.1
 
@@ -63,10 +64,13 @@ class _Pool:
         if k == 0 or self.members.size == 0:
             return np.zeros(0, np.int64)
         u = rng.random(k) * self.cum[-1]
-        return self.members[np.minimum(np.searchsorted(self.cum, u, side="right"), self.members.size - 1)]
+        picks = np.minimum(np.searchsorted(self.cum, u, side="right"), self.members.size - 1)
+        return np.asarray(self.members[picks], dtype=np.int64)
 
 
-def build_follower_graph(pop: Population, config: SimConfig, rng: np.random.Generator) -> FollowerGraph:
+def build_follower_graph(
+    pop: Population, config: SimConfig, rng: np.random.Generator
+) -> FollowerGraph:
     """The follower lists of every covert and campaign account (see the module docstring)."""
     start = int(config.start.timestamp())
     end = int(config.end.timestamp())
@@ -80,33 +84,61 @@ def build_follower_graph(pop: Population, config: SimConfig, rng: np.random.Gene
         covert_pools.append(_Pool(members, weight[members]))
 
     targets = np.flatnonzero(pop.is_covert | (pop.role == CAMPAIGN))
-    want = np.minimum(np.rint(pop.followers * config.follow_sample_rate), config.max_follow_edges).astype(np.int64)
+    want = np.minimum(
+        np.rint(pop.followers * config.follow_sample_rate), config.max_follow_edges
+    ).astype(np.int64)
     lists: dict[int, np.ndarray] = {}
+    # one generation at a time: a successor's followers come back from its predecessor's
     for generation in range(int(pop.generation.max(initial=0)) + 1):
         batch = targets[pop.generation[targets] == generation]
-        for a in batch.tolist():
-            got: list[np.ndarray] = []
-            pred = int(pop.predecessor[a])
-            if pred >= 0 and pred in lists:
-                old = lists[pred]
-                got.append(old[rng.random(old.size) < config.follower_return_rate])
-            fresh = max(int(want[a]) - sum(g.size for g in got), 0)
-            if pop.role[a] >= HUB:
-                n_cov = int(rng.binomial(fresh, config.covert_follower_share))
-                n_cross = int(rng.binomial(n_cov, config.community_mixing)) if kc > 1 else 0
-                own = int(pop.community[a])
-                got.append(covert_pools[own].sample(rng, n_cov - n_cross))
-                if n_cross:
-                    others = (own + rng.integers(1, kc, n_cross)) % kc
-                    for c in np.unique(others).tolist():
-                        got.append(covert_pools[c].sample(rng, int((others == c).sum())))
-                got.append(ordinary.sample(rng, fresh - n_cov))
-            else:
-                n_peer = int(rng.binomial(fresh, _CAMPAIGN_PEER_SHARE))
-                got.append(campaign.sample(rng, n_peer))
-                got.append(ordinary.sample(rng, fresh - n_peer))
-            merged = np.unique(np.concatenate(got)) if got else np.zeros(0, np.int64)
-            lists[a] = merged[merged != a].astype(np.int64)
+        if batch.size == 0:
+            continue
+        owners: list[np.ndarray] = []  # position in batch of each drawn follower
+        drawn: list[np.ndarray] = []
+        # followers coming back to a successor
+        got = np.zeros(batch.size, np.int64)
+        if generation > 0:
+            old = [lists.get(int(p), _EMPTY) for p in pop.predecessor[batch].tolist()]
+            sizes = np.array([o.size for o in old], np.int64)
+            flat = np.concatenate(old) if old else _EMPTY
+            pos = np.repeat(np.arange(batch.size), sizes)
+            keep = rng.random(flat.size) < config.follower_return_rate
+            owners.append(pos[keep])
+            drawn.append(flat[keep])
+            got = np.bincount(pos[keep], minlength=batch.size)
+        fresh = np.maximum(want[batch] - got, 0)
+        covert = pop.role[batch] >= HUB
+        n_cov = np.where(covert, rng.binomial(fresh, config.covert_follower_share), 0)
+        n_cross = rng.binomial(n_cov, config.community_mixing) if kc > 1 else np.zeros_like(n_cov)
+        n_peer = np.where(covert, 0, rng.binomial(fresh, _CAMPAIGN_PEER_SHARE))
+        n_ord = fresh - n_cov - n_peer
+        # covert followers of the target's own community, and of another one
+        own_comm = np.repeat(pop.community[batch].astype(np.int64), n_cov - n_cross)
+        own_pos = np.repeat(np.arange(batch.size), n_cov - n_cross)
+        cross_pos = np.repeat(np.arange(batch.size), n_cross)
+        cross_comm = (
+            np.repeat(pop.community[batch].astype(np.int64), n_cross)
+            + rng.integers(1, max(kc, 2), cross_pos.size)
+        ) % kc
+        comm = np.concatenate([own_comm, cross_comm])
+        comm_pos = np.concatenate([own_pos, cross_pos])
+        for c in range(kc):
+            sel = comm == c
+            if sel.any():
+                owners.append(comm_pos[sel])
+                drawn.append(covert_pools[c].sample(rng, int(sel.sum())))
+        owners.append(np.repeat(np.arange(batch.size), n_peer))
+        drawn.append(campaign.sample(rng, int(n_peer.sum())))
+        owners.append(np.repeat(np.arange(batch.size), n_ord))
+        drawn.append(ordinary.sample(rng, int(n_ord.sum())))
+        pos = np.concatenate(owners)
+        src = np.concatenate(drawn).astype(np.int64)
+        ok = src != batch[pos]
+        key = np.unique(pos[ok] * np.int64(pop.n) + src[ok])
+        pos, src = key // pop.n, key % pop.n
+        bounds = np.searchsorted(pos, np.arange(batch.size + 1))
+        for k, a in enumerate(batch.tolist()):
+            lists[a] = src[bounds[k] : bounds[k + 1]]
 
     first_seen = np.maximum(pop.created[targets], start) + config.collect_delay_days * DAY
     collect_at = start + -(-(first_seen - start) // DAY) * DAY  # round up to a day boundary

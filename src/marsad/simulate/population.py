@@ -52,7 +52,13 @@ ROLES = (
     "outlet",
 )
 ORDINARY, NEWS, CAMPAIGN, HUB, AMPLIFIER, SUPPORTER, SHOUTOUT, OUTLET = range(8)
-COVERT_CODES = {"hub": HUB, "amplifier": AMPLIFIER, "supporter": SUPPORTER, "shoutout": SHOUTOUT, "outlet": OUTLET}
+COVERT_CODES = {
+    "hub": HUB,
+    "amplifier": AMPLIFIER,
+    "supporter": SUPPORTER,
+    "shoutout": SHOUTOUT,
+    "outlet": OUTLET,
+}
 #: "not suspended within the period"
 NEVER = np.int64(2**62)
 DAY = 86400
@@ -63,7 +69,13 @@ _X_LAUNCH = int(datetime(2006, 7, 15, tzinfo=UTC).timestamp())
 ROLE_RATE = np.array([1.0, 6.0, 2.0, 8.0, 5.0, 2.0, 3.0, 6.0])
 #: follower multiplier of each covert role before renormalising to the configured
 #: mean (assumption: hubs and outlets are followed most)
-_COVERT_FOLLOWER_MULT = {"hub": 4.0, "amplifier": 0.6, "supporter": 1.0, "shoutout": 1.5, "outlet": 3.0}
+_COVERT_FOLLOWER_MULT = {
+    "hub": 4.0,
+    "amplifier": 0.6,
+    "supporter": 1.0,
+    "shoutout": 1.5,
+    "outlet": 3.0,
+}
 #: mean following counts per role (assumption)
 _FOLLOWING_MEAN = np.array([300.0, 500.0, 800.0, 600.0, 700.0, 500.0, 900.0, 100.0])
 #: ages at the start of the period, in days, per role: (low, high) (assumption:
@@ -147,7 +159,7 @@ class Population:
     @property
     def monitored(self) -> np.ndarray:
         """Accounts a study watches: everything but ordinary users."""
-        return self.role != ORDINARY
+        return np.asarray(self.role != ORDINARY)
 
 
 def _counts(total: int, shares: list[float]) -> list[int]:
@@ -165,7 +177,9 @@ def _draw(rng: np.random.Generator, shares: tuple[tuple[str, float], ...], size:
     return rng.choice(len(shares), size=size, p=p / p.sum())
 
 
-def _lognormal(rng: np.random.Generator, mean: np.ndarray | float, sigma: float, size: int) -> np.ndarray:
+def _lognormal(
+    rng: np.random.Generator, mean: np.ndarray | float, sigma: float, size: int
+) -> np.ndarray:
     """Log-normal draws with the given *mean* (not median)."""
     return np.asarray(mean) * rng.lognormal(-sigma * sigma / 2.0, sigma, size)
 
@@ -177,7 +191,9 @@ def build_population(config: SimConfig, rng: np.random.Generator) -> Population:
     n0 = config.accounts
 
     # -- roles ----------------------------------------------------------------
-    n_cov, n_news, n_camp = (round(n0 * s) for s in (config.covert_share, config.news_share, config.campaign_share))
+    n_cov, n_news, n_camp = (
+        round(n0 * s) for s in (config.covert_share, config.news_share, config.campaign_share)
+    )
     n_cov = min(n_cov, n0)
     n_news = min(n_news, n0 - n_cov)
     n_camp = min(n_camp, n0 - n_cov - n_news)
@@ -188,7 +204,10 @@ def build_population(config: SimConfig, rng: np.random.Generator) -> Population:
             np.full(n0 - n_cov - n_news - n_camp, ORDINARY, np.int8),
             np.full(n_news, NEWS, np.int8),
             np.full(n_camp, CAMPAIGN, np.int8),
-            *[np.full(c, COVERT_CODES[r], np.int8) for r, c in zip(role_names, per_role, strict=True)],
+            *[
+                np.full(c, COVERT_CODES[r], np.int8)
+                for r, c in zip(role_names, per_role, strict=True)
+            ],
         ]
     )
     role = role[rng.permutation(n0)]
@@ -208,7 +227,11 @@ def build_population(config: SimConfig, rng: np.random.Generator) -> Population:
     lang = np.empty(n0, np.int8)
     lang[covert] = _languages(rng, config, config.covert_languages, int(covert.sum()))
     lang[~covert] = _languages(rng, config, config.ordinary_languages, int((~covert).sum()))
-    clients = tuple(dict.fromkeys([c for c, _ in config.covert_clients] + [c for c, _ in config.ordinary_clients]))
+    clients = tuple(
+        dict.fromkeys(
+            [c for c, _ in config.covert_clients] + [c for c, _ in config.ordinary_clients]
+        )
+    )
     client = np.empty(n0, np.int8)
     cov_map = np.array([clients.index(c) for c, _ in config.covert_clients])
     ord_map = np.array([clients.index(c) for c, _ in config.ordinary_clients])
@@ -227,7 +250,9 @@ def build_population(config: SimConfig, rng: np.random.Generator) -> Population:
     ):
         sel = role == code
         followers[sel] = _lognormal(rng, mean, sigma, int(sel.sum()))
-    followers[covert] = _lognormal(rng, config.covert_followers_mean * mult[role[covert]] / norm, sigma, int(covert.sum()))
+    followers[covert] = _lognormal(
+        rng, config.covert_followers_mean * mult[role[covert]] / norm, sigma, int(covert.sum())
+    )
     following = _lognormal(rng, _FOLLOWING_MEAN[role], 0.8, n0)
     hyperactive = covert & (rng.random(n0) < config.hyperactive_share)
     weight = ROLE_RATE[role] * _lognormal(rng, 1.0, config.activity_sigma, n0)
@@ -238,7 +263,9 @@ def build_population(config: SimConfig, rng: np.random.Generator) -> Population:
     for code, (lo, hi) in _AGE_DAYS.items():
         sel = role == code
         created[sel] = start - (rng.uniform(lo, hi, int(sel.sum())) * DAY).astype(np.int64)
-    created[covert] = start - (rng.uniform(*_COVERT_AGE_DAYS, int(covert.sum())) * DAY).astype(np.int64)
+    created[covert] = start - (rng.uniform(*_COVERT_AGE_DAYS, int(covert.sum())) * DAY).astype(
+        np.int64
+    )
     created = np.maximum(created, _X_LAUNCH)
     age_days = (start - created) / DAY
     base_posts = rng.poisson(np.minimum(age_days, 3000) * 0.4 * weight / ROLE_RATE[role].clip(1))
@@ -259,15 +286,21 @@ def build_population(config: SimConfig, rng: np.random.Generator) -> Population:
     names: list[str] = []
     bios: list[str] = []
     locations: list[str] = []
-    picks = rng.integers(0, 1 << 30, size=(n0, 6))
+    picks = rng.integers(0, 1 << 30, size=(n0, 6)).tolist()
     intern: dict[str, str] = {}
     ordinal = np.zeros(n0, np.int64)
     ordinal[outlet_idx] = np.arange(outlet_idx.size) // len(config.outlets) + 1
+    roles, langs, outlets, ordinals = (
+        role.tolist(),
+        lang.tolist(),
+        outlet.tolist(),
+        ordinal.tolist(),
+    )
     for i in range(n0):
-        r, lg, p = int(role[i]), LANGUAGES[lang[i]], picks[i]
+        r, lg, p = roles[i], LANGUAGES[langs[i]], picks[i]
         if r == OUTLET:
-            o = int(outlet[i])
-            base = f"{handle_slug(config.outlets[o])[:8]}_{lg}{ordinal[i]}"
+            o = outlets[i]
+            base = f"{handle_slug(config.outlets[o])[:8]}_{lg}{ordinals[i]}"
             name = f"{config.outlets[o]} {LANGUAGE_LABEL[lg]}"
             bio = BIOS["outlet"][lg][0].format(outlet=config.outlets[o])
         else:
@@ -285,7 +318,9 @@ def build_population(config: SimConfig, rng: np.random.Generator) -> Population:
 
     avatar_base = rng.integers(1, 10_000_000, n0)
     avatar_default = (role == ORDINARY) & (rng.random(n0) < _DEFAULT_AVATAR)
-    avatar_hash = rng.integers(0, np.iinfo(np.uint64).max, size=(n0, 4), dtype=np.uint64, endpoint=True)
+    avatar_hash = rng.integers(
+        0, np.iinfo(np.uint64).max, size=(n0, 4), dtype=np.uint64, endpoint=True
+    )
 
     pop = Population(
         role=role,
@@ -334,17 +369,19 @@ def _languages(
     other = out < 0
     others = np.array([LANGUAGES.index(c) for c in config.other_languages])
     out[other] = others[rng.integers(0, others.size, int(other.sum()))]
-    return out.astype(np.int8)
+    return np.asarray(out, dtype=np.int8)
 
 
-def _time_to_suspension(rng: np.random.Generator, config: SimConfig, origin: int | np.ndarray, size: int) -> np.ndarray:
+def _time_to_suspension(
+    rng: np.random.Generator, config: SimConfig, origin: int | np.ndarray, size: int
+) -> np.ndarray:
     """Weibull times to suspension counted from *origin*, never under the minimum lifetime."""
     days = config.suspension_scale_days * rng.weibull(config.suspension_shape, size)
     seconds = np.maximum(days * DAY, config.min_lifetime_hours * 3600.0)
     return np.asarray(origin, np.int64) + seconds.astype(np.int64)
 
 
-def _handle(p: np.ndarray) -> str:
+def _handle(p: list[int]) -> str:
     given, word = GIVEN[int(p[0]) % len(GIVEN)], WORDS[int(p[1]) % len(WORDS)]
     num = int(p[2]) % 1000
     style = int(p[3]) % 4
@@ -359,7 +396,7 @@ def _handle(p: np.ndarray) -> str:
     return out[:15]
 
 
-def _display_name(p: np.ndarray, lang: str, covert: bool) -> str:
+def _display_name(p: list[int], lang: str, covert: bool) -> str:
     i, j = int(p[0]) % len(GIVEN), int(p[2]) % len(GIVEN)
     kunya = covert and int(p[1]) % 100 < _KUNYA_NAME * 100
     if lang == "ar":
@@ -378,7 +415,9 @@ def _unique(handle: str, taken: set[str], pick: int) -> str:
     return out
 
 
-def _recreate(pop: Population, config: SimConfig, rng: np.random.Generator, taken: set[str], end: int) -> None:
+def _recreate(
+    pop: Population, config: SimConfig, rng: np.random.Generator, taken: set[str], end: int
+) -> None:
     """Append successors of suspended covert accounts, one generation at a time."""
     parents = np.flatnonzero(pop.is_covert & (pop.suspended < end))
     for generation in range(1, config.max_generations + 1):
@@ -410,7 +449,18 @@ def _recreate(pop: Population, config: SimConfig, rng: np.random.Generator, take
         def grow(name: str, values: np.ndarray) -> None:
             setattr(pop, name, np.concatenate([getattr(pop, name), values]))
 
-        for name in ("role", "community", "lang", "client", "following", "weight", "hyperactive", "outlet", "avatar_base", "avatar_default"):
+        for name in (
+            "role",
+            "community",
+            "lang",
+            "client",
+            "following",
+            "weight",
+            "hyperactive",
+            "outlet",
+            "avatar_base",
+            "avatar_default",
+        ):
             grow(name, getattr(pop, name)[parents])
         grow("followers", (returned + fresh).astype(np.int64))
         grow("listed", rng.poisson((returned + fresh) / 150.0).astype(np.int64))
@@ -461,15 +511,16 @@ def _assign_ids(pop: Population, rng: np.random.Generator) -> None:
     ids[order] = raw
     pop.ids = ids
     pop.id_str = [str(v) for v in ids.tolist()]
-    pop.upload_id = (pop.created - _X_LAUNCH) * 1000 + rng.integers(0, 1000, pop.n) + 500_000_000_000
+    pop.upload_id = (
+        (pop.created - _X_LAUNCH) * 1000 + rng.integers(0, 1000, pop.n) + 500_000_000_000
+    )
 
 
 def _channels(config: SimConfig, rng: np.random.Generator, start: int, community: int) -> Channels:
     """One Telegram channel per outlet and ``relay_channels`` relays."""
     n_out, n_rel = len(config.outlets), config.relay_channels
     n = n_out + n_rel
-    ids = np.sort(rng.choice(np.arange(1_000_000_000, 1_500_000_000), size=n, replace=False))
-    ids = ids[rng.permutation(n)]
+    ids = 1_000_000_000 + rng.choice(500_000_000, size=n, replace=False)
     names = list(config.outlets) + [f"relay {k + 1}" for k in range(n_rel)]
     lang = np.concatenate(
         [

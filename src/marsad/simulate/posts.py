@@ -29,7 +29,6 @@ import numpy as np
 
 from marsad.simulate.config import SimConfig
 from marsad.simulate.population import (
-    AMPLIFIER,
     CAMPAIGN,
     DAY,
     HUB,
@@ -94,7 +93,7 @@ Row = tuple[Any, ...]
 def snowflake(seconds: np.ndarray, seq: np.ndarray) -> np.ndarray:
     """X-style ids: time-ordered, unique for distinct *seq* (global post numbers)."""
     ms = seconds.astype(np.int64) * 1000 + (seq % 1000)
-    return ((ms - _TWEPOCH) << 22) | ((seq // 1000) % (1 << 22))
+    return np.asarray(((ms - _TWEPOCH) << 22) | ((seq // 1000) % (1 << 22)), dtype=np.int64)
 
 
 def _b62(value: int, width: int) -> str:
@@ -118,6 +117,8 @@ class Slice:
     t0: int
     t1: int
     rows: list[Row]
+    authors: np.ndarray  # author of each row
+    times: np.ndarray  # time of each row (seconds)
 
 
 class PostStream:
@@ -136,9 +137,25 @@ class PostStream:
         self.act_hi = np.minimum(pop.suspended, self.end)
         #: posts per account so far (the {n} of templates, X's tweet_count)
         self.counts = np.zeros(pop.n, np.int64)
+        #: ``counts`` as they were at the start of the last slice yielded
+        self.counts_at_start = self.counts.copy()
         self.news_community = config.covert_communities + config.ordinary_communities
         self.campaign_community = self.news_community + 1
-        self.covert_tags = [slug(o) for o in config.outlets] + list(config.covert_hashtags)
+        every_tag = [slug(o) for o in config.outlets] + list(config.covert_hashtags)
+        latin = [t for t in every_tag if t.isascii()] or every_tag
+        #: the covert hashtags a post may carry, by language: Arabic-script tags
+        #: only in Arabic posts, so language identification sees the post's language
+        self.covert_tags = {lang: every_tag if lang == "ar" else latin for lang in LANGUAGES}
+        self.role_l: list[int] = pop.role.tolist()
+        self.lang_l = [LANGUAGES[x] for x in pop.lang.tolist()]
+        self.client_l = [pop.clients[x] for x in pop.client.tolist()]
+        self.gen_l: list[int] = pop.generation.tolist()
+        self.outlet_l: list[int] = pop.outlet.tolist()
+        self.shout_parts = {
+            lang: tuple(v[0].split("|@|")) for lang, v in TEMPLATES["shoutout"].items()
+        }
+        self.reply_tpl = {lang: v[0] for lang, v in TEMPLATES["reply"].items()}
+        self.quote_tpl = {lang: v[0] for lang, v in TEMPLATES["quote"].items()}
         self._plan_shoutouts()
         self._allocate()
         self.seq = 0
@@ -150,11 +167,16 @@ class PostStream:
         announce = successors[rng.random(successors.size) < cfg.shoutout_prob]
         extra = rng.poisson(max(cfg.shoutouts_per_successor - 1.0, 0.0), announce.size)
         targets = np.repeat(announce, 1 + extra)
-        times = pop.created[targets] + rng.exponential(_SHOUTOUT_DELAY_HOURS * 3600, targets.size).astype(np.int64)
+        times = pop.created[targets] + rng.exponential(
+            _SHOUTOUT_DELAY_HOURS * 3600, targets.size
+        ).astype(np.int64)
         ok = (times < self.act_hi[targets]) & (times < self.end)
         targets, times = targets[ok], times[ok]
         shouters = np.flatnonzero(pop.role == SHOUTOUT)
-        by_comm = {c: shouters[pop.community[shouters] == c] for c in np.unique(pop.community[shouters]).tolist()}
+        by_comm = {
+            c: shouters[pop.community[shouters] == c]
+            for c in np.unique(pop.community[shouters]).tolist()
+        }
         picks = rng.integers(0, 1 << 30, size=(targets.size, 6))
         chosen = np.full(targets.size, -1, np.int64)
         for k in range(targets.size):
@@ -199,20 +221,27 @@ class PostStream:
         prev_keys = np.zeros(0, np.int64)
         for k in range(self.bounds.size - 1):
             t0, t1 = int(self.bounds[k]), int(self.bounds[k + 1])
-            rows, prev_rows, prev_keys = self._slice(k, t0, t1, prev_rows, prev_keys)
-            yield Slice(t0, t1, rows)
+            self.counts_at_start = self.counts.copy()
+            rows, authors, times, prev_rows, prev_keys = self._slice(
+                k, t0, t1, prev_rows, prev_keys
+            )
+            yield Slice(t0, t1, rows, authors, times)
 
     def _slice(
         self, k: int, t0: int, t1: int, prev_rows: list[Row], prev_keys: np.ndarray
-    ) -> tuple[list[Row], list[Row], np.ndarray]:
-        pop, rng, cfg = self.pop, self.rng, self.config
+    ) -> tuple[list[Row], np.ndarray, np.ndarray, list[Row], np.ndarray]:
+        pop, rng = self.pop, self.rng
         count = int(self.alloc[k])
         authors = np.zeros(0, np.int64)
         times = np.zeros(0, np.int64)
         if count:
             active, mass = self._overlap(k)
             cum = np.cumsum(mass)
-            authors = active[np.minimum(np.searchsorted(cum, rng.random(count) * cum[-1], side="right"), active.size - 1)]
+            authors = active[
+                np.minimum(
+                    np.searchsorted(cum, rng.random(count) * cum[-1], side="right"), active.size - 1
+                )
+            ]
             lo = np.maximum(self.act_lo[authors], t0)
             hi = np.minimum(self.act_hi[authors], t1)
             times = lo + (rng.random(count) * (hi - lo)).astype(np.int64)
@@ -224,7 +253,7 @@ class PostStream:
         authors, times, target = authors[order], times[order], target[order]
         m = authors.size
         if m == 0:
-            return [], prev_rows, prev_keys
+            return [], authors, times, prev_rows, prev_keys
 
         # running number of each post for its author ({n}, tweet_count)
         by_author = np.argsort(authors, kind="stable")
@@ -239,7 +268,11 @@ class PostStream:
         role = pop.role[authors]
         u = rng.random(m)
         p = _KIND_P[role]
-        kind = np.where(u < p[:, 0], REPOST, np.where(u < p[:, 0] + p[:, 1], REPLY, np.where(u < p.sum(axis=1), QUOTE, POST)))
+        kind = np.where(
+            u < p[:, 0],
+            REPOST,
+            np.where(u < p[:, 0] + p[:, 1], REPLY, np.where(u < p.sum(axis=1), QUOTE, POST)),
+        )
         back = (pop.generation[authors] > 0) & (n == 1)
         kind[(target >= 0) | back] = POST
         seq = self.seq + np.arange(m, dtype=np.int64)
@@ -256,33 +289,41 @@ class PostStream:
         kind[(kind != POST) & (refs < 0)] = POST
 
         created = iso_ms(times)
-        draws = rng.integers(0, 1 << 30, size=(m, 5))
-        like = rng.poisson(pop.followers[authors] * 0.003 + 0.1)
-        rts = rng.poisson(pop.followers[authors] * 0.001 + 0.05)
-        rows: list[Row | None] = [None] * m
+        draws = rng.integers(0, 1 << 30, size=(m, 5)).tolist()
+        like = rng.poisson(pop.followers[authors] * 0.003 + 0.1).tolist()
+        rts = rng.poisson(pop.followers[authors] * 0.001 + 0.05).tolist()
+        cols = _Columns(
+            ids=[str(v) for v in ids.tolist()],
+            authors=authors.tolist(),
+            times=times.tolist(),
+            n=n.tolist(),
+            target=target.tolist(),
+            draws=draws,
+            created=created,
+            like=like,
+            rts=rts,
+        )
+        rows: list[Row] = [()] * m
         # originals first: references may point at them
+        original = self._original
         for i in np.flatnonzero(kind == POST).tolist():
-            rows[i] = self._original(
-                i, ids, authors, times, n, target, draws, created, like, rts
-            )
-        orig_rows = [rows[i] for i in orig.tolist()]
-        pool_rows = prev_rows + orig_rows
+            rows[i] = original(i, cols)
+        pool_rows = prev_rows + [rows[i] for i in orig.tolist()]
+        reference = self._reference
+        kinds = kind.tolist()
         for i in np.flatnonzero(kind != POST).tolist():
-            ref = pool_rows[int(refs[i])]
-            rows[i] = self._reference(i, int(kind[i]), ref, ids, authors, times, n, draws, created)
-        out = [r for r in rows if r is not None]
-        # originals that stayed originals become the next slice's candidates
-        still = [i for i in orig.tolist() if rows[i] is not None]
-        next_rows = [rows[i] for i in still]
-        next_keys = self._keys(authors[still], times[still])
-        return out, next_rows, next_keys  # type: ignore[return-value]
+            rows[i] = reference(i, kinds[i], pool_rows[int(refs[i])], cols)
+        # this slice's originals are the next slice's candidates
+        next_rows = [rows[i] for i in orig.tolist()]
+        next_keys = self._keys(authors[orig], times[orig])
+        return rows, authors, times, next_rows, next_keys
 
     def _keys(self, authors: np.ndarray, times: np.ndarray) -> np.ndarray:
         """Pool keys: (community, prominent) in the high bits, time in the low 34."""
         role = self.pop.role[authors]
         prominent = (role == HUB) | (role == OUTLET) | (role == SHOUTOUT) | (role == NEWS)
         group = self.pop.community[authors].astype(np.int64) * 2 + prominent
-        return (group << 34) | (times - self.start)
+        return np.asarray((group << 34) | (times - self.start), dtype=np.int64)
 
     def _resolve(
         self,
@@ -335,40 +376,28 @@ class PostStream:
         return refs
 
     # -- rendering -------------------------------------------------------------------
-    def _original(
-        self,
-        i: int,
-        ids: np.ndarray,
-        authors: np.ndarray,
-        times: np.ndarray,
-        n: np.ndarray,
-        target: np.ndarray,
-        draws: np.ndarray,
-        created: list[str],
-        like: np.ndarray,
-        rts: np.ndarray,
-    ) -> Row:
-        pop, cfg = self.pop, self.config
-        a = int(authors[i])
-        role = int(pop.role[a])
-        lang = LANGUAGES[pop.lang[a]]
-        d = draws[i]
-        d0, d1, d2, d3, d4 = (int(x) for x in d)
-        num = int(n[i])
+    def _original(self, i: int, c: _Columns) -> Row:
+        cfg = self.config
+        a = c.authors[i]
+        role = self.role_l[a]
+        lang = self.lang_l[a]
+        d0, d1, d2, d3, d4 = c.draws[i]
+        num = c.n[i]
         tags: list[str] = []
-        mentions: list[tuple[int, int, str, int]] = []
+        mentions: tuple[tuple[int, int, str, int], ...] = ()
         url = ""
-        covert_tag = self.covert_tags[d2 % len(self.covert_tags)]
-        if target[i] >= 0:
-            tgt = int(target[i])
-            before, after = TEMPLATES["shoutout"][lang][0].split("|@|")
-            handle = pop.handles[tgt]
+        tag_pool = self.covert_tags[lang]
+        covert_tag = tag_pool[d2 % len(tag_pool)]
+        tgt = c.target[i]
+        if tgt >= 0:
+            before, after = self.shout_parts[lang]
+            handle = self.pop.handles[tgt]
             body = f"{before}@{handle}{after}"
-            mentions.append((len(before), len(before) + 1 + len(handle), handle, tgt))
+            mentions = ((len(before), len(before) + 1 + len(handle), handle, tgt),)
             if d3 % 2:
                 tags.append(covert_tag)
-        elif pop.generation[a] > 0 and num == 1:
-            body = TEMPLATES["back"][lang][0].format(g=int(pop.generation[a]) + 1)
+        elif num == 1 and self.gen_l[a] > 0:
+            body = TEMPLATES["back"][lang][0].format(g=self.gen_l[a] + 1)
             if d3 % 2:
                 tags.append(covert_tag)
         elif role == ORDINARY:
@@ -384,7 +413,7 @@ class PostStream:
             if d3 % 10 < 6:
                 tags.append(NEWS_TAGS[topic])
             if d3 % 100 < 15:
-                tags.append(covert_tag)  # news reports mention the group: hard negatives
+                tags.append(covert_tag)  # news reports name the group: hard negatives
             if d4 % 10 < 7:
                 url = f"https://{NEWS_DOMAINS[d4 % 3]}/2015/{num}"
         elif role == CAMPAIGN:
@@ -395,11 +424,11 @@ class PostStream:
             if d4 % 10 < 3:
                 url = f"https://{CAMPAIGN_DOMAIN}/stories/{num}"
         elif role == OUTLET:
-            outlet = cfg.outlets[int(pop.outlet[a])]
+            outlet = cfg.outlets[self.outlet_l[a]]
             body = TEMPLATES["outlet"][lang][d0 % 2].format(n=num, outlet=outlet)
             tags.append(slug(outlet))
-            if d3 % 2:
-                tags.append(self.covert_tags[len(cfg.outlets) + d2 % max(len(cfg.covert_hashtags), 1)] if cfg.covert_hashtags else covert_tag)
+            if d3 % 2 and covert_tag != tags[0]:
+                tags.append(covert_tag)
             if d4 % 10 < 3:
                 url = f"https://t.me/{handle_slug(outlet)}"
             elif d4 % 10 < 6:
@@ -412,7 +441,7 @@ class PostStream:
                 body = TEMPLATES["covert"][lang][d0 % 2].format(n=num)
             tags.append(covert_tag)
             if d3 % 10 < 4:
-                second = self.covert_tags[(d2 + 1 + d3) % len(self.covert_tags)]
+                second = tag_pool[(d2 + 1 + d3) % len(tag_pool)]
                 if second != covert_tag:
                     tags.append(second)
             if d4 % 10 < 2:
@@ -423,33 +452,33 @@ class PostStream:
             start = len(text) + 1
             text = f"{text} #{tag}"
             hashtags.append((start, start + 1 + len(tag), tag))
-        urls = []
+        sid = c.ids[i]
+        urls: tuple[tuple[int, int, str, str, str], ...] = ()
         if url:
-            tco = "https://t.co/" + _b62(int(ids[i]) * 2654435761 % 62**10, 10)
+            tco = "https://t.co/" + _b62(int(sid) * 2654435761 % 62**10, 10)
             start = len(text) + 1
             text = f"{text} {tco}"
             display = url.split("://", 1)[1]
             if len(display) > 26:
                 display = display[:26] + "…"
-            urls.append((start, start + len(tco), tco, url, display))
-        sid = str(int(ids[i]))
-        metrics = (int(rts[i]), d2 % 3 if d2 % 5 == 0 else 0, int(like[i]), 0)
+            urls = ((start, start + len(tco), tco, url, display),)
+        metrics = (c.rts[i], d2 % 3 if d2 % 5 == 0 else 0, c.like[i], 0)
         return (
             sid,
             a,
-            int(times[i]),
+            c.times[i],
             text,
             POST,
             lang,
-            pop.clients[pop.client[a]],
+            self.client_l[a],
             tuple(hashtags),
-            tuple(mentions),
-            tuple(urls),
+            mentions,
+            urls,
             None,
             sid,
             metrics,
             num,
-            created[i],
+            c.created[i],
         )
 
     def _url(self, domain: str, pick: int) -> str:
@@ -462,50 +491,101 @@ class PostStream:
             return f"https://archive.org/details/{code}"
         return f"https://{domain}/{code.lower()[:6]}"
 
-    def _reference(
-        self,
-        i: int,
-        kind: int,
-        ref: Row,
-        ids: np.ndarray,
-        authors: np.ndarray,
-        times: np.ndarray,
-        n: np.ndarray,
-        draws: np.ndarray,
-        created: list[str],
-    ) -> Row:
-        pop = self.pop
-        a = int(authors[i])
-        lang = LANGUAGES[pop.lang[a]]
-        ref_author = int(ref[R_AUTHOR])
-        ref_handle = pop.handles[ref_author]
-        sid = str(int(ids[i]))
-        client = pop.clients[pop.client[a]]
-        num = int(n[i])
+    def _reference(self, i: int, kind: int, ref: Row, c: _Columns) -> Row:
+        a = c.authors[i]
+        ref_author = ref[R_AUTHOR]
+        ref_handle = self.pop.handles[ref_author]
+        sid = c.ids[i]
+        client = self.client_l[a]
+        num = c.n[i]
+        t = c.times[i]
         if kind == REPOST:
             prefix = f"RT @{ref_handle}: "
-            shift = len(prefix)
-            text = prefix + ref[R_TEXT]
-            mentions = ((3, 4 + len(ref_handle), ref_handle, ref_author),) + tuple(
-                (s + shift, e + shift, h, acc) for s, e, h, acc in ref[R_MENTIONS]
+            k = len(prefix)
+            mentions = ((3, 4 + len(ref_handle), ref_handle, ref_author),)
+            if ref[R_MENTIONS]:
+                mentions += tuple((s + k, e + k, h, acc) for s, e, h, acc in ref[R_MENTIONS])
+            tags = tuple((s + k, e + k, tag) for s, e, tag in ref[R_TAGS]) if ref[R_TAGS] else ()
+            urls = (
+                tuple((s + k, e + k, *rest) for s, e, *rest in ref[R_URLS]) if ref[R_URLS] else ()
             )
-            tags = tuple((s + shift, e + shift, tag) for s, e, tag in ref[R_TAGS])
-            urls = tuple((s + shift, e + shift, *rest) for s, e, *rest in ref[R_URLS])
             metrics = (ref[R_METRICS][0], 0, 0, 0)
-            return (sid, a, int(times[i]), text, REPOST, ref[R_LANG], client, tags, mentions, urls, ref, sid, metrics, num, created[i])
+            return (
+                sid,
+                a,
+                t,
+                prefix + ref[R_TEXT],
+                REPOST,
+                ref[R_LANG],
+                client,
+                tags,
+                mentions,
+                urls,
+                ref,
+                sid,
+                metrics,
+                num,
+                c.created[i],
+            )
+        lang = self.lang_l[a]
         if kind == REPLY:
-            body = TEMPLATES["reply"][lang][0].format(n=num)
-            text = f"@{ref_handle} {body}"
+            text = f"@{ref_handle} " + self.reply_tpl[lang].format(n=num)
             mentions = ((0, 1 + len(ref_handle), ref_handle, ref_author),)
-            metrics = (0, 0, int(draws[i, 0]) % 3, 0)
-            return (sid, a, int(times[i]), text, REPLY, lang, client, (), mentions, (), ref, ref[R_CONV], metrics, num, created[i])
-        body = TEMPLATES["quote"][lang][0].format(n=num)
-        tco = "https://t.co/" + _b62(int(ids[i]) * 2654435761 % 62**10, 10)
+            metrics = (0, 0, c.draws[i][0] % 3, 0)
+            return (
+                sid,
+                a,
+                t,
+                text,
+                REPLY,
+                lang,
+                client,
+                (),
+                mentions,
+                (),
+                ref,
+                ref[R_CONV],
+                metrics,
+                num,
+                c.created[i],
+            )
+        body = self.quote_tpl[lang].format(n=num)
+        tco = "https://t.co/" + _b62(int(sid) * 2654435761 % 62**10, 10)
         expanded = f"https://twitter.com/{ref_handle}/status/{ref[R_ID]}"
-        display = expanded.split("://", 1)[1]
+        display = expanded[8:]
         display = display[:26] + "…" if len(display) > 26 else display
         start = len(body) + 1
-        text = f"{body} {tco}"
         urls = ((start, start + len(tco), tco, expanded, display),)
-        metrics = (0, 0, int(draws[i, 0]) % 4, 0)
-        return (sid, a, int(times[i]), text, QUOTE, lang, client, (), (), urls, ref, sid, metrics, num, created[i])
+        metrics = (0, 0, c.draws[i][0] % 4, 0)
+        return (
+            sid,
+            a,
+            t,
+            f"{body} {tco}",
+            QUOTE,
+            lang,
+            client,
+            (),
+            (),
+            urls,
+            ref,
+            sid,
+            metrics,
+            num,
+            c.created[i],
+        )
+
+
+@dataclass
+class _Columns:
+    """One slice's per-post values as Python lists (fast to index in loops)."""
+
+    ids: list[str]
+    authors: list[int]
+    times: list[int]
+    n: list[int]
+    target: list[int]
+    draws: list[list[int]]
+    created: list[str]
+    like: list[int]
+    rts: list[int]

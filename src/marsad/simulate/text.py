@@ -39,54 +39,165 @@ LANGUAGES = ("ar", "en", "fr", "de", "tr", "ru", "es", "id")
 #: (before, after) pairs around the announced "@handle".
 TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
     "ordinary": {
-        "ar": ("ملاحظة يومية رقم {n} عن {topic} مع الأصدقاء", "أفكر اليوم في {topic} مرة أخرى، الملاحظة رقم {n}"),
-        "en": ("daily note {n} about {topic} with friends today", "thinking about {topic} again today, note number {n}"),
-        "fr": ("note quotidienne numéro {n} sur {topic} avec les amis", "je pense encore à {topic} aujourd'hui, note numéro {n}"),
-        "de": ("tägliche Notiz Nummer {n} über {topic} mit Freunden", "heute denke ich wieder an {topic}, Notiz Nummer {n}"),
-        "tr": ("arkadaşlarla {topic} hakkında günlük not numarası {n}", "bugün yine {topic} düşünüyorum, not numarası {n}"),
-        "ru": ("ежедневная заметка номер {n} про {topic} с друзьями", "сегодня снова думаю про {topic}, заметка номер {n}"),
-        "es": ("nota diaria número {n} sobre {topic} con los amigos", "hoy pienso otra vez en {topic}, nota número {n}"),
-        "id": ("catatan harian nomor {n} tentang {topic} bersama teman", "hari ini saya memikirkan {topic} lagi, catatan nomor {n}"),
+        "ar": (
+            "ملاحظة يومية رقم {n} عن {topic} مع الأصدقاء",
+            "أفكر اليوم في {topic} مرة أخرى، الملاحظة رقم {n}",
+        ),
+        "en": (
+            "daily note {n} about {topic} with friends today",
+            "thinking about {topic} again today, note number {n}",
+        ),
+        "fr": (
+            "note quotidienne numéro {n} sur {topic} avec les amis",
+            "je pense encore à {topic} aujourd'hui, note numéro {n}",
+        ),
+        "de": (
+            "tägliche Notiz Nummer {n} über {topic} mit Freunden",
+            "heute denke ich wieder an {topic}, Notiz Nummer {n}",
+        ),
+        "tr": (
+            "arkadaşlarla {topic} hakkında günlük not numarası {n}",
+            "bugün yine {topic} düşünüyorum, not numarası {n}",
+        ),
+        "ru": (
+            "ежедневная заметка номер {n} про {topic} с друзьями",
+            "сегодня снова думаю про {topic}, заметка номер {n}",
+        ),
+        "es": (
+            "nota diaria número {n} sobre {topic} con los amigos",
+            "hoy pienso otra vez en {topic}, nota número {n}",
+        ),
+        "id": (
+            "catatan harian nomor {n} tentang {topic} bersama teman",
+            "hari ini saya memikirkan {topic} lagi, catatan nomor {n}",
+        ),
     },
     "news": {
-        "ar": ("نشرة الأخبار رقم {n}: آخر المستجدات حول {topic}", "تقرير إخباري رقم {n} من مكتبنا عن {topic} اليوم"),
-        "en": ("news bulletin {n}: the latest update on {topic}", "report number {n} from our desk about {topic} today"),
-        "fr": ("bulletin d'information numéro {n} : les dernières nouvelles sur {topic}", "reportage numéro {n} de notre rédaction sur {topic}"),
-        "de": ("Nachrichten Nummer {n}: das Neueste über {topic}", "Bericht Nummer {n} aus unserer Redaktion über {topic}"),
-        "tr": ("haber bülteni {n}: {topic} hakkında son gelişmeler", "editörlerimizden {topic} hakkında rapor numarası {n}"),
-        "ru": ("выпуск новостей номер {n}: последние новости про {topic}", "репортаж номер {n} нашей редакции про {topic}"),
-        "es": ("boletín de noticias número {n}: lo último sobre {topic}", "reportaje número {n} de nuestra redacción sobre {topic}"),
-        "id": ("buletin berita nomor {n}: kabar terbaru tentang {topic}", "laporan nomor {n} dari redaksi kami tentang {topic}"),
+        "ar": (
+            "نشرة الأخبار رقم {n}: آخر المستجدات حول {topic}",
+            "تقرير إخباري رقم {n} من مكتبنا عن {topic} اليوم",
+        ),
+        "en": (
+            "news bulletin {n}: the latest update on {topic}",
+            "report number {n} from our desk about {topic} today",
+        ),
+        "fr": (
+            "bulletin d'information numéro {n} : les dernières nouvelles sur {topic}",
+            "reportage numéro {n} de notre rédaction sur {topic}",
+        ),
+        "de": (
+            "Nachrichten Nummer {n}: das Neueste über {topic}",
+            "Bericht Nummer {n} aus unserer Redaktion über {topic}",
+        ),
+        "tr": (
+            "haber bülteni {n}: {topic} hakkında son gelişmeler",
+            "editörlerimizden {topic} hakkında rapor numarası {n}",
+        ),
+        "ru": (
+            "выпуск новостей номер {n}: последние новости про {topic}",
+            "репортаж номер {n} нашей редакции про {topic}",
+        ),
+        "es": (
+            "boletín de noticias número {n}: lo último sobre {topic}",
+            "reportaje número {n} de nuestra redacción sobre {topic}",
+        ),
+        "id": (
+            "buletin berita nomor {n}: kabar terbaru tentang {topic}",
+            "laporan nomor {n} dari redaksi kami tentang {topic}",
+        ),
     },
     "campaign": {
-        "ar": ("رسالة الحملة رقم {n}: تحدث مع عائلتك وجيرانك", "رسالة رقم {n}: معاً من أجل مجتمع متماسك"),
-        "en": ("campaign message {n}: talk with your family and your neighbours", "message number {n}: together we build a stronger community"),
-        "fr": ("message de campagne numéro {n} : parlez avec votre famille et vos voisins", "message numéro {n} : ensemble pour une communauté plus forte"),
-        "de": ("Kampagnenbotschaft Nummer {n}: sprich mit deiner Familie und deinen Nachbarn", "Botschaft Nummer {n}: gemeinsam für eine starke Gemeinschaft"),
-        "tr": ("kampanya mesajı {n}: ailenizle ve komşularınızla konuşun", "mesaj numarası {n}: birlikte daha güçlü bir toplum"),
-        "ru": ("сообщение кампании номер {n}: поговорите с семьёй и соседями", "сообщение номер {n}: вместе мы строим крепкое общество"),
-        "es": ("mensaje de campaña número {n}: habla con tu familia y tus vecinos", "mensaje número {n}: juntos construimos una comunidad más fuerte"),
-        "id": ("pesan kampanye nomor {n}: bicaralah dengan keluarga dan tetangga", "pesan nomor {n}: bersama membangun masyarakat yang kuat"),
+        "ar": (
+            "رسالة الحملة رقم {n}: تحدث مع عائلتك وجيرانك",
+            "رسالة رقم {n}: معاً من أجل مجتمع متماسك",
+        ),
+        "en": (
+            "campaign message {n}: talk with your family and your neighbours",
+            "message number {n}: together we build a stronger community",
+        ),
+        "fr": (
+            "message de campagne numéro {n} : parlez avec votre famille et vos voisins",
+            "message numéro {n} : ensemble pour une communauté plus forte",
+        ),
+        "de": (
+            "Kampagnenbotschaft Nummer {n}: sprich mit deiner Familie und deinen Nachbarn",
+            "Botschaft Nummer {n}: gemeinsam für eine starke Gemeinschaft",
+        ),
+        "tr": (
+            "kampanya mesajı {n}: ailenizle ve komşularınızla konuşun",
+            "mesaj numarası {n}: birlikte daha güçlü bir toplum",
+        ),
+        "ru": (
+            "сообщение кампании номер {n}: поговорите с семьёй и соседями",
+            "сообщение номер {n}: вместе мы строим крепкое общество",
+        ),
+        "es": (
+            "mensaje de campaña número {n}: habla con tu familia y tus vecinos",
+            "mensaje número {n}: juntos construimos una comunidad más fuerte",
+        ),
+        "id": (
+            "pesan kampanye nomor {n}: bicaralah dengan keluarga dan tetangga",
+            "pesan nomor {n}: bersama membangun masyarakat yang kuat",
+        ),
     },
     "covert": {
         "ar": ("تم نشر التقرير رقم {n} للقراءة والمشاركة", "إصدار جديد رقم {n} متوفر الآن للجميع"),
-        "en": ("report number {n} posted, read and share", "new release number {n} is available now"),
-        "fr": ("rapport numéro {n} publié, à lire et à partager", "nouvelle publication numéro {n} disponible maintenant"),
-        "de": ("Bericht Nummer {n} veröffentlicht, lesen und teilen", "neue Veröffentlichung Nummer {n} ist jetzt verfügbar"),
-        "tr": ("rapor numarası {n} yayınlandı, okuyun ve paylaşın", "yeni yayın numarası {n} şimdi mevcut"),
-        "ru": ("отчёт номер {n} опубликован, читайте и делитесь", "новый выпуск номер {n} уже доступен"),
-        "es": ("informe número {n} publicado, lee y comparte", "nueva publicación número {n} disponible ahora"),
-        "id": ("laporan nomor {n} sudah terbit, baca dan bagikan", "terbitan baru nomor {n} sudah tersedia"),
+        "en": (
+            "report number {n} posted, read and share",
+            "new release number {n} is available now",
+        ),
+        "fr": (
+            "rapport numéro {n} publié, à lire et à partager",
+            "nouvelle publication numéro {n} disponible maintenant",
+        ),
+        "de": (
+            "Bericht Nummer {n} veröffentlicht, lesen und teilen",
+            "neue Veröffentlichung Nummer {n} ist jetzt verfügbar",
+        ),
+        "tr": (
+            "rapor numarası {n} yayınlandı, okuyun ve paylaşın",
+            "yeni yayın numarası {n} şimdi mevcut",
+        ),
+        "ru": (
+            "отчёт номер {n} опубликован, читайте и делитесь",
+            "новый выпуск номер {n} уже доступен",
+        ),
+        "es": (
+            "informe número {n} publicado, lee y comparte",
+            "nueva publicación número {n} disponible ahora",
+        ),
+        "id": (
+            "laporan nomor {n} sudah terbit, baca dan bagikan",
+            "terbitan baru nomor {n} sudah tersedia",
+        ),
     },
     "outlet": {
         "ar": ("تحديث يومي رقم {n} من {outlet}", "نشرة {outlet} رقم {n} متوفرة الآن"),
         "en": ("daily update {n} from {outlet}", "{outlet} bulletin number {n} is available now"),
-        "fr": ("mise à jour quotidienne numéro {n} de {outlet}", "le bulletin {outlet} numéro {n} est disponible"),
-        "de": ("tägliche Aktualisierung Nummer {n} von {outlet}", "das Bulletin von {outlet} Nummer {n} ist verfügbar"),
-        "tr": ("{outlet} günlük güncelleme numarası {n}", "{outlet} bülteni numarası {n} şimdi mevcut"),
-        "ru": ("ежедневное обновление номер {n} от {outlet}", "бюллетень {outlet} номер {n} уже доступен"),
-        "es": ("actualización diaria número {n} de {outlet}", "el boletín de {outlet} número {n} está disponible"),
-        "id": ("pembaruan harian nomor {n} dari {outlet}", "buletin {outlet} nomor {n} sudah tersedia"),
+        "fr": (
+            "mise à jour quotidienne numéro {n} de {outlet}",
+            "le bulletin {outlet} numéro {n} est disponible",
+        ),
+        "de": (
+            "tägliche Aktualisierung Nummer {n} von {outlet}",
+            "das Bulletin von {outlet} Nummer {n} ist verfügbar",
+        ),
+        "tr": (
+            "{outlet} günlük güncelleme numarası {n}",
+            "{outlet} bülteni numarası {n} şimdi mevcut",
+        ),
+        "ru": (
+            "ежедневное обновление номер {n} от {outlet}",
+            "бюллетень {outlet} номер {n} уже доступен",
+        ),
+        "es": (
+            "actualización diaria número {n} de {outlet}",
+            "el boletín de {outlet} número {n} está disponible",
+        ),
+        "id": (
+            "pembaruan harian nomor {n} dari {outlet}",
+            "buletin {outlet} nomor {n} sudah tersedia",
+        ),
     },
     "back": {
         "ar": ("عدنا من جديد، هذا الحساب رقم {g}",),
@@ -120,8 +231,8 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "shoutout": {
         "ar": ("حساب جديد |@| تابعوا",),
-        "en": ("new account |@| follow",),
-        "fr": ("nouveau compte |@| à suivre",),
+        "en": ("new account |@| follow and share",),
+        "fr": ("nouveau compte |@| à suivre et partager",),
         "de": ("neues Konto |@| bitte folgen",),
         "tr": ("yeni hesap |@| takip edin",),
         "ru": ("новый аккаунт |@| подписывайтесь",),
@@ -133,29 +244,119 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
 #: everyday topics of ordinary users, per language (same order everywhere)
 TOPICS: dict[str, tuple[str, ...]] = {
     "ar": ("الطقس", "كرة القدم", "الموسيقى", "القهوة", "الكتب", "السفر", "الطبخ", "السينما"),
-    "en": ("the weather", "football", "music", "coffee", "books", "travel", "cooking", "the cinema"),
-    "fr": ("la météo", "le football", "la musique", "le café", "les livres", "les voyages", "la cuisine", "le cinéma"),
-    "de": ("das Wetter", "Fußball", "die Musik", "den Kaffee", "die Bücher", "das Reisen", "das Kochen", "das Kino"),
+    "en": (
+        "the weather",
+        "football",
+        "music",
+        "coffee",
+        "books",
+        "travel",
+        "cooking",
+        "the cinema",
+    ),
+    "fr": (
+        "la météo",
+        "le football",
+        "la musique",
+        "le café",
+        "les livres",
+        "les voyages",
+        "la cuisine",
+        "le cinéma",
+    ),
+    "de": (
+        "das Wetter",
+        "Fußball",
+        "die Musik",
+        "den Kaffee",
+        "die Bücher",
+        "das Reisen",
+        "das Kochen",
+        "das Kino",
+    ),
     "tr": ("hava durumu", "futbol", "müzik", "kahve", "kitaplar", "seyahat", "yemek", "sinema"),
     "ru": ("погоду", "футбол", "музыку", "кофе", "книги", "путешествия", "кухню", "кино"),
-    "es": ("el tiempo", "el fútbol", "la música", "el café", "los libros", "los viajes", "la cocina", "el cine"),
+    "es": (
+        "el tiempo",
+        "el fútbol",
+        "la música",
+        "el café",
+        "los libros",
+        "los viajes",
+        "la cocina",
+        "el cine",
+    ),
     "id": ("cuaca", "sepak bola", "musik", "kopi", "buku", "perjalanan", "masakan", "bioskop"),
 }
 #: news desks' topics, per language (same order everywhere)
 NEWS_TOPICS: dict[str, tuple[str, ...]] = {
     "ar": ("الاقتصاد", "الطقس", "الرياضة", "الانتخابات", "الصحة", "العلوم", "النقل", "الثقافة"),
-    "en": ("the economy", "the weather", "sport", "the elections", "health", "science", "transport", "culture"),
-    "fr": ("l'économie", "la météo", "le sport", "les élections", "la santé", "la science", "les transports", "la culture"),
-    "de": ("die Wirtschaft", "das Wetter", "den Sport", "die Wahlen", "die Gesundheit", "die Wissenschaft", "den Verkehr", "die Kultur"),
+    "en": (
+        "the economy",
+        "the weather",
+        "sport",
+        "the elections",
+        "health",
+        "science",
+        "transport",
+        "culture",
+    ),
+    "fr": (
+        "l'économie",
+        "la météo",
+        "le sport",
+        "les élections",
+        "la santé",
+        "la science",
+        "les transports",
+        "la culture",
+    ),
+    "de": (
+        "die Wirtschaft",
+        "das Wetter",
+        "den Sport",
+        "die Wahlen",
+        "die Gesundheit",
+        "die Wissenschaft",
+        "den Verkehr",
+        "die Kultur",
+    ),
     "tr": ("ekonomi", "hava durumu", "spor", "seçimler", "sağlık", "bilim", "ulaşım", "kültür"),
     "ru": ("экономику", "погоду", "спорт", "выборы", "здоровье", "науку", "транспорт", "культуру"),
-    "es": ("la economía", "el tiempo", "el deporte", "las elecciones", "la salud", "la ciencia", "el transporte", "la cultura"),
-    "id": ("ekonomi", "cuaca", "olahraga", "pemilihan umum", "kesehatan", "sains", "transportasi", "budaya"),
+    "es": (
+        "la economía",
+        "el tiempo",
+        "el deporte",
+        "las elecciones",
+        "la salud",
+        "la ciencia",
+        "el transporte",
+        "la cultura",
+    ),
+    "id": (
+        "ekonomi",
+        "cuaca",
+        "olahraga",
+        "pemilihan umum",
+        "kesehatan",
+        "sains",
+        "transportasi",
+        "budaya",
+    ),
 }
 #: hashtag of each everyday topic (index-aligned with TOPICS)
 TOPIC_TAGS = ("weather", "football", "music", "coffee", "books", "travel", "cooking", "cinema")
 #: hashtag of each news topic (index-aligned with NEWS_TOPICS)
-NEWS_TAGS = ("economy", "weather", "sport", "elections", "health", "science", "transport", "culture")
+NEWS_TAGS = (
+    "economy",
+    "weather",
+    "sport",
+    "elections",
+    "health",
+    "science",
+    "transport",
+    "culture",
+)
 
 #: given names (Latin transliteration) and the same names in Arabic script
 GIVEN = (
@@ -205,12 +406,24 @@ BIOS: dict[str, dict[str, tuple[str, ...]]] = {
     "ordinary": {
         "ar": ("قهوة وكتب ومشي طويل", "مشجع كرة قدم وطباخ في عطلة نهاية الأسبوع", ""),
         "en": ("coffee, books and long walks", "football fan and weekend cook", ""),
-        "fr": ("café, livres et longues promenades", "fan de football et cuisinier du dimanche", ""),
+        "fr": (
+            "café, livres et longues promenades",
+            "fan de football et cuisinier du dimanche",
+            "",
+        ),
         "de": ("Kaffee, Bücher und lange Spaziergänge", "Fußballfan und Hobbykoch", ""),
         "tr": ("kahve, kitaplar ve uzun yürüyüşler", "futbol hayranı ve hafta sonu aşçısı", ""),
         "ru": ("кофе, книги и долгие прогулки", "болельщик футбола и повар по выходным", ""),
-        "es": ("café, libros y largos paseos", "aficionado al fútbol y cocinero de fin de semana", ""),
-        "id": ("kopi, buku dan jalan-jalan panjang", "penggemar sepak bola dan juru masak akhir pekan", ""),
+        "es": (
+            "café, libros y largos paseos",
+            "aficionado al fútbol y cocinero de fin de semana",
+            "",
+        ),
+        "id": (
+            "kopi, buku dan jalan-jalan panjang",
+            "penggemar sepak bola dan juru masak akhir pekan",
+            "",
+        ),
     },
     "news": {
         "ar": ("أخبار ومستجدات كل يوم",),
@@ -322,7 +535,11 @@ def handle_variant(handle: str, kind: str, generation: int, pick: int) -> str:
         else:
             out = handle[: 15 - len(nxt)] + nxt
     elif kind == "kunya":
-        out = f"{stem[4:][: 14 - len(nxt)]}_{nxt}" if handle.startswith("abu_") else f"abu_{handle[:11]}"
+        out = (
+            f"{stem[4:][: 14 - len(nxt)]}_{nxt}"
+            if handle.startswith("abu_")
+            else f"abu_{handle[:11]}"
+        )
     elif kind == "lookalike":
         positions = [i for i, ch in enumerate(handle) if ch in _LOOKALIKE]
         if positions:
@@ -331,7 +548,11 @@ def handle_variant(handle: str, kind: str, generation: int, pick: int) -> str:
         else:
             out = f"{stem[: 14 - len(nxt)]}_{nxt}"
     elif kind == "underscore":
-        out = handle + "_" if len(handle) < 15 and not handle.endswith("_") else handle[:14] + str(pick % 10)
+        out = (
+            handle + "_"
+            if len(handle) < 15 and not handle.endswith("_")
+            else handle[:14] + str(pick % 10)
+        )
     else:
         raise ValueError(f"unknown handle variation {kind!r}; expected one of {VARIATIONS}")
     if out == handle:

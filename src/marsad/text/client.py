@@ -133,9 +133,7 @@ def client_family(name: str | None) -> str:
     if "blackberry" in key:
         return "blackberry"
     if "tweetbot" not in key and (
-        key in _AUTOMATION_EXACT
-        or any(word in key for word in _AUTOMATION)
-        or _BOT_RE.search(key)
+        key in _AUTOMATION_EXACT or any(word in key for word in _AUTOMATION) or _BOT_RE.search(key)
     ):
         return "bot-or-automation"
     if "android" in key:

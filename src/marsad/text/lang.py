@@ -26,11 +26,13 @@ is several times faster.
 What :func:`detect_languages` does to each text before asking the model:
 decodes HTML entities (X v1.1 text has ``&amp;``), removes URLs, ``@mentions``
 and a leading ``RT``, keeps hashtag words but drops their ``#``, and collapses
-whitespace.  It answers ``"und"`` (undetermined) when the rest has fewer than
-:data:`MIN_LETTERS` letters, or when the model's probability is below
-:data:`MIN_SCORE`.  Codes are ISO 639-1 where one exists (``arz`` Egyptian and
-``ary`` Moroccan Arabic are reported as ``ar``, ``yue``/``wuu`` as ``zh`` ...,
-see ``_ALIASES``), otherwise the model's ISO 639-2/3 code.
+whitespace; the model reads the :func:`~marsad.text.normalize.normalize` form
+(lower-cased text agrees with X's labels markedly more often).  It answers
+``"und"`` (undetermined) when the rest has fewer than :data:`MIN_LETTERS`
+letters, or when the model's probability is below the backend's ``min_score``.
+Codes are ISO 639-1 where one exists (``arz`` Egyptian and ``ary`` Moroccan
+Arabic are reported as ``ar``, ``yue``/``wuu`` as ``zh`` ..., see ``_ALIASES``),
+otherwise the model's ISO 639-2/3 code.
 """
 
 from __future__ import annotations
@@ -44,10 +46,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from marsad.errors import DependencyError
+from marsad.text.normalize import normalize_many
 
 __all__ = [
     "MIN_LETTERS",
-    "MIN_SCORE",
     "UNDETERMINED",
     "FastTextIdentifier",
     "LangidIdentifier",
@@ -64,10 +66,6 @@ UNDETERMINED = "und"
 #: mostly guessing: on the X fixtures, texts with 1-4 letters agree with X's label
 #: far less often than longer ones (docs/language-id.md).
 MIN_LETTERS = 5
-
-#: model probability below this -> "und" (see docs/language-id.md for the
-#: measured trade-off between coverage and agreement)
-MIN_SCORE = 0.25
 
 #: longer texts are cut here before identification: the first 1,000 characters
 #: decide as well as the whole, and a 4,096-character Telegram post would cost
@@ -107,6 +105,9 @@ class LanguageIdentifier(Protocol):
     """
 
     name: str
+    #: probability below which detect_languages answers "und" (each model's
+    #: probabilities are calibrated differently; chosen in docs/language-id.md)
+    min_score: float
 
     def predict(self, texts: Sequence[str]) -> list[tuple[str, float]]: ...
 
@@ -135,6 +136,7 @@ class FastTextIdentifier:
     """
 
     name = "fasttext-lid176-lite"
+    min_score = 0.25
 
     def __init__(self, model_path: str | Path | None = None) -> None:
         try:
@@ -166,6 +168,7 @@ class LangidIdentifier:
     """py3langid (langid.py's model), probabilities normalised over its 140 labels."""
 
     name = "py3langid"
+    min_score = 0.10
 
     def __init__(self) -> None:
         try:
@@ -198,7 +201,7 @@ def default_identifier() -> LanguageIdentifier:
 
 _URL_RE = re.compile(r"(?:https?://|www\.|(?:t|telegram)\.me/)\S+", re.IGNORECASE)
 _MENTION_RE = re.compile(r"[@＠][A-Za-z0-9_]+")
-_RT_RE = re.compile(r"^\s*RT\b:?")
+_RT_RE = re.compile(r"^\s*rt\b[\s:]*", re.IGNORECASE)
 _NOT_LETTER_RE = re.compile(r"[\W\d_]+")
 
 
@@ -210,7 +213,7 @@ def clean_for_language_id(text: str) -> str:
         text = _URL_RE.sub(" ", text)
     if "@" in text or "＠" in text:
         text = _MENTION_RE.sub(" ", text)
-    if text.startswith(("RT", " ")):
+    if text.startswith(("RT", "rt", " ")):
         text = _RT_RE.sub(" ", text)
     text = text.replace("#", " ").replace("＃", " ")
     return " ".join(text[: MAX_CHARS * 2].split())[:MAX_CHARS]
@@ -223,9 +226,10 @@ def _letters(text: str) -> int:
 def detect_languages(
     texts: Sequence[str],
     *,
+    normalized: bool = False,
     identifier: LanguageIdentifier | None = None,
     min_letters: int = MIN_LETTERS,
-    min_score: float = MIN_SCORE,
+    min_score: float | None = None,
 ) -> list[tuple[str, float]]:
     """``(code, probability)`` for each text, in order.
 
@@ -233,29 +237,39 @@ def detect_languages(
     has none) or ``"und"``.  ``("und", 0.0)`` means too little text to say
     (fewer than *min_letters* letters once URLs, mentions and ``#`` are gone);
     ``("und", p)`` with ``p > 0`` means the model's best guess had probability
-    ``p < min_score``.  Texts are identified in one call to the model
-    (*identifier*, default :func:`default_identifier`).  Deterministic.
+    ``p`` below *min_score* (default: the identifier's own ``min_score``).
+    Probabilities are rounded to 4 decimals.
+
+    The model reads the :func:`~marsad.text.normalize.normalize` form of each
+    text (case-folded, Arabic-normalised): both backends agree with X's labels
+    more often on it than on the raw text (docs/language-id.md).  Pass
+    ``normalized=True`` when *texts* are already normalised.  All texts go to
+    the model (*identifier*, default :func:`default_identifier`) in one call,
+    each distinct cleaned text once.  Deterministic.
     """
+    if not normalized:
+        texts = normalize_many(texts)
     results: list[tuple[str, float]] = [(UNDETERMINED, 0.0)] * len(texts)
-    todo_idx: list[int] = []
-    todo_text: list[str] = []
+    # reposts repeat the same text: each distinct cleaned text goes to the model once
+    todo: dict[str, list[int]] = {}
     for i, text in enumerate(texts):
         if not text:
             continue
         cleaned = clean_for_language_id(text)
-        if _letters(cleaned) >= min_letters:
-            todo_idx.append(i)
-            todo_text.append(cleaned)
-    if not todo_text:
+        if cleaned in todo:
+            todo[cleaned].append(i)
+        elif _letters(cleaned) >= min_letters:
+            todo[cleaned] = [i]
+    if not todo:
         return results
     model = identifier if identifier is not None else default_identifier()
-    for i, (code, prob) in zip(todo_idx, model.predict(todo_text), strict=True):
+    threshold = model.min_score if min_score is None else min_score
+    for indices, (code, prob) in zip(todo.values(), model.predict(list(todo)), strict=True):
         code = _ALIASES.get(code, code)
         prob = round(prob, 4)
-        if code == UNDETERMINED or prob < min_score:
-            results[i] = (UNDETERMINED, prob)
-        else:
-            results[i] = (code, prob)
+        answer = (UNDETERMINED, prob) if code == UNDETERMINED or prob < threshold else (code, prob)
+        for i in indices:
+            results[i] = answer
     return results
 
 

@@ -15,9 +15,9 @@ What :func:`normalize` does, in order:
    marks (U+200B-U+200F), bidi embeddings and isolates (U+202A-U+202E,
    U+2066-U+2069), the BOM / zero-width no-break space U+FEFF, the Arabic
    letter mark U+061C, the soft hyphen U+00AD, the word joiner and invisible
-   operators U+2060-U+2064, the Mongolian vowel separator U+180E and the
-   combining grapheme joiner U+034F.  They are used to evade keyword filters
-   and never change what a reader sees.
+   operators U+2060-U+2064, the Mongolian vowel separator U+180E, the
+   combining grapheme joiner U+034F and the noncharacters U+FFFE/U+FFFF.
+   They are used to evade keyword filters and never change what a reader sees.
 3. Arabic (see :func:`normalize_arabic`): removes harakat and Qur'anic
    annotation marks, tatweel; unifies alef forms, hamza carriers, alef maqsura,
    optionally ta marbuta; maps Persian/Urdu/Pashto *glyph variants* of Arabic
@@ -33,9 +33,12 @@ NFKC would then compose, so after the main pass the result is checked and the
 pass repeated until it is stable (in practice never more than once more).
 
 Speed: this runs on every ingested post.  The character rules are one
-precomputed ``str.translate`` table; pure-ASCII text (most Latin posts) takes a
-short path of ``lower`` and whitespace collapse.  ``benchmarks``-style timing
-is in ``docs/language-id.md``.
+precomputed table, applied with ``str.translate`` through a list indexed by
+code point (three times faster than a dict) or, for long texts and for
+batches (:func:`normalize_many`, used by enrichment), with one numpy lookup
+over UTF-16 code units.  Pure-ASCII text takes a short path of ``lower`` and
+whitespace collapse.  Measured throughput is in ``docs/language-id.md``
+(``benchmarks/lang_id.py --throughput``).
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ __all__ = [
     "normalize",
     "normalize_arabic",
     "normalize_many",
+    "strip_invisible",
 ]
 
 #: invisible format characters removed by :func:`normalize` (see module docstring)
@@ -173,6 +177,7 @@ def _as_list(table: dict[int, str | None]) -> list[int | str | None]:
     return out
 
 
+_INVISIBLE_LIST = _as_list({ord(c): None for c in INVISIBLE_CHARS})
 _ARABIC_LIST = _as_list(_ARABIC)
 _ARABIC_TA_LIST = _as_list(_ARABIC_TA)
 _FULL_LIST = _as_list(_FULL)
@@ -194,6 +199,11 @@ def _as_lut(table: dict[int, str | None]) -> npt.NDArray[np.uint16]:
 
 _FULL_LUT = _as_lut(_FULL)
 _FULL_TA_LUT = _as_lut(_FULL_TA)
+
+
+def strip_invisible(text: str) -> str:
+    """*text* without the :data:`INVISIBLE_CHARS` (step 2 of :func:`normalize` alone)."""
+    return text if text.isascii() else text.translate(_INVISIBLE_LIST)
 
 
 def normalize_arabic(text: str, *, ta_marbuta: bool = False) -> str:
@@ -266,27 +276,52 @@ def normalize(text: str, *, ta_marbuta: bool = False, lowercase: bool = True) ->
     return " ".join(_settle(translate(text), lowercase, translate).split())
 
 
+def _settle_parts(parts: list[str], lowercase: bool, lut: npt.NDArray[np.uint16]) -> None:
+    """:func:`_settle` on each of *parts* in place, batching the texts that need NFKC.
+
+    NFKC of a whole batch is slow, and only some texts need it (X's truncation
+    ellipsis "…" is enough), so only those are joined, normalised and translated.
+    """
+    pending = [i for i, p in enumerate(parts) if not unicodedata.is_normalized("NFKC", p)]
+    for _ in range(8):
+        if not pending:
+            break
+        text = _np_translate(
+            unicodedata.normalize("NFKC", "\x00".join(parts[i] for i in pending)), lut
+        )
+        if lowercase:
+            text = text.casefold()
+        for i, part in zip(pending, text.split("\x00"), strict=True):
+            parts[i] = part
+        pending = [i for i in pending if not unicodedata.is_normalized("NFKC", parts[i])]
+
+
 def normalize_many(
     texts: Sequence[str], *, ta_marbuta: bool = False, lowercase: bool = True
 ) -> list[str]:
     """``[normalize(t, ...) for t in texts]``, computed on the whole batch at once.
 
     The texts are joined with NUL (which no rule touches and which neither NFKC
-    nor casefold ever produces or merges), translated with one numpy lookup,
-    NFKC-normalised and casefolded as one string, and split again; only the
-    whitespace collapse is per text.  A batch that already contains NUL falls
-    back to one text at a time.
+    nor casefold ever produces or merges), translated with one numpy lookup and
+    casefolded as one string, and split again; only the texts that are not yet
+    NFKC-stable, and the whitespace collapse, are handled one by one.  A batch
+    in which a text already contains NUL falls back to one text at a time.
     """
     if not texts:
         return []
     joined = "\x00".join(texts)
+    if joined.count("\x00") != len(texts) - 1:  # a text holds NUL itself: ambiguous
+        return [normalize(t, ta_marbuta=ta_marbuta, lowercase=lowercase) for t in texts]
     if joined.isascii():
         if lowercase:
             joined = joined.lower()
         parts = joined.split("\x00")
-    elif joined.count("\x00") != len(texts) - 1:  # a text holds NUL itself: ambiguous
-        return [normalize(t, ta_marbuta=ta_marbuta, lowercase=lowercase) for t in texts]
     else:
-        translate = partial(_np_translate, lut=_FULL_TA_LUT if ta_marbuta else _FULL_LUT)
-        parts = _settle(translate(joined), lowercase, translate).split("\x00")
+        lut = _FULL_TA_LUT if ta_marbuta else _FULL_LUT
+        text = _np_translate(joined, lut)
+        if lowercase:
+            text = text.casefold()
+        parts = text.split("\x00")
+        if not unicodedata.is_normalized("NFKC", text):
+            _settle_parts(parts, lowercase, lut)
     return [" ".join(p.split()) for p in parts]

@@ -24,8 +24,11 @@ Rules, and why:
   characters (X allows 15, Telegram 32), not preceded by a letter, digit or one
   of ``_!#$%&*@`` (so ``name@example.com`` is not a mention), not followed by a
   Latin letter, ``@`` or ``://``.  Lower-cased, in order, each once.
-* **URLs** -- ``http://`` and ``https://`` links, and scheme-less links starting
-  ``www.`` or ``t.me/`` / ``telegram.me/`` (Telegram posts carry these bare).
+* **URLs** -- ``http://`` and ``https://`` links (not glued to a preceding
+  letter or digit), and scheme-less links starting ``www.`` or ``t.me/`` /
+  ``telegram.me/`` (Telegram posts carry these bare).  A link is made of
+  letters and digits of any script and the ASCII punctuation URLs use; quotes,
+  emoji and other symbols end it.
   Trailing punctuation that ends a sentence (``. , ; : ! ? … ، ؛ ؟`` and quotes)
   is not part of the link; a closing bracket is kept when the link opened it
   (Wikipedia-style ``..._(film)``).  Invisible characters inserted to break a
@@ -54,7 +57,7 @@ import re
 import unicodedata
 from urllib.parse import SplitResult, quote, unquote_plus, urlsplit
 
-from marsad.text.normalize import INVISIBLE_CHARS, normalize
+from marsad.text.normalize import normalize, strip_invisible
 
 __all__ = [
     "SHORTENERS",
@@ -138,19 +141,32 @@ def _mark_class() -> str:
 def _hashtag_re() -> re.Pattern[str]:
     # built on first use: listing the marks takes ~50 ms, too much for every import
     word = rf"\w{_mark_class()}"
-    return re.compile(rf"(?<![&{word}])[#＃]([{word}]++)(?![#＃]|://)")
+    # the "#" first, then look back over it: sre tests the cheap "#" at each
+    # position before the large class
+    return re.compile(rf"[#＃](?<![&{word}][#＃])([{word}]++)(?![#＃]|://)")
 
 
+# a link cut off by a platform's truncation: an ellipsis that ends the text
+_CUT_RE = re.compile(r"(?:…|\.\.\.)\s*$")
+# ... except a whole t.co link (its code is always 10 characters)
+_TCO_RE = re.compile(r"https?://t\.co/[A-Za-z0-9]{10}", re.IGNORECASE)
+# URL characters: letters and digits of any script, and the ASCII punctuation
+# that URLs use -- not quotes, angle brackets, emoji or other symbols, which in
+# posts end a link far more often than they belong to one
 _URL_RE = re.compile(
-    r"(?:https?://|(?<![\w.@/-])(?:www\.|(?:t|telegram)\.me/))[^\s<>\"'`{}|\\^]+",
+    r"(?:(?<![A-Za-z0-9@＠$#＃])https?://|(?<![\w.@/-])(?:www\.|(?:t|telegram)\.me/))"
+    r"[\w!#$%&()*+,\-./:;=?@\[\]~]+",
     re.IGNORECASE,
 )
 _MENTION_RE = re.compile(
-    r"(?<![A-Za-z0-9_!#$%&*@＠])[@＠]([A-Za-z0-9_]{1,32}+)(?![A-Za-z0-9_À-ÖØ-öø-ɏ@＠]|://)"
+    r"(?<![A-Za-z0-9_!#$%&*@＠])[@＠]([A-Za-z0-9_]{1,32}+)"
+    r"(?![A-Za-z0-9_À-ÖØ-öø-ɏ@＠]|://)"
 )
-_TRAILING = ".,;:!?…،؛؟'\"»«)]}*"
+_TRAILING = ".,;:!?*)]}"
+# X's API v1.1 escapes these five in tweet text; a link followed by "&gt;" must
+# not swallow it, and "&amp;" inside a link is a real "&"
+_X_ESCAPES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&#39;", "'"), ("&amp;", "&"))
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
-_INVISIBLE_TABLE = {ord(c): None for c in INVISIBLE_CHARS}
 
 
 def _unique(items: list[str]) -> tuple[str, ...]:
@@ -167,21 +183,39 @@ def _trim_url(url: str) -> str:
     return url
 
 
-def _url_spans(text: str) -> list[tuple[int, int]]:
-    return [m.span() for m in _URL_RE.finditer(text)]
+def _in_url(text: str, pos: int) -> bool:
+    """Is ``text[pos]`` part of a link?  Links hold no whitespace, so only the
+    whitespace-delimited word around *pos* needs looking at (cheaper than
+    finding every link in the text)."""
+    if "." not in text:
+        return False
+    start = max(text.rfind(" ", 0, pos), text.rfind("\n", 0, pos), text.rfind("\t", 0, pos)) + 1
+    word = text[start : pos + 1]
+    offset = pos - start
+    return any(m.start() <= offset < m.end() for m in _URL_RE.finditer(word))
 
 
 def extract_urls(text: str) -> tuple[str, ...]:
     """The links in *text* as written (not canonicalised), in order, each once.
 
-    See the module docstring for what counts as a link.  Pass each through
+    See the module docstring for what counts as a link.  A link directly
+    followed by an ellipsis (``…`` or ``...``) that ends the text was cut off by
+    truncation (X's retweets: ``RT @a: ... https://t.c…``) and is left out:
+    what remains is not the link -- unless it is a whole t.co link.  As on X,
+    ``http`` glued to a preceding letter or digit does not start a link.  Pass each through
     :func:`normalize_url` before comparing or counting.
     """
-    if not text.isascii():
-        text = text.translate(_INVISIBLE_TABLE)
+    if "." not in text:
+        return ()
+    text = strip_invisible(text)
+    if "&" in text:
+        for escaped, char in _X_ESCAPES:
+            text = text.replace(escaped, char)
     found = []
     for match in _URL_RE.finditer(text):
         url = _trim_url(match.group())
+        if _CUT_RE.match(text, match.start() + len(url)) and not _TCO_RE.fullmatch(url):
+            continue
         if url.endswith(("://", "www.", ".me/")) or "." not in url:
             continue
         found.append(url)
@@ -197,16 +231,11 @@ def extract_hashtags(text: str, *, normalized: bool = False) -> tuple[str, ...]:
     norm = text if normalized else normalize(text)
     if "#" not in norm and "＃" not in norm:
         return ()
-    spans = _url_spans(norm) if "." in norm else []
     found = []
     for match in _hashtag_re().finditer(norm):
         body = match.group(1)
-        if not any(ch.isalpha() for ch in body):
-            continue
-        start = match.start()
-        if any(lo <= start < hi for lo, hi in spans):
-            continue
-        found.append(body)
+        if any(ch.isalpha() for ch in body) and not _in_url(norm, match.start()):
+            found.append(body)
     return _unique(found)
 
 
@@ -219,12 +248,7 @@ def extract_mentions(text: str, *, normalized: bool = False) -> tuple[str, ...]:
     norm = text if normalized else normalize(text)
     if "@" not in norm and "＠" not in norm:
         return ()
-    spans = _url_spans(norm) if "." in norm else []
-    found = [
-        m.group(1).lower()
-        for m in _MENTION_RE.finditer(norm)
-        if not any(lo <= m.start() < hi for lo, hi in spans)
-    ]
+    found = [m.group(1).lower() for m in _MENTION_RE.finditer(norm) if not _in_url(norm, m.start())]
     return _unique(found)
 
 
@@ -237,7 +261,13 @@ _QUERY_PART_SAFE = "/:@!$'()*+,;=?%"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def _canon_pct(part: str, safe: str) -> str:
+_PLAIN_PATH_RE = re.compile(r"[A-Za-z0-9\-._~/:@!$&'()*+,;=]*")
+_PLAIN_QUERY_PART_RE = re.compile(r"[A-Za-z0-9\-._~/:@!$'()*+,;=?]*")
+
+
+def _canon_pct(part: str, safe: str, plain: re.Pattern[str]) -> str:
+    if plain.fullmatch(part):  # nothing to encode or decode: the common case
+        return part
     part = quote(part, safe=safe, errors="surrogatepass")
 
     def fix(match: re.Match[str]) -> str:
@@ -269,14 +299,32 @@ def normalize_url(url: str) -> str:
     A link of another scheme (``mailto:``, ``tg:`` ...) only has its scheme
     lower-cased; a link that cannot be parsed (a bad port, a broken IPv6
     literal) comes back stripped of whitespace and invisible characters but
-    otherwise as given.  Idempotent.
+    otherwise as given.  Idempotent.  Results are cached (the same links come
+    back again and again in reposts).
     """
-    url = url.strip()
-    if not url.isascii():
-        url = url.translate(_INVISIBLE_TABLE)
+    return _canonical(url)[0]
+
+
+def url_domain(url: str) -> str:
+    """The host of *url* in canonical form without a leading ``www.``; ``""`` if none.
+
+    Accepts a full URL or a bare host (``WWW.Example.com`` -> ``example.com``).
+    Subdomains other than ``www`` are kept (see the module docstring).  A link
+    that cannot be parsed, or is not a web link, has no domain (``""``).
+    """
+    host = _canonical(url)[1]
+    if host.startswith("www.") and host.count(".") >= 2:
+        host = host[4:]
+    return host
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _canonical(url: str) -> tuple[str, str]:
+    """(canonical URL, canonical host or "")."""
+    url = strip_invisible(url).strip()
     if _OTHER_SCHEME_RE.match(url):
         scheme, _, rest = url.partition(":")
-        return f"{scheme.lower()}:{rest}"
+        return f"{scheme.lower()}:{rest}", ""
     if not _SCHEME_RE.match(url):
         url = "https://" + url.lstrip("/")
     try:
@@ -284,49 +332,30 @@ def normalize_url(url: str) -> str:
         port = parts.port
         host = parts.hostname or ""
     except ValueError:
-        return url
+        return url, ""
     if not host:
-        return url
+        return url, ""
     scheme = parts.scheme.lower()
     host = _canon_host(host)
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    netloc = host
+    netloc = f"[{host}]" if ":" in host else host  # IPv6 literal
     if port is not None and _DEFAULT_PORTS.get(scheme) != port:
-        netloc = f"{host}:{port}"
+        netloc = f"{netloc}:{port}"
     userinfo, sep, _ = parts.netloc.rpartition("@")
     if sep:
         netloc = f"{userinfo}@{netloc}"
-    path = _canon_pct(parts.path, _PATH_SAFE) or "/"
+    path = _canon_pct(parts.path, _PATH_SAFE, _PLAIN_PATH_RE) or "/"
     query = ""
     if parts.query:
         kept = sorted(
-            _canon_pct(p, _QUERY_PART_SAFE)
+            _canon_pct(p, _QUERY_PART_SAFE, _PLAIN_QUERY_PART_RE)
             for p in parts.query.split("&")
             if p and not _is_tracking(p)
         )
         query = "&".join(kept)
-    return f"{scheme}://{netloc}{path}" + (f"?{query}" if query else "")
-
-
-def url_domain(url: str) -> str:
-    """The host of *url* in canonical form without a leading ``www.``; ``""`` if none.
-
-    Accepts a full URL or a bare host (``WWW.Example.com`` -> ``example.com``).
-    Subdomains other than ``www`` are kept (see the module docstring).
-    """
-    canon = normalize_url(url)
-    try:
-        host = urlsplit(canon).hostname or ""
-    except ValueError:
-        return ""
-    if host.startswith("www.") and host.count(".") >= 2:
-        host = host[4:]
-    return host
+    return f"{scheme}://{netloc}{path}" + (f"?{query}" if query else ""), host
 
 
 def is_shortener(domain: str) -> bool:
     """True if *domain* (a host, any case, ``www.`` or not) is a known link shortener."""
     host = domain.strip().lower().rstrip(".")
     return host.removeprefix("www.") in SHORTENERS
-

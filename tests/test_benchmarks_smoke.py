@@ -1,0 +1,96 @@
+"""Smoke test of ``benchmarks/ingest.py``: its files are what they claim, and a tiny run prints
+its tables.
+
+The benchmark itself is run by hand (``make bench``); here it runs at 2,000 posts
+with one repeat, so a broken generator, adapter or peer command shows up in CI.
+twarc-csv (the ``bench`` extra) is optional: without it the script must say it
+skipped that peer.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "benchmarks" / "ingest.py"
+sys.path.insert(0, str(SCRIPT.parent))
+
+import ingest  # noqa: E402
+
+
+def _posts_in_file(fmt: str, path: Path) -> int:
+    """Posts counted straight from the JSON, independently of the generator."""
+    if fmt == "x-v2":
+        with open(path, encoding="utf-8") as fh:
+            return sum(len(json.loads(line)["data"]) for line in fh if line.strip())
+    if fmt == "x-v1":
+        with open(path, encoding="utf-8") as fh:
+            return sum(1 for line in fh if "id_str" in json.loads(line))
+    export = json.loads(path.read_text(encoding="utf-8"))
+    return sum(
+        sum(1 for m in chat["messages"] if m["type"] == "message")
+        for chat in export["chats"]["list"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("fmt", "posts"),
+    [
+        ("x-v2", 250),  # two full pages and a partial one
+        ("x-v1", 137),  # one tweet a line, some with an embedded retweeted_status
+        ("telegram", 301),  # a full-account export: messages split over eight chats
+    ],
+)
+def test_generated_file_holds_the_posts_it_claims(fmt: str, posts: int, tmp_path: Path) -> None:
+    df = ingest.data_file(fmt, posts, tmp_path, "generator")
+    assert _posts_in_file(fmt, df.path) == posts
+    # cached: asking again neither regenerates nor moves it
+    mtime = df.path.stat().st_mtime_ns
+    assert ingest.data_file(fmt, posts, tmp_path, "generator").path.stat().st_mtime_ns == mtime
+
+
+def test_generated_entities_point_at_their_text(tmp_path: Path) -> None:
+    path = ingest.data_file("x-v2", 200, tmp_path, "generator").path
+    with open(path, encoding="utf-8") as fh:
+        tweets = [t for line in fh for t in json.loads(line)["data"]]
+    for t in tweets:
+        for tag in t["entities"]["hashtags"]:
+            assert t["text"][tag["start"] : tag["end"]] == "#" + tag["tag"]
+        for m in t["entities"]["mentions"]:
+            assert t["text"][m["start"] : m["end"]] == "@" + m["username"]
+    kinds = {r["type"] for t in tweets for r in t.get("referenced_tweets", [])}
+    assert kinds == {"retweeted", "replied_to"}
+
+
+@pytest.mark.slow
+def test_quick_run_prints_a_table_per_format(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--sizes", "2000", "--repeat", "1"]
+        + ["--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for title in ingest.TITLES.values():
+        assert f"### {title}" in out
+    marsad_rows = re.findall(
+        r"^\| marsad +\| +2,000 \| +[\d.,]+ \| +[\d,]+ \| +[\d,]+ \|", out, re.M
+    )
+    assert len(marsad_rows) == 3, out
+    assert " exited " not in out and "could not read" not in out, out
+    if importlib.util.find_spec("twarc_csv") is None:
+        assert "skipped twarc-csv" in out
+    else:
+        assert re.search(r"^\| twarc-csv +\| +2,000 \|", out, re.M), out
+    if importlib.util.find_spec("pandas") is not None:
+        assert len(re.findall(r"^\| pandas +\| +2,000 \|", out, re.M)) == 2, out
