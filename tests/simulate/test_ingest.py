@@ -15,7 +15,7 @@ import pytest
 from marsad.codec import record_from_dict, record_to_dict
 from marsad.pipeline import ingest_file
 from marsad.store.duckdb import DuckDBStore
-from tests.simulate.conftest import Sim
+from tests.simulate.helpers import Sim
 
 
 def _ingest(store: DuckDBStore, sim: Sim, formats: set[str]) -> None:

@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from marsad.simulate.text import VARIATIONS, handle_variant
-from tests.simulate.conftest import Sim
+from tests.simulate.helpers import Sim
 
 _HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 
@@ -127,7 +127,7 @@ def test_monitored_suspensions_are_seen_by_lookups(tiny: Sim) -> None:
         ("omar", "lookalike", 1, 0, "0mar"),  # a letter becomes a look-alike digit
         ("omar", "lookalike", 1, 1, "om4r"),  # another pick, another letter
         ("omar", "underscore", 1, 0, "omar_"),  # trailing underscore
-        ("abcdefghijklmno", "suffix", 1, 0, "abcdefghijkl_2"),  # stays within 15 characters
+        ("abcdefghijklmno", "suffix", 1, 0, "abcdefghijklm_2"),  # stays within 15 characters
         ("abcdefghijklmno", "kunya", 1, 0, "abu_abcdefghijk"),  # ditto with the prefix
         ("abcdefghijklmn_", "underscore", 1, 3, "abcdefghijklmn3"),  # full: a digit instead
     ],

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from marsad.simulate import SimConfig
-from tests.simulate.conftest import Sim, run_sim
+from tests.simulate.helpers import Sim, run_sim
 
 MID = SimConfig.from_profile(
     "census-2014",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from marsad.simulate import SimConfig, simulate
-from tests.simulate.conftest import TINY, Sim, run_sim
+from tests.simulate.helpers import TINY, Sim, run_sim
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -94,3 +94,20 @@ def test_bad_call_is_refused(tmp_path: Path, kwargs: dict[str, object], message:
 
     with pytest.raises(ConfigError, match=message):
         simulate(SimConfig.from_profile("small"), tmp_path, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif("fork" not in mp.get_all_start_methods(), reason="needs fork")
+def test_a_failing_writer_process_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from marsad.errors import MarsadError
+    from marsad.simulate import marsad_jsonl
+
+    def broken(self: object, rows: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(
+        marsad_jsonl.MarsadJsonlWriter, "write_slice", broken
+    )  # the child inherits it
+    with pytest.raises(MarsadError, match="writer process failed .*RuntimeError: disk full"):
+        simulate(TINY, tmp_path, jobs=2)

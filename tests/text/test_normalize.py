@@ -101,6 +101,8 @@ GENERAL_RULES = [
     ("   ", "", "whitespace only becomes empty"),
     ("مرحبا World ١٢", "مرحبا world 12", "mixed scripts"),
     ("e\ufe71\u0301", "é", "deleting marks that NFKC produced lets the accent compose"),
+    ("\u1f50", "\u1f50", "casefold decomposes ὐ, NFKC composes it again: stable"),
+    ("\u210c", "h", "NFKC makes a capital H, folded in the next round"),
 ]
 
 
@@ -163,6 +165,8 @@ ARABIC_CHARS = st.one_of(
     st.characters(min_codepoint=0x0870, max_codepoint=0x08FF),
     st.characters(min_codepoint=0xFB50, max_codepoint=0xFDFF),  # presentation forms A
     st.characters(min_codepoint=0xFE70, max_codepoint=0xFEFF),  # presentation forms B
+    st.characters(min_codepoint=0x1F00, max_codepoint=0x1FFF),  # Greek extended
+    st.characters(min_codepoint=0x2100, max_codepoint=0x24FF),  # letterlike, enclosed
     st.sampled_from(sorted(INVISIBLE_CHARS)),
     st.sampled_from(["\u0301", "\u0308", "\u0345", "e", "E", "ß", " ", "\n", "\ufe71"]),
 )

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from marsad.text import tokens
 from marsad.text.normalize import normalize
 from marsad.text.tokens import (
     SHORTENERS,
@@ -200,6 +201,22 @@ URL_PARTS = st.text(alphabet="aB0-._~%/?&=#:@+ éم", max_size=20)
 def test_normalize_url_idempotent(scheme: str, host: str, rest: str) -> None:
     once = normalize_url(f"{scheme}{host}.example/{rest}")
     assert normalize_url(once) == once
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["http://", "HTTPS://", "https://"]),
+    st.text(alphabet="aZ09.-_@:[]", max_size=12),
+    st.text(alphabet="aZ0/?#&=%:@.~ \t", max_size=16),
+)
+def test_fast_url_split_agrees_with_urllib(scheme: str, netloc: str, rest: str) -> None:
+    """The regex fast path of URL parsing gives what urllib.parse gives."""
+    url = f"{scheme}{netloc}{rest}"
+    fast = tokens._SIMPLE_URL_RE.fullmatch(url)
+    if fast is not None and (fast[4] is None or int(fast[4]) <= 65535):
+        slow = tokens._split_slow(url)
+        assert slow is not None
+        assert tokens._split(url) == slow
 
 
 def test_x_entities_are_found_in_text(v1_tweets: list[dict[str, Any]]) -> None:

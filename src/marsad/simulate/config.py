@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from marsad.errors import ConfigError
+from marsad.simulate.text import LANGUAGES
 
 __all__ = ["COVERT_ROLES", "PROFILES", "SimConfig"]
 
@@ -300,6 +301,12 @@ def _problems(c: SimConfig) -> list[str]:
         out.append("outlets must name at least one outlet")
     if not c.other_languages:
         out.append("other_languages must name at least one language")
+    named = [lang for lang, _ in c.covert_languages + c.ordinary_languages if lang != "other"]
+    missing = sorted(set(named + list(c.other_languages)) - set(LANGUAGES))
+    if missing:
+        out.append(
+            f"no templates for language(s) {missing}; the simulator writes {', '.join(LANGUAGES)}"
+        )
     for name in (
         "covert_followers_mean",
         "ordinary_followers_mean",

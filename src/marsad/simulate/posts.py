@@ -129,9 +129,15 @@ class PostStream:
         self.start = int(config.start.timestamp())
         self.end = int(config.end.timestamp())
         per_day = max(1, -(-config.posts // (config.days * _SLICE_POSTS)))
-        step = DAY // per_day
+        #: slice bounds; every day boundary is one (users lookups happen there)
         self.bounds = np.array(
-            [self.start + k * step for k in range(config.days * per_day)] + [self.end], np.int64
+            [
+                self.start + d * DAY + j * DAY // per_day
+                for d in range(config.days)
+                for j in range(per_day)
+            ]
+            + [self.end],
+            np.int64,
         )
         self.act_lo = np.maximum(pop.created, self.start)
         self.act_hi = np.minimum(pop.suspended, self.end)

@@ -190,19 +190,23 @@ def _simulate(
         child.start()
         send.close()
         here = [f for f in wanted if f != "marsad-jsonl"]
-    outcome = ("ok", "")
     try:
         emitted = _emit(config, pop, graph, out, here, report)
-    finally:
-        if child is not None:
-            try:
-                outcome = receive.recv()
-            except EOFError:
-                outcome = ("error", f"it ended without a word (exit code {child.exitcode})")
+    except BaseException:
+        if child is not None:  # no use finishing half a simulation
+            child.terminate()
             child.join()
+        raise
     if child is not None:
+        try:
+            outcome = receive.recv()
+        except EOFError:
+            outcome = ("error", "it ended without a word")
+        child.join()
         if outcome[0] != "ok" or child.exitcode != 0:
-            raise MarsadError(f"the marsad-jsonl writer process failed: {outcome[1]}")
+            raise MarsadError(
+                f"the marsad-jsonl writer process failed (exit code {child.exitcode}): {outcome[1]}"
+            )
         emitted.inputs.append((out / "marsad.jsonl", "marsad-jsonl"))
         emitted.files["marsad-jsonl"] = ["marsad.jsonl"]
 

@@ -134,7 +134,8 @@ class XV2Writer:
             for k, p in self.paths.items()
         }
         self.pages = 0
-        self._users: dict[int, tuple[bytes, bytes]] = {}
+        #: account -> (tweet count, head, tail, the object with that count)
+        self._users: dict[int, tuple[int, bytes, bytes, orjson.Fragment]] = {}
         self._tweets: dict[str, orjson.Fragment] = {}
         self._old_tweets: dict[str, orjson.Fragment] = {}
         self._slice_t0 = -1
@@ -146,15 +147,20 @@ class XV2Writer:
     # -- objects -------------------------------------------------------------------
     def user(self, a: int, tweet_count: int) -> orjson.Fragment:
         """Account *a*'s user object (serialised once; only its tweet count changes)."""
-        parts = self._users.get(a)
-        if parts is None:
+        cached = self._users.get(a)
+        if cached is not None and cached[0] == tweet_count:
+            return cached[3]
+        if cached is None:
             if len(self._users) >= _USER_CACHE:
                 self._users.clear()
             raw = orjson.dumps(self.user_dict(a, 0))
             i = raw.rindex(b'"tweet_count":') + len(b'"tweet_count":')
-            parts = (raw[:i], raw[raw.index(b",", i) :])
-            self._users[a] = parts
-        return orjson.Fragment(parts[0] + str(tweet_count).encode() + parts[1])
+            head, tail = raw[:i], raw[raw.index(b",", i) :]
+        else:
+            head, tail = cached[1], cached[2]
+        frag = orjson.Fragment(head + str(tweet_count).encode() + tail)
+        self._users[a] = (tweet_count, head, tail, frag)
+        return frag
 
     def user_dict(self, a: int, tweet_count: int) -> dict[str, Any]:
         pop = self.pop
