@@ -25,9 +25,10 @@ the evidence for ``MIN_LETTERS`` and each backend's ``min_score``.
 ``--throughput`` also times the rest of the text stage on 50,000 synthetic,
 neutral posts (Arabic, English and French templates with hashtags, mentions,
 links, harakat and Arabic-Indic digits; every text distinct, so the language
-identifier's de-duplication of reposts does not flatter the figure): ``normalize`` one text at a time,
-``normalize_many`` on the batch, and ``enrich_posts`` on the batch (URL cache
-cleared before each run).
+identifier's de-duplication of reposts does not flatter the figure):
+``normalize`` one text at a time, ``normalize_many``, ``detect_languages`` and
+``enrich_posts`` on the batch (URL cache cleared before each run), by wall
+clock and by CPU time.
 
     .venv/bin/python benchmarks/lang_id.py [--sweep] [--throughput]
 """

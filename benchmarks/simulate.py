@@ -5,13 +5,15 @@ Figure for ``BENCHMARKS.md`` (the "simulate" section).  It runs
 profile scaled to ``--accounts`` / ``--posts`` (default 1M accounts, 10M posts)
 for the X v2 and marsad JSONL formats, into a temporary directory deleted
 afterwards (``--keep`` keeps it), and prints a markdown row: wall time, posts
-per second, peak resident memory of this process and of the forked
-``marsad.jsonl`` writer (``resource.getrusage``: ``RUSAGE_SELF`` and
-``RUSAGE_CHILDREN``; Linux reports kilobytes), and the bytes written.  There
-is no peer: no other tool simulates these platforms in these formats.
+per second, peak resident memory of this process and of the forked second
+writer process (``marsad.jsonl`` and the X v2 users and followers files;
+``resource.getrusage``: ``RUSAGE_SELF`` and ``RUSAGE_CHILDREN``, which Linux
+reports in kilobytes), and the bytes written.  There is no peer: no other
+tool simulates these platforms in these formats.
 
-The default run writes about 25 GB and takes minutes on a 2-core machine;
-``--small`` (20k accounts, 200k posts) is a quick check.
+The default run writes about 27 GB (mind the free space of ``--tmp``) and takes
+minutes on a 2-core machine; ``--small`` (20k accounts, 200k posts) is a quick
+check.
 
 Usage::
 

@@ -109,5 +109,7 @@ def test_a_failing_writer_process_is_reported(
     monkeypatch.setattr(
         marsad_jsonl.MarsadJsonlWriter, "write_slice", broken
     )  # the child inherits it
-    with pytest.raises(MarsadError, match="writer process failed .*RuntimeError: disk full"):
+    with pytest.raises(
+        MarsadError, match=r"second writer process .* failed .*RuntimeError: disk full"
+    ):
         simulate(TINY, tmp_path, jobs=2)

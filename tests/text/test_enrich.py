@@ -49,27 +49,42 @@ def test_all_fields() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "platform_urls", "expected"),
+    ("platform", "text", "platform_urls", "expected"),
     [
         # X: entities give the expansion, the t.co wrapper in the text is dropped
         (
+            "x",
             "look https://t.co/abcdefghij",
             ("https://example.com/x",),
             ("https://example.com/x",),
         ),
-        # no platform URLs (e.g. a text-only export): the t.co link is all there is
-        ("look https://t.co/abcdefghij", (), ("https://t.co/abcdefghij",)),
+        # X without platform URLs: a media link, dropped too
+        ("x", "look https://t.co/abcdefghij", (), ()),
+        # another platform quoting a tweet's link: the t.co link is all there is
+        ("telegram", "look https://t.co/abcdefghij", (), ("https://t.co/abcdefghij",)),
+        # ... unless the platform gave URLs
+        (
+            "telegram",
+            "look https://t.co/abcdefghij",
+            ("https://example.com/x",),
+            ("https://example.com/x",),
+        ),
         # other shorteners are kept either way
         (
+            "x",
             "look https://bit.ly/abc",
             ("https://example.com/x",),
             ("https://example.com/x", "https://bit.ly/abc"),
         ),
     ],
 )
-def test_tco_links(text: str, platform_urls: tuple[str, ...], expected: tuple[str, ...]) -> None:
-    (out,) = enrich_posts([_post(text=text, urls=platform_urls)])
+def test_tco_links(
+    platform: str, text: str, platform_urls: tuple[str, ...], expected: tuple[str, ...]
+) -> None:
+    post = Post(platform=platform, native_id="1", text=text, urls=platform_urls)
+    (out,) = enrich_posts([post])
     assert out.urls == expected
+    assert enrich_posts([out]) == [out]  # idempotent
 
 
 LANG = [

@@ -17,8 +17,10 @@ written never changes what is generated):
 5. the accounts' final records in ``marsad.jsonl`` and the ground truth
    (:mod:`.ground_truth`).
 
-Memory holds the accounts and one slice of posts (at most ``_SLICE_POSTS``),
-never the whole stream.
+Memory holds the accounts and one slice of posts (about ``_SLICE_POSTS`` at
+most), never the whole stream.  With ``jobs=2`` a forked second process runs
+steps 3-5 too, on the same seeds, and writes part of the files (see
+:func:`simulate`): each process generates everything and writes its share.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ from marsad.simulate.marsad_jsonl import MarsadJsonlWriter
 from marsad.simulate.population import DAY, Population, build_population
 from marsad.simulate.posts import PostStream
 from marsad.simulate.telegram import write_telegram
+from marsad.simulate.x_v2 import FILES as X_FILES
+from marsad.simulate.x_v2 import PARTS as X_PARTS
 from marsad.simulate.x_v2 import XV2Writer
 
 __all__ = ["FORMATS", "SIMULATOR_VERSION", "ProgressFn", "SimSummary", "simulate"]
@@ -55,6 +59,10 @@ ProgressFn = Callable[[str, int, int], None]
 
 #: runs with at least this many posts write marsad.jsonl in a second process by default
 _PARALLEL_POSTS = 200_000
+#: files of the other formats
+_FILES = {"telegram": "telegram/result.json", "marsad-jsonl": "marsad.jsonl"}
+#: what the second process writes when there is one (the rest stays here)
+_CHILD_JOBS = {("marsad-jsonl", ""), ("x-v2", "users"), ("x-v2", "followers")}
 #: random streams, one per step
 _POPULATION, _GRAPH, _POSTS, _TELEGRAM = 1, 2, 3, 4
 
@@ -126,11 +134,12 @@ def simulate(
     * ``ground_truth/accounts.csv``, ``lineage.csv``, ``config.json`` -- always
       (:mod:`marsad.simulate.ground_truth`).
 
-    *jobs* 2 writes ``marsad.jsonl`` in a second (forked) process that replays
-    the same seeded stream while this one writes the rest -- about twice as
-    fast on two cores; ``None`` picks 2 when both line formats are asked for,
-    the run has at least ``_PARALLEL_POSTS`` posts and the machine has two
-    cores and ``fork``.  The files are the same either way.
+    *jobs* 2 writes ``marsad.jsonl`` and the X v2 users and followers files
+    in a second (forked) process that replays the same seeded stream, while
+    this one writes the tweets and the rest -- nearly twice as fast on two
+    idle cores; ``None`` picks 2 when X v2 and marsad JSONL are both asked
+    for, the run has at least ``_PARALLEL_POSTS`` posts and the machine has
+    two cores and ``fork``.  The files are the same either way.
 
     The same *config* (seed included) gives byte-identical files.  Raises
     :class:`~marsad.errors.ConfigError` for an unknown format.
@@ -180,16 +189,21 @@ def _simulate(
     graph = build_follower_graph(pop, config, _rng(config.seed, _GRAPH))
     report("followers", 1, 1)
 
+    # what to write, as (format, part) jobs
+    jobs = [("x-v2", p) for p in X_PARTS if "x-v2" in wanted]
+    jobs += [(f, "") for f in ("telegram", "marsad-jsonl") if f in wanted]
     child = None
-    here = wanted
+    here = jobs
     if parallel:
-        # the child inherits the population and graph and replays the same stream
+        # the child inherits the population and graph and replays the same stream;
+        # it takes marsad.jsonl and the lighter X v2 files, this process the tweets
+        there = [j for j in jobs if j in _CHILD_JOBS]
+        here = [j for j in jobs if j not in _CHILD_JOBS]
         ctx = mp.get_context("fork")
         receive, send = ctx.Pipe(duplex=False)
-        child = ctx.Process(target=_child, args=(config, pop, graph, out, send), daemon=True)
+        child = ctx.Process(target=_child, args=(config, pop, graph, out, there, send), daemon=True)
         child.start()
         send.close()
-        here = [f for f in wanted if f != "marsad-jsonl"]
     try:
         emitted = _emit(config, pop, graph, out, here, report)
     except BaseException:
@@ -205,13 +219,17 @@ def _simulate(
         child.join()
         if outcome[0] != "ok" or child.exitcode != 0:
             raise MarsadError(
-                f"the marsad-jsonl writer process failed (exit code {child.exitcode}): {outcome[1]}"
+                "the second writer process (marsad.jsonl, X v2 users and followers) failed "
+                f"(exit code {child.exitcode}): {outcome[1]}"
             )
-        emitted.inputs.append((out / "marsad.jsonl", "marsad-jsonl"))
-        emitted.files["marsad-jsonl"] = ["marsad.jsonl"]
 
     from marsad import __version__
     from marsad.simulate.ground_truth import write_ground_truth
+
+    files: dict[str, list[Path]] = {}
+    for fmt, part in jobs:
+        path = out / (X_FILES[part] if fmt == "x-v2" else _FILES[fmt])
+        files.setdefault(fmt, []).append(path)
 
     doc = {
         "simulator": "marsad.simulate",
@@ -220,7 +238,7 @@ def _simulate(
         "seed": config.seed,
         "config": config.to_dict(),
         "formats": wanted,
-        "files": {f: emitted.files[f] for f in FORMATS if f in emitted.files},
+        "files": {f: [p.relative_to(out).as_posix() for p in paths] for f, paths in files.items()},
     }
     end = int(config.end.timestamp())
     truth = write_ground_truth(out, pop, emitted.counts, emitted.telegram_messages, doc)
@@ -239,16 +257,21 @@ def _simulate(
         telegram_posts=sum(emitted.telegram_messages.values()),
         follow_edges=emitted.follow_edges,
         seconds=time.perf_counter() - began,
-        inputs=sorted(emitted.inputs, key=lambda pf: FORMATS.index(pf[1])),
+        inputs=[(p, fmt) for fmt, paths in files.items() for p in paths],
         ground_truth=truth,
     )
 
 
 def _child(
-    config: SimConfig, pop: Population, graph: FollowerGraph, out: Path, send: Connection
+    config: SimConfig,
+    pop: Population,
+    graph: FollowerGraph,
+    out: Path,
+    jobs: list[tuple[str, str]],
+    send: Connection,
 ) -> None:
     try:
-        _emit(config, pop, graph, out, ["marsad-jsonl"], lambda stage, done, total: None)
+        _emit(config, pop, graph, out, jobs, lambda stage, done, total: None)
     except BaseException as exc:  # reported to the parent, which raises
         send.send(("error", f"{type(exc).__name__}: {exc}"))
         raise
@@ -261,8 +284,6 @@ class _Emitted:
     follow_edges: int
     counts: np.ndarray
     telegram_messages: dict[int, int]
-    inputs: list[tuple[Path, str]]
-    files: dict[str, list[str]]
 
 
 def _emit(
@@ -270,13 +291,14 @@ def _emit(
     pop: Population,
     graph: FollowerGraph,
     out: Path,
-    wanted: list[str],
+    jobs: list[tuple[str, str]],
     report: ProgressFn,
 ) -> _Emitted:
-    """Run the post stream and write it in the *wanted* formats (see the module docstring)."""
+    """Run the post stream and write the *jobs* ``(format, part)`` (see the module docstring)."""
     stream = PostStream(pop, config, _rng(config.seed, _POSTS))
-    xw = XV2Writer(out, pop) if "x-v2" in wanted else None
-    mw = MarsadJsonlWriter(out, pop) if "marsad-jsonl" in wanted else None
+    x_parts = [part for fmt, part in jobs if fmt == "x-v2"]
+    xw = XV2Writer(out, pop, x_parts) if x_parts else None
+    mw = MarsadJsonlWriter(out, pop) if ("marsad-jsonl", "") in jobs else None
     start = int(config.start.timestamp())
     end = int(config.end.timestamp())
     step = config.lookup_every_days * DAY
@@ -326,7 +348,7 @@ def _emit(
             config,
             pop.channels,
             _rng(config.seed, _TELEGRAM),
-            out if "telegram" in wanted else None,
+            out if ("telegram", "") in jobs else None,
         )
         report("telegram", 1, 1)
         if mw is not None:
@@ -338,18 +360,7 @@ def _emit(
         if mw is not None:
             mw.close()
 
-    inputs: list[tuple[Path, str]] = []
-    files: dict[str, list[str]] = {}
-    if xw is not None:
-        inputs.extend((p, "x-v2") for p in xw.paths.values())
-        files["x-v2"] = [p.name for p in xw.paths.values()]
-    if tg.path is not None:
-        inputs.append((tg.path, "telegram"))
-        files["telegram"] = [tg.path.relative_to(out).as_posix()]
-    if mw is not None:
-        inputs.append((mw.path, "marsad-jsonl"))
-        files["marsad-jsonl"] = [mw.path.name]
-    return _Emitted(posts, follow_edges, stream.counts, tg.messages, inputs, files)
+    return _Emitted(posts, follow_edges, stream.counts, tg.messages)
 
 
 def _lookup(

@@ -37,6 +37,7 @@ account reusing or slightly changing its avatar is visible.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -67,7 +68,15 @@ from marsad.simulate.posts import (
     Row,
 )
 
-__all__ = ["TWARC_VERSION", "XV2Writer", "avatar_url"]
+__all__ = ["FILES", "PARTS", "TWARC_VERSION", "XV2Writer", "avatar_url"]
+
+#: the three files, by part
+FILES = {
+    "tweets": "x_v2_tweets.jsonl",
+    "users": "x_v2_users.jsonl",
+    "followers": "x_v2_followers.jsonl",
+}
+PARTS = tuple(FILES)
 
 #: the twarc release named in ``__twarc.version``
 TWARC_VERSION = "2.13.0"
@@ -122,13 +131,10 @@ def _token(*parts: int) -> str:
 class XV2Writer:
     """Streams twarc2 pages to the three files of :mod:`marsad.simulate.x_v2`."""
 
-    def __init__(self, out_dir: Path, pop: Population) -> None:
+    def __init__(self, out_dir: Path, pop: Population, parts: Collection[str] = PARTS) -> None:
+        """Write the *parts* (``tweets``, ``users``, ``followers``); calls for others do nothing."""
         self.pop = pop
-        self.paths = {
-            "tweets": out_dir / "x_v2_tweets.jsonl",
-            "users": out_dir / "x_v2_users.jsonl",
-            "followers": out_dir / "x_v2_followers.jsonl",
-        }
+        self.paths = {k: out_dir / FILES[k] for k in PARTS if k in parts}
         self._files: dict[str, IO[bytes]] = {
             k: open(p, "wb", buffering=1 << 20)  # noqa: SIM115 - closed in close()
             for k, p in self.paths.items()
@@ -247,7 +253,7 @@ class XV2Writer:
     def write_slice(self, t0: int, t1: int, rows: list[Row], counts: np.ndarray) -> None:
         """One search run over ``[t0, t1)``: pages of 100, newest first."""
         self._rotate(t0)
-        if not rows:
+        if not rows or "tweets" not in self._files:
             return
         base = self.pop.base_posts
         fh = self._files["tweets"]
@@ -304,6 +310,8 @@ class XV2Writer:
         self, t: int, accounts: np.ndarray, suspended: np.ndarray, counts: np.ndarray
     ) -> None:
         """Users lookup of *accounts* at *t*; *suspended* marks those that get an error."""
+        if "users" not in self._files:
+            return
         pop, fh = self.pop, self._files["users"]
         base = pop.base_posts
         for i in range(0, accounts.size, 100):
@@ -345,6 +353,8 @@ class XV2Writer:
         self, t: int, account: int, followers: np.ndarray, counts: np.ndarray
     ) -> None:
         """The followers of *account* as collected at *t* (pages of 1,000)."""
+        if "followers" not in self._files:
+            return
         pop, fh = self.pop, self._files["followers"]
         base = pop.base_posts
         url = f"{_API}/users/{pop.id_str[account]}/followers?{_USER_FIELDS}&max_results=1000"

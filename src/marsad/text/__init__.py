@@ -27,7 +27,7 @@ from marsad.text.lang import (
     detect_languages,
     platform_lang,
 )
-from marsad.text.normalize import normalize, normalize_arabic, normalize_many
+from marsad.text.normalize import normalize, normalize_arabic, normalize_many, strip_invisible
 from marsad.text.tokens import (
     SHORTENERS,
     TRACKING_PARAMS,
@@ -60,5 +60,6 @@ __all__ = [
     "normalize_many",
     "normalize_url",
     "platform_lang",
+    "strip_invisible",
     "url_domain",
 ]
