@@ -94,6 +94,8 @@ def _progress_printer() -> tuple[Callable[[int, int], None], Callable[[], None]]
     last = [0.0]
 
     def progress(records: int, quarantined: int) -> None:
+        if not err.is_terminal:
+            return
         now = time.monotonic()
         if now - last[0] < 0.5:
             return
@@ -106,7 +108,7 @@ def _progress_printer() -> tuple[Callable[[int, int], None], Callable[[], None]]
         )
 
     def done() -> None:
-        if time.monotonic() - started > 0.5:
+        if err.is_terminal and time.monotonic() - started > 0.5:
             err.print(" " * 70, end="\r")
 
     return progress, done
@@ -406,11 +408,14 @@ def demo(workspace: Path, seed: int) -> None:
 
         config = SimConfig.from_profile("small", seed=seed)
         err.print(f"1/3 simulating a platform (seed {seed}) into {exports} …")
-        run_simulation(config, exports)
+        sim = run_simulation(config, exports, formats=["x-v2", "telegram"])
         err.print("2/3 ingesting the exports through the real adapters …")
         progress, done = _progress_printer()
         with pipeline.open_store(workspace) as store:
-            summaries = pipeline.ingest_paths(store, [exports], progress=progress)
+            summaries = [
+                pipeline.ingest_file(store, path, fmt=fmt, progress=progress)
+                for path, fmt in sim.inputs
+            ]
             done()
             err.print("3/3 summarising …")
             return summaries, workspace_info(store)

@@ -34,6 +34,16 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting("lang_min_chars", "12", "texts shorter than this (letters) get language 'und'"),
         Setting("threads", "2", "DuckDB worker threads"),
+        Setting(
+            "workers",
+            str(os.cpu_count() or 1),
+            "ingest worker processes for large line-oriented files (1 = no workers)",
+        ),
+        Setting(
+            "parallel_min_bytes",
+            str(64 << 20),
+            "files smaller than this are ingested in one process (workers take ~1 s to start)",
+        ),
     )
 }
 

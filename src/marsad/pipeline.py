@@ -10,7 +10,11 @@ same database a clean run gives.
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import hashlib
+import itertools
+import multiprocessing
 import queue
 import threading
 from collections import Counter
@@ -23,8 +27,9 @@ from typing import Any
 from marsad import config
 from marsad.errors import UnreadableFile
 from marsad.ingest import adapter_class, detect_format
-from marsad.ingest.base import IngestAdapter
+from marsad.ingest.base import IngestAdapter, read_head
 from marsad.model import SCHEMA_RECORDS, Post, Record
+from marsad.store.arrow import ArrowBatch, to_arrow_batch
 from marsad.store.base import Batch, QuarantineRow, RawRow, SourceInfo, Store
 from marsad.store.duckdb import DuckDBStore
 from marsad.text.enrich import enrich_posts
@@ -106,6 +111,21 @@ def ingest_file(
         summary.records, summary.quarantined = state.records, state.quarantined
         return summary
 
+    workers = int(config.get("workers"))
+    if workers > 1 and path.stat().st_size >= int(config.get("parallel_min_bytes")):
+        head = read_head(path, 1 << 20)
+        if adapter.can_split(path, head):
+            return _ingest_parallel(
+                store,
+                path,
+                adapter,
+                summary,
+                next_no=state.next_record_no,
+                workers=workers,
+                head=head,
+                progress=progress,
+            )
+
     records: list[Record] = []
     raws: list[RawRow] = []
     quarantined: list[QuarantineRow] = []
@@ -141,7 +161,7 @@ def ingest_file(
                     summary.problems.append((raw.line_no or raw.record_no, raw.error))
             else:
                 records.extend(raw.items)
-            if len(raws) >= size:
+            if len(raws) >= size or len(records) >= ITEMS_PER_BATCH:
                 flush(is_last=False)
         flush(is_last=True)
     finally:
@@ -185,6 +205,138 @@ class _BatchWriter:
             raise self.error
 
 
+#: records (posts, accounts, edges ...) per batch at most, so memory stays flat
+#: when one raw record holds many (a twarc2 page holds 100 tweets and their users)
+ITEMS_PER_BATCH = 20_000
+#: raw input per worker chunk; chunk sizes in records are derived from the head
+BYTES_PER_CHUNK = 8 << 20
+
+
+def _chunk_records(head: bytes) -> int:
+    """Raw records per worker chunk, from the mean line length of the file's head."""
+    lines = head.count(b"\n") or 1
+    mean = max(len(head) / lines, 1.0)
+    return max(1, min(200_000, int(BYTES_PER_CHUNK / mean)))
+
+
+def _worker_init() -> None:  # pragma: no cover - runs in worker processes
+    try:  # die with the parent, even when it is killed with SIGKILL
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+@dataclass
+class _ChunkResult:
+    batches: list[ArrowBatch]
+    written: Counter[str]
+    problems: list[tuple[int, str]]
+    records: int
+    quarantined: int
+
+
+def _work_chunk(  # pragma: no cover - runs in worker processes (covered by the e2e tests)
+    adapter: IngestAdapter, path: Path, source_id: str, start: int, count: int
+) -> _ChunkResult:
+    """Parse, enrich and convert records ``[start, start+count)`` to Arrow."""
+    result = _ChunkResult([], Counter(), [], 0, 0)
+    records: list[Record] = []
+    raws: list[RawRow] = []
+    quarantined: list[QuarantineRow] = []
+    next_no = start
+
+    def cut() -> None:
+        nonlocal records, raws, quarantined
+        written = _enrich(records)
+        for rec in written:
+            result.written[SCHEMA_RECORDS[type(rec)]] += 1
+        result.batches.append(
+            to_arrow_batch(Batch(source_id, written, raws, quarantined, next_no, False))
+        )
+        records, raws, quarantined = [], [], []
+
+    for raw in itertools.islice(adapter.records(path, source_id, start), count):
+        next_no = raw.record_no + 1
+        raws.append(RawRow(raw.record_no, raw.line_no, raw.raw))
+        result.records += 1
+        if raw.error is not None:
+            quarantined.append(
+                QuarantineRow(raw.record_no, raw.line_no, str(path), raw.error, raw.raw)
+            )
+            result.quarantined += 1
+            if len(result.problems) < 20:
+                result.problems.append((raw.line_no or raw.record_no, raw.error))
+        else:
+            records.extend(raw.items)
+        if len(records) >= ITEMS_PER_BATCH:
+            cut()
+    if raws or not result.batches:
+        cut()
+    return result
+
+
+def _ingest_parallel(
+    store: Store,
+    path: Path,
+    adapter: IngestAdapter,
+    summary: IngestSummary,
+    *,
+    next_no: int,
+    workers: int,
+    head: bytes,
+    progress: ProgressFn | None,
+) -> IngestSummary:
+    """Ingest with *workers* processes, each taking a range of records.
+
+    Workers parse, enrich and build Arrow tables; this process only writes,
+    in record order, each batch in its own transaction with its checkpoint,
+    so a kill leaves the same resumable state as a sequential run.
+    """
+    count = _chunk_records(head)
+    ctx = multiprocessing.get_context("spawn")
+    pending: collections.deque[concurrent.futures.Future[_ChunkResult]] = collections.deque()
+    start = next_no
+    exhausted = False
+    with concurrent.futures.ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_worker_init
+    ) as pool:
+        try:
+            while True:
+                while not exhausted and len(pending) < workers + 1:
+                    pending.append(
+                        pool.submit(_work_chunk, adapter, path, summary.source_id, start, count)
+                    )
+                    start += count
+                if not pending:
+                    break
+                result = pending.popleft().result()
+                is_last = result.records < count
+                if is_last:
+                    exhausted = True
+                for i, batch in enumerate(result.batches):
+                    last_here = is_last and i == len(result.batches) - 1
+                    batch.is_last = last_here
+                    store.write_arrow_batch(batch, datetime.now(UTC) if last_here else None)
+                summary.written.update(result.written)
+                summary.records += result.records
+                summary.quarantined += result.quarantined
+                room = 20 - len(summary.problems)
+                summary.problems.extend(result.problems[: max(room, 0)])
+                if progress is not None:
+                    progress(summary.records, summary.quarantined)
+                if is_last:
+                    for fut in pending:
+                        fut.cancel()
+                    pending.clear()
+        finally:
+            for fut in pending:
+                fut.cancel()
+    return summary
+
+
 def _enrich(records: list[Record]) -> list[Record]:
     posts = [r for r in records if isinstance(r, Post)]
     if not posts:
@@ -211,7 +363,9 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
                 sorted(
                     f
                     for f in p.rglob("*")
-                    if f.is_file() and f.name.lower().endswith(DATA_SUFFIXES)
+                    if f.is_file()
+                    and f.name.lower().endswith(DATA_SUFFIXES)
+                    and "ground_truth" not in f.relative_to(p).parts
                 )
             )
     return files

@@ -154,13 +154,20 @@ def test_unreadable_file_exit_code_2(tmp_path: Path, content: bytes | None, mess
     assert "Traceback" not in result.stderr
 
 
-def test_kill_minus_9_then_rerun_equals_clean_run(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"MARSAD_BATCH_SIZE": "2000", "MARSAD_WORKERS": "1"},  # one process
+        {"MARSAD_WORKERS": "2", "MARSAD_PARALLEL_MIN_BYTES": "0"},  # worker processes
+    ],
+    ids=["sequential", "workers"],
+)
+def test_kill_minus_9_then_rerun_equals_clean_run(tmp_path: Path, env: dict[str, str]) -> None:
     data = tmp_path / "records.jsonl"
     synthetic_jsonl(data, 120_000, bad_every=10_000)
-    env = {"MARSAD_BATCH_SIZE": "2000"}
 
-    clean = tmp_path / "clean"
-    done = marsad("ingest", str(data), "-w", str(clean), env=env)
+    clean = tmp_path / "clean"  # always a plain one-process run: workers must not change results
+    done = marsad("ingest", str(data), "-w", str(clean), env={"MARSAD_WORKERS": "1"})
     assert done.returncode == 0, done.stderr
 
     killed = tmp_path / "killed"

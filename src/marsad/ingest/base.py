@@ -74,6 +74,13 @@ class IngestAdapter(ABC):
         """Yield the file's raw records from number *start* on, in order."""
 
     @classmethod
+    def can_split(cls, path: Path, head: bytes) -> bool:
+        """True when ``records(start=k)`` reaches record *k* cheaply (without parsing
+        the records before it), so that workers can each take a range of records.
+        Line-oriented formats say yes; whole-document formats keep the default no."""
+        return False
+
+    @classmethod
     def examples(cls) -> list[tuple[str, bytes]]:
         """Small synthetic files ``(file name, content)`` this adapter accepts."""
         return []

@@ -31,6 +31,10 @@ class MarsadJsonlAdapter(IngestAdapter):
             return 0.95
         return 0.0
 
+    @classmethod
+    def can_split(cls, path: Path, head: bytes) -> bool:
+        return True
+
     def records(self, path: Path, source_id: str, start: int = 0) -> Iterator[RawRecord]:
         record_no = -1
         for line_no, line in iter_lines(path):

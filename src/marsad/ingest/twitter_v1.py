@@ -166,6 +166,10 @@ class TwitterV1Adapter(IngestAdapter):
             return 0.5
         return 0.0
 
+    @classmethod
+    def can_split(cls, path: Path, head: bytes) -> bool:
+        return not head.lstrip().startswith(b"[")
+
     def records(self, path: Path, source_id: str, start: int = 0) -> Iterator[RawRecord]:
         if _first_byte(path) == b"[":
             yield from self._array_records(path, source_id, start)

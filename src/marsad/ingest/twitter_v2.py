@@ -535,6 +535,10 @@ class TwitterV2Adapter(IngestAdapter):
             return 0.6
         return 0.0
 
+    @classmethod
+    def can_split(cls, path: Path, head: bytes) -> bool:
+        return True
+
     def records(self, path: Path, source_id: str, start: int = 0) -> Iterator[RawRecord]:
         compliance = self.compliance or ("users" if "user" in path.name.lower() else "tweets")
         users_compliance = compliance == "users"

@@ -17,11 +17,14 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from marsad.model import Detection, Record
+
+if TYPE_CHECKING:
+    from marsad.store.arrow import ArrowBatch
 
 __all__ = ["Batch", "QuarantineRow", "RawRow", "SourceInfo", "SourceState", "Store"]
 
@@ -83,6 +86,11 @@ class Store(ABC):
     @abstractmethod
     def write_batch(self, batch: Batch, completed_at: datetime | None) -> None:
         """Write *batch* and advance the source's checkpoint, in one transaction."""
+
+    @abstractmethod
+    def write_arrow_batch(self, batch: ArrowBatch, completed_at: datetime | None) -> None:
+        """:meth:`write_batch` for a batch already converted by
+        :func:`marsad.store.arrow.to_arrow_batch` (in a worker process)."""
 
     @abstractmethod
     def write_detections(self, detections: Sequence[Detection]) -> int:

@@ -14,11 +14,9 @@ paths go through DuckDB's relation API, not SQL text.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -26,84 +24,14 @@ import duckdb
 import pyarrow as pa
 
 from marsad.errors import MigrationError, StoreError, WorkspaceError
-from marsad.model import SCHEMA_RECORDS, Account, Detection, Record, StatusEvent
+from marsad.model import Detection
+from marsad.store.arrow import _ACCOUNT_UPDATE, _TS, ArrowBatch, to_arrow_batch
 from marsad.store.base import Batch, SourceInfo, SourceState, Store
 from marsad.store.schema import KEYS, MIGRATIONS, SCHEMA_VERSION, TABLES
 
 __all__ = ["DB_FILE", "DuckDBStore"]
 
 DB_FILE = "marsad.duckdb"
-
-_TS = pa.timestamp("us", tz="UTC")
-_LIST_FIELDS = {"hashtags", "mentions", "urls", "domains", "withheld_in"}
-_TIME_FIELDS = {"created_at", "observed_at"}
-_INT_FIELDS = {
-    "followers",
-    "following",
-    "posts_count",
-    "listed",
-    "edit_seq",
-    "size_bytes",
-    "width",
-    "height",
-    "duration_ms",
-}
-_FLOAT_FIELDS = {"lat", "lon", "lang_score"}
-_BOOL_FIELDS = {"is_verified", "is_protected"}
-_ACCOUNT_UPDATE = [
-    f.name
-    for f in dataclasses.fields(Account)
-    if f.name not in {"platform", "native_id", "provenance", "status"}
-]
-
-
-def _arrow_type(name: str) -> pa.DataType:
-    if name in _LIST_FIELDS:
-        return pa.list_(pa.string())
-    if name in _TIME_FIELDS:
-        return _TS
-    if name in _INT_FIELDS:
-        return pa.int64()
-    if name in _FLOAT_FIELDS:
-        return pa.float64()
-    if name in _BOOL_FIELDS:
-        return pa.bool_()
-    return pa.string()
-
-
-def _to_arrow(cls: type, records: Sequence[Record]) -> pa.Table:
-    """Column-wise Arrow table of *records* in the store's column order."""
-    names = [f.name for f in dataclasses.fields(cls) if f.name != "provenance"]
-    columns: dict[str, pa.Array] = {}
-    for name in names:
-        values: list[Any] = [getattr(r, name) for r in records]
-        if name == "metrics":
-            values = [json.dumps(v, sort_keys=True) if v else None for v in values]
-        elif name in _LIST_FIELDS:
-            values = [list(v) for v in values]
-        elif values and isinstance(values[0], StrEnum):
-            values = [v.value for v in values]
-        columns[name] = pa.array(values, type=_arrow_type(name))
-    provs = [r.provenance for r in records]
-    columns["source_id"] = pa.array([p.source_id if p else None for p in provs], type=pa.string())
-    columns["record_no"] = pa.array([p.record_no if p else None for p in provs], type=pa.int64())
-    return pa.table(columns)
-
-
-def _dedupe(table: str, records: list[Record]) -> list[Record]:
-    """One record per primary key: the first, or for accounts the newest observation."""
-    keys = KEYS[table]
-    out: dict[tuple[Any, ...], Record] = {}
-    for rec in records:
-        key = tuple(getattr(rec, k) for k in keys)
-        if key in out and table == "accounts":
-            old = out[key]
-            assert isinstance(old, Account) and isinstance(rec, Account)
-            if _newer(rec.observed_at, old.observed_at):
-                out[key] = rec
-        elif key not in out:
-            out[key] = rec
-    return list(out.values())
 
 
 def _to_table(result: Any) -> pa.Table:
@@ -114,12 +42,6 @@ def _to_table(result: Any) -> pa.Table:
             table = method()
             return table if isinstance(table, pa.Table) else table.read_all()
     raise StoreError("this duckdb has no Arrow export")  # pragma: no cover
-
-
-def _newer(new: datetime | None, old: datetime | None) -> bool:
-    if new is None:
-        return False
-    return old is None or new > old
 
 
 class DuckDBStore(Store):
@@ -196,53 +118,27 @@ class DuckDBStore(Store):
         return SourceState(int(row[0]), bool(row[1]), int(row[2]), int(row[3]))
 
     def write_batch(self, batch: Batch, completed_at: datetime | None) -> None:
-        by_table: dict[str, list[Record]] = {t: [] for t in SCHEMA_RECORDS.values()}
-        for rec in batch.records:
-            by_table[SCHEMA_RECORDS[type(rec)]].append(rec)
+        self.write_arrow_batch(to_arrow_batch(batch), completed_at)
+
+    def write_arrow_batch(self, batch: ArrowBatch, completed_at: datetime | None) -> None:
+        """Write a batch already in Arrow form (built by a worker process) atomically."""
         con = self.con
         try:
             con.execute("BEGIN TRANSACTION")
-            if batch.raws:
-                raw_tbl = pa.table(
-                    {
-                        "source_id": pa.array([batch.source_id] * len(batch.raws), pa.string()),
-                        "record_no": pa.array([r.record_no for r in batch.raws], pa.int64()),
-                        "line_no": pa.array([r.line_no for r in batch.raws], pa.int64()),
-                        "raw": pa.array([r.raw for r in batch.raws], pa.binary()),
-                    }
-                )
-                self._insert("raw_records", raw_tbl)
-            if batch.quarantined:
-                q = batch.quarantined
-                q_tbl = pa.table(
-                    {
-                        "source_id": pa.array([batch.source_id] * len(q), pa.string()),
-                        "record_no": pa.array([r.record_no for r in q], pa.int64()),
-                        "line_no": pa.array([r.line_no for r in q], pa.int64()),
-                        "path": pa.array([r.path for r in q], pa.string()),
-                        "reason": pa.array([r.reason for r in q], pa.string()),
-                        "raw": pa.array([r.raw for r in q], pa.binary()),
-                    }
-                )
-                self._insert("quarantine", q_tbl)
-            for cls, table in SCHEMA_RECORDS.items():
-                recs = _dedupe(table, by_table[table])
-                if not recs:
-                    continue
-                arrow = _to_arrow(cls, recs)
+            for table, arrow in batch.tables.items():
                 if table == "accounts":
                     self._upsert_accounts(arrow)
                 else:
                     self._insert(table, arrow)
-            if by_table["status_events"]:
-                self._apply_status(by_table["status_events"])
+            if batch.status_keys is not None and batch.status_keys.num_rows:
+                self._apply_status(batch.status_keys)
             con.execute(
                 "UPDATE sources SET next_record_no = ?, records = records + ?, "
                 "quarantined = quarantined + ?, completed_at = ? WHERE source_id = ?",
                 [
                     batch.next_record_no,
-                    len(batch.raws),
-                    len(batch.quarantined),
+                    batch.n_raw,
+                    batch.n_quarantined,
                     completed_at,
                     batch.source_id,
                 ],
@@ -278,15 +174,8 @@ class DuckDBStore(Store):
         finally:
             self.con.unregister("_incoming")
 
-    def _apply_status(self, events: list[Record]) -> None:
+    def _apply_status(self, tbl: pa.Table) -> None:
         """Make sure each account with a status event exists and shows its latest status."""
-        keys = sorted({(e.platform, e.account_id) for e in events if isinstance(e, StatusEvent)})
-        tbl = pa.table(
-            {
-                "platform": pa.array([k[0] for k in keys], pa.string()),
-                "native_id": pa.array([k[1] for k in keys], pa.string()),
-            }
-        )
         self.con.register("_touched", tbl)
         try:
             self.con.execute(

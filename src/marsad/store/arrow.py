@@ -1,0 +1,178 @@
+"""Records to Arrow tables in the store's column order (no database here).
+
+Part of the store stage.  Kept apart from the DuckDB store so that ingest
+worker processes can turn their batches into Arrow tables -- the expensive,
+Python-bound part of writing -- and hand the main process only columnar data
+to insert.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import pyarrow as pa
+
+from marsad.model import SCHEMA_RECORDS, Account, Record, StatusEvent
+from marsad.store.base import Batch
+from marsad.store.schema import KEYS
+
+__all__ = ["ArrowBatch", "to_arrow_batch"]
+
+_TS = pa.timestamp("us", tz="UTC")
+_TS = pa.timestamp("us", tz="UTC")
+_LIST_FIELDS = {"hashtags", "mentions", "urls", "domains", "withheld_in"}
+_TIME_FIELDS = {"created_at", "observed_at"}
+_INT_FIELDS = {
+    "followers",
+    "following",
+    "posts_count",
+    "listed",
+    "edit_seq",
+    "size_bytes",
+    "width",
+    "height",
+    "duration_ms",
+}
+_FLOAT_FIELDS = {"lat", "lon", "lang_score"}
+_BOOL_FIELDS = {"is_verified", "is_protected"}
+_ACCOUNT_UPDATE = [
+    f.name
+    for f in dataclasses.fields(Account)
+    if f.name not in {"platform", "native_id", "provenance", "status"}
+]
+
+
+def _arrow_type(name: str) -> pa.DataType:
+    if name in _LIST_FIELDS:
+        return pa.list_(pa.string())
+    if name in _TIME_FIELDS:
+        return _TS
+    if name in _INT_FIELDS:
+        return pa.int64()
+    if name in _FLOAT_FIELDS:
+        return pa.float64()
+    if name in _BOOL_FIELDS:
+        return pa.bool_()
+    return pa.string()
+
+
+def _to_arrow(cls: type, records: Sequence[Record]) -> pa.Table:
+    """Column-wise Arrow table of *records* in the store's column order."""
+    names = [f.name for f in dataclasses.fields(cls) if f.name != "provenance"]
+    columns: dict[str, pa.Array] = {}
+    for name in names:
+        values: list[Any] = [getattr(r, name) for r in records]
+        if name == "metrics":
+            values = [json.dumps(v, sort_keys=True) if v else None for v in values]
+        elif name in _LIST_FIELDS:
+            values = [list(v) for v in values]
+        elif values and isinstance(values[0], StrEnum):
+            values = [v.value for v in values]
+        columns[name] = pa.array(values, type=_arrow_type(name))
+    provs = [r.provenance for r in records]
+    columns["source_id"] = pa.array([p.source_id if p else None for p in provs], type=pa.string())
+    columns["record_no"] = pa.array([p.record_no if p else None for p in provs], type=pa.int64())
+    return pa.table(columns)
+
+
+def _dedupe(table: str, records: list[Record]) -> list[Record]:
+    """One record per primary key: the first, or for accounts the newest observation."""
+    keys = KEYS[table]
+    out: dict[tuple[Any, ...], Record] = {}
+    for rec in records:
+        key = tuple(getattr(rec, k) for k in keys)
+        if key in out and table == "accounts":
+            old = out[key]
+            assert isinstance(old, Account) and isinstance(rec, Account)
+            if _newer(rec.observed_at, old.observed_at):
+                out[key] = rec
+        elif key not in out:
+            out[key] = rec
+    return list(out.values())
+
+
+def _newer(new: datetime | None, old: datetime | None) -> bool:
+    if new is None:
+        return False
+    return old is None or new > old
+
+
+@dataclass(slots=True)
+class ArrowBatch:
+    """A :class:`~marsad.store.base.Batch` as Arrow tables, one per store table.
+
+    ``tables`` holds only non-empty tables, de-duplicated by primary key;
+    ``status_keys`` the ``(platform, native_id)`` of accounts whose status
+    events are in the batch.
+    """
+
+    source_id: str
+    tables: dict[str, pa.Table]
+    status_keys: pa.Table | None
+    next_record_no: int
+    n_raw: int
+    n_quarantined: int
+    is_last: bool
+
+
+def to_arrow_batch(batch: Batch) -> ArrowBatch:
+    tables: dict[str, pa.Table] = {}
+    if batch.raws:
+        raws = batch.raws
+        tables["raw_records"] = pa.table(
+            {
+                "source_id": pa.array([batch.source_id] * len(raws), pa.string()),
+                "record_no": pa.array([r.record_no for r in raws], pa.int64()),
+                "line_no": pa.array([r.line_no for r in raws], pa.int64()),
+                "raw": pa.array([r.raw for r in raws], pa.binary()),
+            }
+        )
+    if batch.quarantined:
+        q = batch.quarantined
+        tables["quarantine"] = pa.table(
+            {
+                "source_id": pa.array([batch.source_id] * len(q), pa.string()),
+                "record_no": pa.array([r.record_no for r in q], pa.int64()),
+                "line_no": pa.array([r.line_no for r in q], pa.int64()),
+                "path": pa.array([r.path for r in q], pa.string()),
+                "reason": pa.array([r.reason for r in q], pa.string()),
+                "raw": pa.array([r.raw for r in q], pa.binary()),
+            }
+        )
+    by_table: dict[str, list[Record]] = {t: [] for t in SCHEMA_RECORDS.values()}
+    for rec in batch.records:
+        by_table[SCHEMA_RECORDS[type(rec)]].append(rec)
+    for cls, table in SCHEMA_RECORDS.items():
+        recs = _dedupe(table, by_table[table])
+        if recs:
+            tables[table] = _to_arrow(cls, recs)
+    status_keys = None
+    if by_table["status_events"]:
+        keys = sorted(
+            {
+                (e.platform, e.account_id)
+                for e in by_table["status_events"]
+                if isinstance(e, StatusEvent)
+            }
+        )
+        status_keys = pa.table(
+            {
+                "platform": pa.array([k[0] for k in keys], pa.string()),
+                "native_id": pa.array([k[1] for k in keys], pa.string()),
+            }
+        )
+    return ArrowBatch(
+        batch.source_id,
+        tables,
+        status_keys,
+        batch.next_record_no,
+        len(batch.raws),
+        len(batch.quarantined),
+        batch.is_last,
+    )
