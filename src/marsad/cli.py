@@ -171,7 +171,7 @@ def ingest(
         _emit_json([s.as_dict() for s in summaries])
         return
     table = Table(title="ingest")
-    for col in ("file", "format", "records", "posts", "accounts", "quarantined", "note"):
+    for col in ("file", "format", "records", "new posts", "new accounts", "quarantined", "note"):
         table.add_column(col, justify="left" if col in {"file", "format", "note"} else "right")
     for s in summaries:
         note = "unchanged" if s.already_complete else ""
@@ -181,8 +181,8 @@ def ingest(
             Path(s.path).name,
             s.adapter,
             f"{s.records:,}",
-            f"{s.written.get('posts', 0):,}",
-            f"{s.written.get('accounts', 0):,}",
+            f"{s.added.get('posts', 0):,}",
+            f"{s.added.get('accounts', 0):,}",
             f"{s.quarantined:,}",
             note,
         )
@@ -221,7 +221,7 @@ def status(path: Path, platform: str, workspace: Path, as_json: bool) -> None:
         _emit_json(s.as_dict())
         return
     out.print(
-        f"{s.written.get('status_events', 0):,} status events from {s.records:,} rows, "
+        f"{s.added.get('status_events', 0):,} new status events from {s.records:,} rows, "
         f"{s.quarantined:,} quarantined"
         + (" (already recorded: nothing changed)" if s.already_complete else "")
     )
@@ -422,14 +422,14 @@ def demo(workspace: Path, seed: int) -> None:
 
     summaries, data = _run(go)
     table = Table(title="ingested")
-    for col in ("file", "format", "records", "posts", "quarantined"):
+    for col in ("file", "format", "records", "new posts", "quarantined"):
         table.add_column(col)
     for s in summaries:
         table.add_row(
             Path(s.path).name,
             s.adapter,
             f"{s.records:,}",
-            f"{s.written.get('posts', 0):,}",
+            f"{s.added.get('posts', 0):,}",
             f"{s.quarantined:,}",
         )
     out.print(table)

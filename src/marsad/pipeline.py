@@ -68,7 +68,8 @@ class IngestSummary:
     resumed_from: int = 0
     records: int = 0
     quarantined: int = 0
-    written: Counter[str] = field(default_factory=Counter)
+    written: Counter[str] = field(default_factory=Counter)  # records mapped, per table
+    added: dict[str, int] = field(default_factory=dict)  # rows new to the store, per table
     problems: list[tuple[int, str]] = field(default_factory=list)  # (line, reason), first 20
 
     def as_dict(self) -> dict[str, Any]:
@@ -81,6 +82,7 @@ class IngestSummary:
             "records": self.records,
             "quarantined": self.quarantined,
             "written": dict(self.written),
+            "added": dict(self.added),
             "problems": [{"line": ln, "reason": r} for ln, r in self.problems],
         }
 
@@ -101,7 +103,6 @@ def ingest_file(
     if adapter is None:
         name = fmt or detect_format(path)
         adapter = adapter_class(name)()
-    size = batch_size or int(config.get("batch_size"))
     source_id = file_sha256(path)
     info = SourceInfo(source_id, str(path), path.stat().st_size, adapter.name, adapter.version)
     state = store.begin_source(info, datetime.now(UTC))
@@ -110,7 +111,27 @@ def ingest_file(
         summary.already_complete = True
         summary.records, summary.quarantined = state.records, state.quarantined
         return summary
+    before = store.counts()
+    try:
+        return _ingest_records(
+            store, path, adapter, summary, state.next_record_no, batch_size, progress
+        )
+    finally:
+        after = store.counts()
+        summary.added = {t: after[t] - before[t] for t in after if after[t] != before[t]}
 
+
+def _ingest_records(
+    store: Store,
+    path: Path,
+    adapter: IngestAdapter,
+    summary: IngestSummary,
+    start: int,
+    batch_size: int | None,
+    progress: ProgressFn | None,
+) -> IngestSummary:
+    source_id = summary.source_id
+    size = batch_size or int(config.get("batch_size"))
     workers = int(config.get("workers"))
     if workers > 1 and path.stat().st_size >= int(config.get("parallel_min_bytes")):
         head = read_head(path, 1 << 20)
@@ -120,7 +141,7 @@ def ingest_file(
                 path,
                 adapter,
                 summary,
-                next_no=state.next_record_no,
+                next_no=start,
                 workers=workers,
                 head=head,
                 progress=progress,
@@ -129,7 +150,7 @@ def ingest_file(
     records: list[Record] = []
     raws: list[RawRow] = []
     quarantined: list[QuarantineRow] = []
-    next_no = state.next_record_no
+    next_no = start
 
     writer = _BatchWriter(store)
 
@@ -146,7 +167,7 @@ def ingest_file(
         records, raws, quarantined = [], [], []
 
     try:
-        for raw in adapter.records(path, source_id, state.next_record_no):
+        for raw in adapter.records(path, source_id, start):
             if raw.record_no != next_no:
                 raise AssertionError(
                     f"adapter {adapter.name} yielded record {raw.record_no}, expected {next_no}"
