@@ -174,7 +174,7 @@ def ingest(
     for col in ("file", "format", "records", "new posts", "new accounts", "quarantined", "note"):
         table.add_column(col, justify="left" if col in {"file", "format", "note"} else "right")
     for s in summaries:
-        note = "unchanged" if s.already_complete else ""
+        note = "unchanged" if s.already_complete else ("skipped" if s.skipped else "")
         if s.resumed_from and not s.already_complete:
             note = f"resumed at {s.resumed_from:,}"
         table.add_row(
@@ -188,6 +188,8 @@ def ingest(
         )
     out.print(table)
     for s in summaries:
+        if s.skipped:
+            err.print(f"[yellow]skipped[/] {s.path}: {s.skipped}", highlight=False)
         for line, reason in s.problems:
             err.print(f"[yellow]quarantined[/] {s.path}:{line}: {reason}", highlight=False)
         if s.quarantined > len(s.problems):

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from marsad import config
-from marsad.errors import UnreadableFile
+from marsad.errors import UnknownFormat, UnreadableFile
 from marsad.ingest import adapter_class, detect_format
 from marsad.ingest.base import IngestAdapter, read_head
 from marsad.model import SCHEMA_RECORDS, Post, Record
@@ -71,6 +71,7 @@ class IngestSummary:
     written: Counter[str] = field(default_factory=Counter)  # records mapped, per table
     added: dict[str, int] = field(default_factory=dict)  # rows new to the store, per table
     problems: list[tuple[int, str]] = field(default_factory=list)  # (line, reason), first 20
+    skipped: str | None = None  # why the file was not ingested at all (empty, unknown format)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -84,6 +85,7 @@ class IngestSummary:
             "written": dict(self.written),
             "added": dict(self.added),
             "problems": [{"line": ln, "reason": r} for ln, r in self.problems],
+            "skipped": self.skipped,
         }
 
 
@@ -100,6 +102,10 @@ def ingest_file(
     path = Path(path)
     if not path.is_file():
         raise UnreadableFile(f"{path}: no such file (or it is a directory)")
+    if path.stat().st_size == 0:
+        summary = IngestSummary(str(path), file_sha256(path), fmt or "-")
+        summary.skipped = "empty file: nothing to ingest"
+        return summary
     if adapter is None:
         name = fmt or detect_format(path)
         adapter = adapter_class(name)()
@@ -370,18 +376,21 @@ def _enrich(records: list[Record]) -> list[Record]:
 DATA_SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".gz")
 
 
-def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Files to ingest: a directory holding a Telegram ``result.json`` is that file;
-    other directories are walked in name order for data files."""
-    files: list[Path] = []
+def expand_paths(paths: Iterable[str | Path]) -> list[tuple[Path, bool]]:
+    """Files to ingest, each with whether it was found by walking a directory.
+
+    A directory holding a Telegram ``result.json`` is that file; other
+    directories are walked in name order for data files."""
+    files: list[tuple[Path, bool]] = []
     for p in map(Path, paths):
         if not p.is_dir():
-            files.append(p)
+            files.append((p, False))
         elif (p / "result.json").is_file():
-            files.append(p / "result.json")
+            files.append((p / "result.json", False))
         else:
             files.extend(
-                sorted(
+                (f, True)
+                for f in sorted(
                     f
                     for f in p.rglob("*")
                     if f.is_file()
@@ -400,11 +409,23 @@ def ingest_paths(
     progress: ProgressFn | None = None,
     adapter_options: dict[str, Any] | None = None,
 ) -> list[IngestSummary]:
-    """Ingest several files; *adapter_options* configure the CSV adapter."""
+    """Ingest several files; *adapter_options* configure the CSV adapter.
+
+    A file named explicitly must be readable; a file found by walking a
+    directory that no adapter recognises is skipped and reported instead, so
+    one stray file does not stop the rest.
+    """
     out = []
-    for f in expand_paths(paths):
+    for f, walked in expand_paths(paths):
         adapter = None
         if adapter_options:
             adapter = adapter_class(fmt or "csv")(**adapter_options)
-        out.append(ingest_file(store, f, fmt=fmt, adapter=adapter, progress=progress))
+        try:
+            out.append(ingest_file(store, f, fmt=fmt, adapter=adapter, progress=progress))
+        except UnknownFormat as exc:
+            if not walked:
+                raise
+            skipped = IngestSummary(str(f), "", "-")
+            skipped.skipped = str(exc)
+            out.append(skipped)
     return out

@@ -200,3 +200,20 @@ def test_kill_minus_9_then_rerun_equals_clean_run(tmp_path: Path, env: dict[str,
     summary = orjson.loads(resumed.stdout)[0]
     assert summary["resumed_from"] == state[0][0]
     assert dump(killed) == dump(clean)
+
+
+def test_directory_ingest_skips_empty_and_unknown_files(tmp_path: Path) -> None:
+    """A walked directory: empty and unrecognised files are reported, the rest lands."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    synthetic_jsonl(folder / "a.jsonl", 50)
+    (folder / "empty.json").write_bytes(b"")
+    (folder / "notes.csv").write_bytes(b"just,some\nunrelated,table\n")
+    result = marsad("ingest", str(folder), "-w", str(tmp_path / "ws"), "--json")
+    assert result.returncode == 0, result.stderr
+    by_name = {Path(s["path"]).name: s for s in orjson.loads(result.stdout)}
+    assert by_name["a.jsonl"]["added"]["posts"] == 50
+    assert by_name["empty.json"]["skipped"] == "empty file: nothing to ingest"
+    assert "not a format marsad recognises" in by_name["notes.csv"]["skipped"]
+    # named explicitly, an unrecognised file is still an error (exit 2)
+    assert marsad("ingest", str(folder / "notes.csv"), "-w", str(tmp_path / "ws")).returncode == 2
