@@ -102,8 +102,9 @@ def ingest_file(
     path = Path(path)
     if not path.is_file():
         raise UnreadableFile(f"{path}: no such file (or it is a directory)")
-    if path.stat().st_size == 0:
-        summary = IngestSummary(str(path), file_sha256(path), fmt or "-")
+    if path.stat().st_size == 0 and adapter is None and fmt is None:
+        # nothing to sniff; with a format given, the file is recorded as an empty source
+        summary = IngestSummary(str(path), file_sha256(path), "-")
         summary.skipped = "empty file: nothing to ingest"
         return summary
     if adapter is None:
