@@ -31,15 +31,13 @@ or not a tweet is a bad record with its line number.  A file whose first byte
 is ``[`` is read as one JSON array streamed with ``ijson`` (``record_no`` is
 the index, ``line_no`` 0, ``raw`` the item's canonical JSON).
 
-``client_from_source`` duplicates what the v2 adapter needs as well; the two
-could share a helper module.
+The client name comes from :func:`marsad.ingest._twitter_common.client_name`,
+shared with the v2 adapter.
 """
 
 from __future__ import annotations
 
-import html
 import io
-import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,6 +47,7 @@ import ijson
 import orjson
 
 from marsad.errors import UnreadableFile
+from marsad.ingest._twitter_common import client_name
 from marsad.ingest.base import IngestAdapter, RawRecord, iter_lines, open_bytes
 from marsad.model import (
     Account,
@@ -64,8 +63,6 @@ from marsad.model import (
 
 __all__ = ["TwitterV1Adapter", "client_from_source", "parse_v1_time"]
 
-_ANCHOR = re.compile(r"<a\b[^>]*>(.*?)</a\s*>", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"<[^>]+>")
 _MONTHS = {
     m: i
     for i, m in enumerate(
@@ -95,18 +92,14 @@ _MAX_DEPTH = 3
 
 
 def client_from_source(source: str | None) -> str | None:
-    """The client name of a v1.1 ``source`` field.
+    """The client name of a v1.1 ``source`` field (the shared X helper, trimmed).
 
     ``<a href="http://twitter.com/download/android" rel="nofollow">Twitter for
     Android</a>`` -> ``Twitter for Android``; plain text (``web``) is kept;
     entities are unescaped; empty -> ``None``.
     """
-    if not source:
-        return None
-    match = _ANCHOR.search(source)
-    text = match.group(1) if match else source
-    text = html.unescape(_TAG.sub("", text)).strip()
-    return text or None
+    name = client_name(source)
+    return (name.strip() or None) if name else None
 
 
 def parse_v1_time(value: Any) -> datetime | None:
