@@ -35,6 +35,18 @@ SETTINGS: dict[str, Setting] = {
         Setting("lang_min_chars", "12", "texts shorter than this (letters) get language 'und'"),
         Setting("threads", "2", "DuckDB worker threads"),
         Setting(
+            "wal_limit",
+            "256MB",
+            "DuckDB write-ahead log size that triggers a checkpoint; larger is faster "
+            "ingest (fewer rewrites) and more memory",
+        ),
+        Setting(
+            "memory_limit",
+            "",
+            "DuckDB buffer memory limit such as 4GB (empty: DuckDB's default, 80 percent of RAM); "
+            "too small a limit fails large ingests",
+        ),
+        Setting(
             "workers",
             str(os.cpu_count() or 1),
             "ingest worker processes for large line-oriented files (1 = no workers)",

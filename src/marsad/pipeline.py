@@ -18,7 +18,7 @@ import multiprocessing
 import queue
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +27,7 @@ from typing import Any
 from marsad import config
 from marsad.errors import UnknownFormat, UnreadableFile
 from marsad.ingest import adapter_class, detect_format
-from marsad.ingest.base import IngestAdapter, read_head
+from marsad.ingest.base import IngestAdapter, Span, line_spans, read_head
 from marsad.model import SCHEMA_RECORDS, Post, Record
 from marsad.store.arrow import ArrowBatch, to_arrow_batch
 from marsad.store.base import Batch, QuarantineRow, RawRow, SourceInfo, Store
@@ -42,7 +42,11 @@ ProgressFn = Callable[[int, int], None]
 def open_store(workspace: str | Path | None = None, *, create: bool = True) -> Store:
     """The store of *workspace* (default from settings), created if asked."""
     return DuckDBStore(
-        config.workspace_path(workspace), create=create, threads=int(config.get("threads"))
+        config.workspace_path(workspace),
+        create=create,
+        threads=int(config.get("threads")),
+        wal_limit=config.get("wal_limit"),
+        memory_limit=config.get("memory_limit"),
     )
 
 
@@ -119,13 +123,10 @@ def ingest_file(
         summary.records, summary.quarantined = state.records, state.quarantined
         return summary
     before = store.counts()
-    try:
-        return _ingest_records(
-            store, path, adapter, summary, state.next_record_no, batch_size, progress
-        )
-    finally:
-        after = store.counts()
-        summary.added = {t: after[t] - before[t] for t in after if after[t] != before[t]}
+    _ingest_records(store, path, adapter, summary, state.next_record_no, batch_size, progress)
+    after = store.counts()
+    summary.added = {t: after[t] - before[t] for t in after if after[t] != before[t]}
+    return summary
 
 
 def _ingest_records(
@@ -236,15 +237,39 @@ class _BatchWriter:
 #: records (posts, accounts, edges ...) per batch at most, so memory stays flat
 #: when one raw record holds many (a twarc2 page holds 100 tweets and their users)
 ITEMS_PER_BATCH = 20_000
-#: raw input per worker chunk; chunk sizes in records are derived from the head
+#: raw input per worker chunk (a chunk is the lines between two spans)
 BYTES_PER_CHUNK = 8 << 20
 
 
-def _chunk_records(head: bytes) -> int:
-    """Raw records per worker chunk, from the mean line length of the file's head."""
-    lines = head.count(b"\n") or 1
-    mean = max(len(head) / lines, 1.0)
-    return max(1, min(200_000, int(BYTES_PER_CHUNK / mean)))
+@dataclass(frozen=True)
+class _Chunk:
+    start: int  # first record number
+    count: int | None  # records in the chunk; None: to the end of the file
+    span: Span | None  # where to start reading (None: from the top, counting records)
+
+
+def _chunks(path: Path, head: bytes, start: int) -> Iterator[_Chunk]:
+    """Ranges of records from *start* on, each about BYTES_PER_CHUNK of the file.
+
+    Uncompressed files are cut at line starts found by :func:`line_spans`, and
+    each worker seeks straight to its range.  A compressed file cannot be
+    entered in the middle: its ranges are counted in records (from the mean
+    line length of its head) and each worker reads past the lines before its own.
+    """
+    if head[:2] == b"\x1f\x8b":
+        lines = head.count(b"\n") or 1
+        count = max(1, min(200_000, int(BYTES_PER_CHUNK / max(len(head) / lines, 1.0))))
+        while True:
+            yield _Chunk(start, count, None)
+            start += count
+    spans = line_spans(path, BYTES_PER_CHUNK)
+    here = next(spans)
+    for after in spans:
+        if after.records > start:
+            yield _Chunk(start, after.records - start, here)
+            start = after.records
+        here = after
+    yield _Chunk(start, None, here)
 
 
 def _worker_init() -> None:  # pragma: no cover - runs in worker processes
@@ -267,9 +292,10 @@ class _ChunkResult:
 
 
 def _work_chunk(  # pragma: no cover - runs in worker processes (covered by the e2e tests)
-    adapter: IngestAdapter, path: Path, source_id: str, start: int, count: int
+    adapter: IngestAdapter, path: Path, source_id: str, chunk: _Chunk
 ) -> _ChunkResult:
-    """Parse, enrich and convert records ``[start, start+count)`` to Arrow."""
+    """Parse, enrich and convert the records of *chunk* to Arrow."""
+    start = chunk.start
     result = _ChunkResult([], Counter(), [], 0, 0)
     records: list[Record] = []
     raws: list[RawRow] = []
@@ -286,7 +312,7 @@ def _work_chunk(  # pragma: no cover - runs in worker processes (covered by the 
         )
         records, raws, quarantined = [], [], []
 
-    for raw in itertools.islice(adapter.records(path, source_id, start), count):
+    for raw in itertools.islice(adapter.records(path, source_id, start, chunk.span), chunk.count):
         next_no = raw.record_no + 1
         raws.append(RawRow(raw.record_no, raw.line_no, raw.raw))
         result.records += 1
@@ -323,10 +349,11 @@ def _ingest_parallel(
     in record order, each batch in its own transaction with its checkpoint,
     so a kill leaves the same resumable state as a sequential run.
     """
-    count = _chunk_records(head)
+    chunks = _chunks(path, head, next_no)
     ctx = multiprocessing.get_context("spawn")
-    pending: collections.deque[concurrent.futures.Future[_ChunkResult]] = collections.deque()
-    start = next_no
+    pending: collections.deque[tuple[_Chunk, concurrent.futures.Future[_ChunkResult]]] = (
+        collections.deque()
+    )
     exhausted = False
     with concurrent.futures.ProcessPoolExecutor(
         max_workers=workers, mp_context=ctx, initializer=_worker_init
@@ -334,14 +361,17 @@ def _ingest_parallel(
         try:
             while True:
                 while not exhausted and len(pending) < workers + 1:
+                    chunk = next(chunks)
+                    exhausted = chunk.count is None
                     pending.append(
-                        pool.submit(_work_chunk, adapter, path, summary.source_id, start, count)
+                        (chunk, pool.submit(_work_chunk, adapter, path, summary.source_id, chunk))
                     )
-                    start += count
                 if not pending:
                     break
-                result = pending.popleft().result()
-                is_last = result.records < count
+                chunk, future = pending.popleft()
+                result = future.result()
+                # a compressed file's ranges are guesses: the one that runs short is the last
+                is_last = chunk.count is None or result.records < chunk.count
                 if is_last:
                     exhausted = True
                 for i, batch in enumerate(result.batches):
@@ -356,11 +386,11 @@ def _ingest_parallel(
                 if progress is not None:
                     progress(summary.records, summary.quarantined)
                 if is_last:
-                    for fut in pending:
+                    for _, fut in pending:
                         fut.cancel()
                     pending.clear()
         finally:
-            for fut in pending:
+            for _, fut in pending:
                 fut.cancel()
     return summary
 

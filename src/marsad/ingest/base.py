@@ -15,10 +15,14 @@ Contract (checked for every adapter by ``tests/ingest/test_conformance.py``):
   the mapping changes; ``platform`` names the platform its records belong to.
 * ``sniff(path, head)`` returns a confidence in ``[0, 1]`` from the first
   bytes of a file, so formats are auto-detected; ``--format`` overrides it.
-* ``records(path, source_id, start)`` yields records in file order, numbered
-  from 0 (``record_no``) and never skips a number; records before ``start``
-  are skipped as cheaply as the format allows (resume after a kill).
-  Memory must not grow with the size of the file.
+* ``records(path, source_id, start, span)`` yields records in file order,
+  numbered from 0 (``record_no``) and never skips a number; records before
+  ``start`` are skipped as cheaply as the format allows (resume after a kill).
+  Memory must not grow with the size of the file.  An adapter whose
+  ``can_split`` says yes has one record per non-blank line and, given a
+  :class:`Span` (from :func:`line_spans`), starts reading at its byte offset
+  instead of at the top of the file -- how worker processes each take a
+  range of a large file without reading what comes before it.
 * A bad record is yielded with ``error`` set (never raised), with its line
   number when the format has lines; an unreadable *file* raises
   :class:`~marsad.errors.UnreadableFile`.
@@ -28,6 +32,8 @@ Contract (checked for every adapter by ``tests/ingest/test_conformance.py``):
 from __future__ import annotations
 
 import gzip
+import os
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,7 +43,28 @@ from typing import IO, ClassVar, cast
 from marsad.errors import UnreadableFile
 from marsad.model import Provenance, Record
 
-__all__ = ["IngestAdapter", "RawRecord", "iter_lines", "open_bytes", "read_head"]
+__all__ = [
+    "IngestAdapter",
+    "RawRecord",
+    "Span",
+    "iter_lines",
+    "line_spans",
+    "open_bytes",
+    "read_head",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """The start of a line in a file: its byte offset and what comes before it.
+
+    ``lines`` counts every line before *offset*, ``records`` only the
+    non-blank ones (a line-oriented adapter's record numbers).
+    """
+
+    offset: int
+    lines: int
+    records: int
 
 
 @dataclass(slots=True)
@@ -70,13 +97,19 @@ class IngestAdapter(ABC):
         """Confidence in [0, 1] that *path* (first bytes *head*) is this format."""
 
     @abstractmethod
-    def records(self, path: Path, source_id: str, start: int = 0) -> Iterator[RawRecord]:
-        """Yield the file's raw records from number *start* on, in order."""
+    def records(
+        self, path: Path, source_id: str, start: int = 0, span: Span | None = None
+    ) -> Iterator[RawRecord]:
+        """Yield the file's raw records from number *start* on, in order.
+
+        *span*, when given, is a line at or before record *start* (see
+        :func:`line_spans`); only adapters that ``can_split`` receive one.
+        """
 
     @classmethod
     def can_split(cls, path: Path, head: bytes) -> bool:
-        """True when ``records(start=k)`` reaches record *k* cheaply (without parsing
-        the records before it), so that workers can each take a range of records.
+        """True when the file holds one record per non-blank line and ``records``
+        honours a :class:`Span`, so that workers can each take a range of lines.
         Line-oriented formats say yes; whole-document formats keep the default no."""
         return False
 
@@ -92,7 +125,7 @@ class IngestAdapter(ABC):
 def open_bytes(path: Path) -> IO[bytes]:
     """Open *path* for binary reading, transparently gunzipping ``.gz`` content."""
     try:
-        fh: IO[bytes] = open(path, "rb")  # noqa: SIM115 - returned to the caller
+        fh: IO[bytes] = open(path, "rb", buffering=1 << 20)  # noqa: SIM115 - returned to the caller
     except OSError as exc:
         raise UnreadableFile(f"cannot open {path}: {exc.strerror or exc}") from exc
     magic = fh.read(2)
@@ -111,14 +144,20 @@ def read_head(path: Path, size: int = 65536) -> bytes:
             raise UnreadableFile(f"cannot read {path}: {exc}") from exc
 
 
-def iter_lines(path: Path, start: int = 0) -> Iterator[tuple[int, bytes]]:
+def iter_lines(path: Path, start: int = 0, span: Span | None = None) -> Iterator[tuple[int, bytes]]:
     """Yield ``(line_no, line)`` for every line of *path* from 1-based ``start+1`` on.
 
     Lines keep no trailing newline; a leading UTF-8 BOM is dropped.  Reads
-    through a buffer, so memory does not grow with the file.
+    through a buffer, so memory does not grow with the file.  With a *span*
+    (of an uncompressed file) reading starts at its offset, numbered from it.
     """
     with open_bytes(path) as raw:
         line_no = 0
+        if span is not None and span.offset:
+            if isinstance(raw, gzip.GzipFile):
+                raise ValueError(f"{path}: a compressed file cannot be read from an offset")
+            raw.seek(span.offset)
+            line_no = span.lines
         try:
             for line in raw:
                 line_no += 1
@@ -129,3 +168,51 @@ def iter_lines(path: Path, start: int = 0) -> Iterator[tuple[int, bytes]]:
                 yield line_no, line.rstrip(b"\r\n")
         except (OSError, EOFError) as exc:
             raise UnreadableFile(f"{path}: read failed after line {line_no}: {exc}") from exc
+
+
+#: bytes that make a line blank (what ``bytes.strip`` removes)
+_BLANK_LINE_START = (b"\n\n", b"\n\r", b"\n ", b"\n\t", b"\n\x0b", b"\n\x0c")
+_BLANK_LINE_RE = re.compile(rb"^[ \t\r\x0b\x0c]*$", re.MULTILINE)
+
+
+def _blank_lines(block: bytes) -> int:
+    """Blank lines among the complete lines of *block* (which ends with a newline)."""
+    if not block:
+        return 0
+    if not (block[:1].isspace() or any(s in block for s in _BLANK_LINE_START)):
+        return 0  # the usual case, found by C-speed substring searches
+    return len(_BLANK_LINE_RE.findall(block)) - 1  # the empty match after the last newline
+
+
+def line_spans(path: Path, every: int = 8 << 20) -> Iterator[Span]:
+    """Spans about *every* bytes apart, each at a line start, the first at offset 0.
+
+    Reads the whole file once (counting lines at C speed) but yields as it
+    goes, so workers start on the first range while the rest is scanned.
+    Compressed files cannot be entered in the middle: they give one span.
+    """
+    with open_bytes(path) as fh:
+        yield Span(0, 0, 0)
+        if isinstance(fh, gzip.GzipFile):
+            return
+        size = os.fstat(fh.fileno()).st_size
+        offset = lines = records = 0
+        try:
+            while True:
+                block = fh.read(every)
+                if not block:
+                    return
+                if not block.endswith(b"\n"):
+                    block += fh.readline()
+                    if not block.endswith(b"\n"):
+                        return  # the last line: no span after it
+                counted = block[3:] if offset == 0 and block.startswith(b"\xef\xbb\xbf") else block
+                n = block.count(b"\n")
+                offset += len(block)
+                lines += n
+                records += n - _blank_lines(counted)
+                if offset >= size:
+                    return
+                yield Span(offset, lines, records)
+        except (OSError, EOFError) as exc:
+            raise UnreadableFile(f"{path}: read failed near byte {offset}: {exc}") from exc

@@ -52,7 +52,7 @@ from pathlib import Path
 
 from marsad.codec import parse_time
 from marsad.errors import ConfigError, UnreadableFile
-from marsad.ingest.base import IngestAdapter, RawRecord, open_bytes
+from marsad.ingest.base import IngestAdapter, RawRecord, Span, open_bytes
 from marsad.model import Account, Post, PostKind, Record, Snapshot
 
 __all__ = ["ALIASES", "FIELDS", "PRESETS", "CsvAdapter", "CsvPreset", "CsvRow", "iter_csv_rows"]
@@ -295,7 +295,9 @@ class CsvAdapter(IngestAdapter):
         platform = self.platform_name or (preset.platform if preset else "x")
         return plan, time_format, platform
 
-    def records(self, path: Path, source_id: str, start: int = 0) -> Iterator[RawRecord]:
+    def records(
+        self, path: Path, source_id: str, start: int = 0, span: Span | None = None
+    ) -> Iterator[RawRecord]:
         plan: dict[str, int] = {}
         time_format: str | None = None
         platform = "x"

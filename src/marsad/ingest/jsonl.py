@@ -13,7 +13,7 @@ import orjson
 
 from marsad.codec import record_from_dict
 from marsad.errors import MalformedRecord
-from marsad.ingest.base import IngestAdapter, RawRecord, iter_lines
+from marsad.ingest.base import IngestAdapter, RawRecord, Span, iter_lines
 
 __all__ = ["MarsadJsonlAdapter"]
 
@@ -35,9 +35,11 @@ class MarsadJsonlAdapter(IngestAdapter):
     def can_split(cls, path: Path, head: bytes) -> bool:
         return True
 
-    def records(self, path: Path, source_id: str, start: int = 0) -> Iterator[RawRecord]:
-        record_no = -1
-        for line_no, line in iter_lines(path):
+    def records(
+        self, path: Path, source_id: str, start: int = 0, span: Span | None = None
+    ) -> Iterator[RawRecord]:
+        record_no = span.records - 1 if span is not None else -1
+        for line_no, line in iter_lines(path, span=span):
             if not line.strip():
                 continue
             record_no += 1

@@ -38,7 +38,7 @@ from pathlib import Path
 
 from marsad.codec import parse_time
 from marsad.errors import UnreadableFile
-from marsad.ingest.base import IngestAdapter, RawRecord
+from marsad.ingest.base import IngestAdapter, RawRecord, Span
 from marsad.ingest.csv_table import CsvRow, iter_csv_rows
 from marsad.model import AccountStatus, StatusEvent
 
@@ -71,7 +71,9 @@ class StatusCsvAdapter(IngestAdapter):
     def sniff(cls, path: Path, head: bytes) -> float:
         return 0.0  # explicit only: `marsad status FILE`
 
-    def records(self, path: Path, source_id: str, start: int = 0) -> Iterator[RawRecord]:
+    def records(
+        self, path: Path, source_id: str, start: int = 0, span: Span | None = None
+    ) -> Iterator[RawRecord]:
         columns: dict[str, int] = {}
         width = 0
         for header, row in iter_csv_rows(path, start):

@@ -102,7 +102,7 @@ import orjson
 
 from marsad.codec import parse_time
 from marsad.errors import MalformedRecord, UnreadableFile
-from marsad.ingest.base import IngestAdapter, RawRecord, open_bytes
+from marsad.ingest.base import IngestAdapter, RawRecord, Span, open_bytes
 from marsad.model import (
     Account,
     AccountKind,
@@ -200,7 +200,9 @@ class TelegramExportAdapter(IngestAdapter):
             return 0.8  # a full export whose chats start beyond the head
         return 0.0
 
-    def records(self, path: Path, source_id: str, start: int = 0) -> Iterator[RawRecord]:
+    def records(
+        self, path: Path, source_id: str, start: int = 0, span: Span | None = None
+    ) -> Iterator[RawRecord]:
         base = path.resolve().parent
         for record_no, event in enumerate(_walk(path, start)):
             if record_no < start:

@@ -48,7 +48,7 @@ import orjson
 
 from marsad.errors import UnreadableFile
 from marsad.ingest._twitter_common import client_name
-from marsad.ingest.base import IngestAdapter, RawRecord, iter_lines, open_bytes
+from marsad.ingest.base import IngestAdapter, RawRecord, Span, iter_lines, open_bytes
 from marsad.model import (
     Account,
     Edge,
@@ -163,12 +163,14 @@ class TwitterV1Adapter(IngestAdapter):
     def can_split(cls, path: Path, head: bytes) -> bool:
         return not head.lstrip().startswith(b"[")
 
-    def records(self, path: Path, source_id: str, start: int = 0) -> Iterator[RawRecord]:
+    def records(
+        self, path: Path, source_id: str, start: int = 0, span: Span | None = None
+    ) -> Iterator[RawRecord]:
         if _first_byte(path) == b"[":
             yield from self._array_records(path, source_id, start)
             return
-        record_no = -1
-        for line_no, line in iter_lines(path):
+        record_no = span.records - 1 if span is not None else -1
+        for line_no, line in iter_lines(path, span=span):
             if not line.strip():
                 continue
             record_no += 1

@@ -81,7 +81,7 @@ import orjson
 
 from marsad.errors import ConfigError
 from marsad.ingest._twitter_common import client_name, parse_x_time
-from marsad.ingest.base import IngestAdapter, RawRecord, iter_lines
+from marsad.ingest.base import IngestAdapter, RawRecord, Span, iter_lines
 from marsad.model import (
     Account,
     AccountStatus,
@@ -539,13 +539,15 @@ class TwitterV2Adapter(IngestAdapter):
     def can_split(cls, path: Path, head: bytes) -> bool:
         return True
 
-    def records(self, path: Path, source_id: str, start: int = 0) -> Iterator[RawRecord]:
+    def records(
+        self, path: Path, source_id: str, start: int = 0, span: Span | None = None
+    ) -> Iterator[RawRecord]:
         compliance = self.compliance or ("users" if "user" in path.name.lower() else "tweets")
         users_compliance = compliance == "users"
         name, version = self.name, self.version
         loads, decode_error = orjson.loads, orjson.JSONDecodeError
-        record_no = -1
-        for line_no, line in iter_lines(path):
+        record_no = span.records - 1 if span is not None else -1
+        for line_no, line in iter_lines(path, span=span):
             if not line or line.isspace():
                 continue
             record_no += 1

@@ -89,7 +89,7 @@ import orjson
 
 from marsad.codec import parse_time
 from marsad.errors import MalformedRecord, UnreadableFile
-from marsad.ingest.base import IngestAdapter, RawRecord, iter_lines, open_bytes
+from marsad.ingest.base import IngestAdapter, RawRecord, Span, iter_lines, open_bytes
 from marsad.model import (
     Account,
     AccountKind,
@@ -170,7 +170,9 @@ class YouTubeAdapter(IngestAdapter):
             return 0.95
         return 0.0
 
-    def records(self, path: Path, source_id: str, start: int = 0) -> Iterator[RawRecord]:
+    def records(
+        self, path: Path, source_id: str, start: int = 0, span: Span | None = None
+    ) -> Iterator[RawRecord]:
         found = _read_lines(path) if _is_json_lines(path) else _read_document(path, start)
         for record_no, item in enumerate(found):
             if record_no < start:
