@@ -3,7 +3,7 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck install install-test bench clean
+.PHONY: demo test lint typecheck install install-test browser bench clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) (set PY=python3 to use another)"; exit 2; }
@@ -20,13 +20,22 @@ demo: install
 	$(BIN)/marsad demo
 
 lint: install-test
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks docs
+	$(BIN)/ruff format --check src tests benchmarks docs
 
 typecheck: install-test
 	$(BIN)/mypy
 
-test: install-test lint typecheck
+# the report's browser test drives Debian's Chromium; installed here when missing
+# and this is a root shell with apt-get, else that test skips (fails in CI)
+browser:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null \
+	  || echo "could not install Chromium: the browser test will skip (and fail in CI)"; \
+	else echo "no Chromium: apt-get install chromium chromium-driver for the browser test"; fi
+
+test: install-test lint typecheck browser
 	$(BIN)/python -m pytest -q
 
 bench: install

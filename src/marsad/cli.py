@@ -390,16 +390,224 @@ def simulate(
         out.print(f"  {key}: {value}", highlight=False)
 
 
+def census_options(
+    lang_flag: str = "--lang",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The census filters, shared by ``census`` and ``report`` (whose own ``--lang`` is
+    the report's language, so its language filter is ``--post-lang``)."""
+    return lambda fn: _add_census_options(fn, lang_flag)
+
+
+def _add_census_options(fn: Callable[..., Any], lang_flag: str) -> Callable[..., Any]:
+    options = [
+        click.option("--since", default=None, help="First day (2015-01, 2015-01-31 or ISO time)."),
+        click.option(
+            "--until", default=None, help="Last day, inclusive (2015-06 = to end of June)."
+        ),
+        click.option(
+            "--platform", "platforms", multiple=True, help="Only this platform (repeatable)."
+        ),
+        click.option(
+            lang_flag, "langs", multiple=True, help="Only posts in this language (repeatable)."
+        ),
+        click.option(
+            "--accounts",
+            "accounts_file",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            help="Account set: a file of x:123 / @handle / id lines, or a CSV with native_id.",
+        ),
+        click.option(
+            "--at",
+            "at",
+            default=None,
+            help="Date of the per-account figures (default: --until or now).",
+        ),
+        click.option(
+            "--interval",
+            type=click.Choice(["month", "week"]),
+            default="month",
+            show_default=True,
+            help="Period of the time series.",
+        ),
+        click.option(
+            "--top", type=int, default=20, show_default=True, help="Length of top-N lists."
+        ),
+        click.option(
+            "--campaign",
+            "campaigns",
+            multiple=True,
+            help="Counter-messaging campaign NAME=#tag,keyword (repeatable).",
+        ),
+        click.option(
+            "--outlets",
+            "outlets_file",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            help="Your outlet registry (JSON), added to the built-in one.",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _census(workspace: Path, opts: dict[str, Any], sections: tuple[str, ...] = ()) -> Any:
+    from marsad.census.compute import SECTIONS, run_census
+    from marsad.census.filters import (
+        CensusFilter,
+        parse_campaign,
+        parse_when,
+        read_account_set,
+    )
+    from marsad.census.outlets import OutletRegistry
+
+    flt = CensusFilter(
+        since=parse_when(opts["since"]) if opts["since"] else None,
+        until=parse_when(opts["until"], end=True) if opts["until"] else None,
+        platforms=tuple(opts["platforms"]),
+        langs=tuple(opts["langs"]),
+        accounts=read_account_set(opts["accounts_file"]) if opts["accounts_file"] else None,
+        at=parse_when(opts["at"], end=True) if opts["at"] else None,
+        campaigns=tuple(parse_campaign(c) for c in opts["campaigns"]),
+        interval=opts["interval"],
+        top=opts["top"],
+    )
+    registry = OutletRegistry.load(opts["outlets_file"])
+    with pipeline.open_store(workspace, create=False) as store:
+        return run_census(
+            store.analytics(),
+            flt,
+            outlets=registry,
+            sections=sections or SECTIONS,
+            workspace=workspace,
+        )
+
+
+def _fmt(value: Any, unit: str) -> str:
+    if value is None:
+        return "–"
+    if unit == "percent" and isinstance(value, int | float):
+        return f"{value:.1f}%"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+@main.command()
+@workspace_option
+@census_options()
+@click.option(
+    "--section",
+    "sections",
+    multiple=True,
+    type=click.Choice(
+        ["size", "accounts", "devices", "content", "outlets", "survival", "migration", "campaigns"]
+    ),
+    help="Only this section (repeatable; default all).",
+)
+@click.option(
+    "--csv",
+    "csv_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write every table as CSV into this directory.",
+)
+@json_option
+def census(
+    workspace: Path, sections: tuple[str, ...], csv_dir: Path | None, as_json: bool, **opts: Any
+) -> None:
+    """Census of the workspace: size, activity, devices, languages, content, outlets,
+    survival, migration and campaigns, over time.
+
+    \b
+    Example:
+      marsad census --since 2015-01 --until 2015-06 --lang ar
+      marsad census --section survival --json
+      marsad census --csv census-tables/ --campaign "NotInMyName=#NotInMyName"
+    """
+    result = _run(lambda: _census(workspace, opts, sections))
+    if csv_dir is not None:
+        written = result.write_csv(csv_dir)
+        err.print(f"wrote {len(written)} CSV files to {csv_dir}")
+    if as_json:
+        _emit_json(result.to_dict())
+        return
+    for section in result.sections:
+        table = Table(title=section.title["en"], show_header=False)
+        table.add_column("figure")
+        table.add_column("value", justify="right")
+        for h in section.headline:
+            table.add_row(h.label["en"], _fmt(h.value, h.unit))
+        out.print(table)
+        for t in section.tables:
+            if t.rows and t.key in _SHOWN_TABLES:
+                tt = Table(title=t.title["en"])
+                for c in t.columns:
+                    tt.add_column(
+                        c.label["en"],
+                        justify="right"
+                        if c.unit in ("count", "percent", "ratio", "days")
+                        else "left",
+                    )
+                for row in t.rows[:10]:
+                    tt.add_row(*(_fmt(v, c.unit) for v, c in zip(row, t.columns, strict=True)))
+                out.print(tt)
+    if csv_dir is None:
+        err.print("every table: --csv DIR or --json; the whole census as a page: marsad report")
+
+
+#: the tables the people-facing census output prints (the rest: --csv, --json, report)
+_SHOWN_TABLES = {"status", "clients", "languages", "hashtags", "outlets", "outlinks"}
+
+
+@main.command()
+@workspace_option
+@census_options("--post-lang")
+@click.option(
+    "--lang",
+    "report_lang",
+    type=click.Choice(["en", "ar"]),
+    default="en",
+    show_default=True,
+    help="Language of the report (ar: Arabic, right to left).",
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("marsad-report.html"),
+    show_default=True,
+    help="HTML file to write.",
+)
+def report(workspace: Path, report_lang: str, out_path: Path, **opts: Any) -> None:
+    """Write the census as one self-contained HTML page that works offline.
+
+    \b
+    Example:
+      marsad report --lang ar --out census-ar.html
+      marsad report --lang en --since 2015-01 --out census-2015.html
+    """
+    from marsad.report import write_report
+
+    result = _run(lambda: _census(workspace, opts))
+    path = write_report(result, out_path, report_lang)
+    out.print(f"report written: {path}")
+
+
 @main.command()
 @workspace_option
 @click.option("--seed", type=int, default=7, show_default=True, help="Simulation seed.")
 def demo(workspace: Path, seed: int) -> None:
-    """Simulate a small platform, ingest it through the real adapters, and summarise.
+    """Simulate a small platform, ingest it through the real adapters, summarise it, and
+    write its census report in English and Arabic (report-en.html, report-ar.html).
 
     \b
     Example:
       marsad demo --workspace ./marsad-data
     """
+    from marsad.census.compute import run_census
+    from marsad.census.filters import CensusFilter, parse_campaign
+    from marsad.report import write_report
     from marsad.simulate import SimConfig
     from marsad.simulate import simulate as run_simulation
 
@@ -409,9 +617,9 @@ def demo(workspace: Path, seed: int) -> None:
         from marsad.store.info import workspace_info
 
         config = SimConfig.from_profile("small", seed=seed)
-        err.print(f"1/3 simulating a platform (seed {seed}) into {exports} …")
+        err.print(f"1/4 simulating a platform (seed {seed}) into {exports} …")
         sim = run_simulation(config, exports, formats=["x-v2", "telegram"])
-        err.print("2/3 ingesting the exports through the real adapters …")
+        err.print("2/4 ingesting the exports through the real adapters …")
         progress, done = _progress_printer()
         with pipeline.open_store(workspace) as store:
             summaries = [
@@ -419,9 +627,23 @@ def demo(workspace: Path, seed: int) -> None:
                 for path, fmt in sim.inputs
             ]
             done()
-            err.print("3/3 summarising …")
-            return summaries, workspace_info(store)
+            err.print("3/4 summarising …")
+            info = workspace_info(store)
+            err.print("4/4 census and report …")
+            result = run_census(
+                store.analytics(),
+                CensusFilter(
+                    campaigns=(
+                        parse_campaign(f"{config.campaign_hashtag}=#{config.campaign_hashtag}"),
+                    )
+                ),
+                workspace=workspace,
+            )
+        for lang in ("en", "ar"):
+            reports.append(write_report(result, workspace / f"report-{lang}.html", lang))
+        return summaries, info
 
+    reports: list[Path] = []
     summaries, data = _run(go)
     table = Table(title="ingested")
     for col in ("file", "format", "records", "new posts", "quarantined"):
@@ -446,6 +668,8 @@ def demo(workspace: Path, seed: int) -> None:
         top = ", ".join(f"{k} {100 * v / total:.0f}%" for k, v in list(shares.items())[:5])
         out.print(f"  {section.replace('_', ' ')}: {top}", highlight=False)
     out.print(f"ground truth: {exports / 'ground_truth'}")
+    for path in reports:
+        out.print(f"report: {path}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -101,6 +101,12 @@ class Store(ABC):
         """Run a read-only parameterised query; for ``info``, census and tests."""
 
     @abstractmethod
+    def analytics(self) -> Any:
+        """A DuckDB connection that sees this store's tables, for read-only analytics
+        (the census).  The DuckDB store returns its own; a server store returns one
+        that attaches the server database."""
+
+    @abstractmethod
     def counts(self) -> dict[str, int]:
         """Row count of every table."""
 

@@ -363,6 +363,10 @@ class DuckDBStore(Store):
                 added[table] = self.insert_arrow(table, arrow)
         return added
 
+    def analytics(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection the census and other read-only analytics query."""
+        return self.con
+
     def checkpoint(self) -> None:
         self.con.execute("CHECKPOINT")
 

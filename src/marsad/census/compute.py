@@ -1,0 +1,1518 @@
+"""The census: every section, computed in DuckDB over the workspace.
+
+Read-only.  :func:`run_census` opens views of the posts and accounts in
+scope (:mod:`marsad.census.filters`) and fills one
+:class:`~marsad.census.result.CensusSection` per question researchers ask:
+
+``size``       accounts by status; new accounts, first sightings, suspensions
+               and active accounts per day, week and month
+``accounts``   followers / following / posts at a date (Snapshots), posts per
+               day, the hyperactive core, bursts of volume
+``devices``    clients, languages (of posts and of accounts), geolocation,
+               account age at observation, creation waves
+``content``    top and rising hashtags with their series, mentions, domains
+``outlets``    media outlets (registry) per month with month-over-month change,
+               cross-platform outlinks
+``survival``   Kaplan–Meier time from creation to suspension, censoring right
+``migration``  share of posts and of outlinks by platform over time
+``campaigns``  counter-messaging campaigns against the network's own hashtags
+
+Every aggregate is one SQL statement over columnar data; Python only shapes
+the (small) results.  Percentages are 0-100.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from marsad import __version__
+from marsad.census.filters import CensusFilter
+from marsad.census.outlets import OutletRegistry
+from marsad.census.platforms import CATEGORY_LABELS, PLATFORM_LABELS, platforms_table
+from marsad.census.result import (
+    CensusResult,
+    CensusSection,
+    CensusTable,
+    Chart,
+    Column,
+    Headline,
+    Label,
+)
+from marsad.census.survival import kaplan_meier
+
+__all__ = ["run_census"]
+
+
+def L(en: str, ar: str) -> Label:  # noqa: N802 - reads like a literal
+    return {"en": en, "ar": ar}
+
+
+# -- shared labels -------------------------------------------------------------------------------
+
+C_PERIOD = {
+    "month": Column("period", L("Month", "الشهر"), "month"),
+    "week": Column("period", L("Week", "الأسبوع"), "week"),
+}
+C_DAY = Column("day", L("Day", "اليوم"), "date")
+C_POSTS = Column("posts", L("Posts", "المنشورات"), "count")
+C_ACCOUNTS = Column("accounts", L("Accounts", "الحسابات"), "count")
+C_SHARE = Column("share", L("Share", "النسبة"), "percent")
+
+_VIEWS = """
+CREATE OR REPLACE TEMP VIEW c_posts AS
+SELECT p.* FROM current_posts p, _c_filter f
+WHERE (f.since IS NULL OR p.created_at >= f.since)
+  AND (f.until IS NULL OR p.created_at < f.until)
+  AND (f.any_platform OR p.platform IN (SELECT platform FROM _c_platforms))
+  AND (f.any_lang OR p.lang IN (SELECT lang FROM _c_langs))
+  AND (f.any_account OR (p.platform, p.account_id) IN (SELECT platform, native_id FROM _c_set));
+
+-- status: the last one marsad learnt; an account seen with no suspension or deletion
+-- known is counted as active ("unknown" is kept for accounts never observed)
+CREATE OR REPLACE TEMP VIEW c_accounts AS
+SELECT a.* REPLACE (
+    CASE WHEN a.status IN ('unknown', 'active') AND (a.observed_at IS NOT NULL OR EXISTS (
+              SELECT 1 FROM posts p WHERE p.platform = a.platform AND p.account_id = a.native_id))
+         THEN 'active' ELSE a.status END AS status)
+FROM accounts a, _c_filter f
+WHERE (f.any_platform OR a.platform IN (SELECT platform FROM _c_platforms))
+  AND (f.any_account OR (a.platform, a.native_id) IN (SELECT platform, native_id FROM _c_set))
+  AND (NOT f.posts_filtered OR (a.platform, a.native_id) IN
+       (SELECT platform, account_id FROM c_posts WHERE account_id IS NOT NULL));
+
+-- every post of the window, platforms and languages, whoever wrote it (campaigns)
+CREATE OR REPLACE TEMP VIEW c_all_posts AS
+SELECT p.* FROM current_posts p, _c_filter f
+WHERE (f.since IS NULL OR p.created_at >= f.since)
+  AND (f.until IS NULL OR p.created_at < f.until)
+  AND (f.any_platform OR p.platform IN (SELECT platform FROM _c_platforms))
+  AND (f.any_lang OR p.lang IN (SELECT lang FROM _c_langs));
+"""
+
+#: the account list resolved to keys: ids as given, @handles through accounts.handle
+_RESOLVE_SET = """
+CREATE OR REPLACE TEMP TABLE _c_set AS
+SELECT DISTINCT a.platform, a.native_id FROM accounts a JOIN _c_account_list l
+  ON (l.platform = '' OR l.platform = a.platform)
+ AND ((l.ident NOT LIKE '@%' AND l.ident = a.native_id)
+   OR (l.ident LIKE '@%' AND lower(a.handle) = substr(l.ident, 2)))
+"""
+
+
+class _Sql(str):
+    """A fragment of SQL made by this module from constants, never from input."""
+
+
+#: what may be spliced into SQL text: a column, ``table.column`` or ``fn(column)``
+_EXPR = re.compile(r"^(?:[a-z_]+\()?[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)?\)?$")
+_FORMATS = {"day": "%Y-%m-%d", "week": "%Y-%m-%d", "month": "%Y-%m"}
+
+
+def sql(template: str, **parts: str) -> str:
+    """*template* with its ``{name}`` slots filled by column names or :class:`_Sql`.
+
+    Values never go through here (they are bound parameters); this only places
+    the names of columns and tables chosen in code, and refuses anything else.
+    """
+    for name, part in parts.items():
+        if not isinstance(part, _Sql) and not _EXPR.match(part):
+            raise ValueError(f"refusing to put {part!r} into SQL as {name}")
+    return template.format(**parts)
+
+
+class _Census:
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, flt: CensusFilter, outlets: OutletRegistry
+    ) -> None:
+        self.con = con
+        self.f = flt
+        self.outlets = outlets
+        self.period = C_PERIOD[flt.interval]
+        #: per-account figures are as of this time
+        self.at = flt.at or flt.until or datetime.now(UTC)
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[list[Any]]:
+        return [list(r) for r in self.con.execute(sql, list(params)).fetchall()]
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        got = self.rows(sql, params)
+        return got[0] if got else []
+
+    def trunc(self, column: str, interval: str | None = None) -> _Sql:
+        """SQL for the period (``2015-01``, or the day a week or day starts) of a
+        timestamp column or aggregate: ``trunc("created_at")``, ``trunc("min(t)")``."""
+        interval = interval or self.f.interval
+        if interval not in _FORMATS or not _EXPR.match(column):
+            raise ValueError(f"not a period expression: {interval!r} {column!r}")
+        return _Sql(f"strftime(date_trunc('{interval}', {column}), '{_FORMATS[interval]}')")
+
+    def setup(self) -> None:
+        self.con.execute("SET TimeZone = 'UTC'")
+        for name, table in self.f.tables().items():
+            self.con.register(name, table)
+        self.con.execute(_RESOLVE_SET)
+        self.con.register("_c_outlet_tokens", self.outlets.tokens_table())
+        self.con.register("_c_platform_suffixes", platforms_table())
+        self.con.execute(_VIEWS)
+        at = self.at
+        self.con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _c_at AS
+            WITH snap AS (
+                SELECT platform, account_id,
+                       arg_max(followers, observed_at) followers,
+                       arg_max(following, observed_at) following,
+                       arg_max(posts_count, observed_at) posts_count,
+                       max(observed_at) observed_at
+                FROM snapshots WHERE observed_at <= ? GROUP BY platform, account_id)
+            SELECT a.platform, a.native_id, a.handle, a.created_at,
+                   coalesce(s.followers, CASE WHEN a.observed_at <= ? THEN a.followers END) followers,
+                   coalesce(s.following, CASE WHEN a.observed_at <= ? THEN a.following END) following,
+                   coalesce(s.posts_count, CASE WHEN a.observed_at <= ? THEN a.posts_count END)
+                       posts_count,
+                   coalesce(s.observed_at, CASE WHEN a.observed_at <= ? THEN a.observed_at END)
+                       observed_at
+            FROM c_accounts a LEFT JOIN snap s
+              ON s.platform = a.platform AND s.account_id = a.native_id
+            """,
+            [at] * 5,
+        )
+
+    # -- meta ----------------------------------------------------------------------------------
+    def meta(self) -> dict[str, Any]:
+        first, last, posts = self.one(
+            "SELECT min(created_at), max(created_at), count(*) FROM c_posts"
+        )
+        sources = [
+            {"path": p, "adapter": a, "records": r, "quarantined": q, "completed": c is not None}
+            for p, a, r, q, c in self.rows(
+                "SELECT path, adapter, records, quarantined, completed_at FROM sources ORDER BY path"
+            )
+        ]
+        counts = {
+            t: self.one(sql("SELECT count(*) FROM {p0}", p0=t))[0]  # table names are constants
+            for t in ("accounts", "posts", "snapshots", "status_events", "edges", "quarantine")
+        }
+        return {
+            "marsad_version": __version__,
+            "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "filters": self.f.describe(),
+            "date_range": {
+                "start": first.isoformat() if first else None,
+                "end": last.isoformat() if last else None,
+            },
+            "posts_in_scope": posts,
+            "sources": sources,
+            "counts": counts,
+            "quarantined": sum(s["quarantined"] for s in sources),
+            "definitions": DEFINITIONS,
+            "caveats": CAVEATS,
+        }
+
+    # -- size ----------------------------------------------------------------------------------
+    def size(self) -> CensusSection:
+        total, posts = self.one(
+            "SELECT (SELECT count(*) FROM c_accounts), (SELECT count(*) FROM c_posts)"
+        )
+        by_status = self.rows(
+            "SELECT status, count(*) n FROM c_accounts GROUP BY status ORDER BY n DESC, status"
+        )
+        n = dict((s, c) for s, c in by_status)
+        status_table = CensusTable(
+            "status",
+            L("Accounts by last known status", "الحسابات حسب آخر حالة معروفة"),
+            [Column("status", L("Status", "الحالة")), C_ACCOUNTS, C_SHARE],
+            [[s, c, _pct(c, total)] for s, c in by_status],
+            Chart("hbar", "status", ("accounts",)),
+        )
+        events = """
+            WITH created AS (
+                SELECT created_at t FROM c_accounts WHERE created_at IS NOT NULL),
+            seen AS (
+                SELECT min(created_at) t FROM c_posts GROUP BY platform, account_id),
+            susp AS (
+                SELECT min(e.observed_at) t FROM status_events e
+                JOIN c_accounts a ON a.platform = e.platform AND a.native_id = e.account_id
+                WHERE e.status = 'suspended' GROUP BY e.platform, e.account_id),
+            active AS (
+                SELECT {p} k, count(DISTINCT (platform, account_id)) n, count(*) posts
+                FROM c_posts WHERE created_at IS NOT NULL GROUP BY k)
+            SELECT k, coalesce(c.n, 0), coalesce(s.n, 0), coalesce(x.n, 0),
+                   coalesce(active.n, 0), coalesce(active.posts, 0)
+            FROM (SELECT {pc} k, count(*) n FROM created GROUP BY k) c
+            FULL JOIN (SELECT {ps} k, count(*) n FROM seen GROUP BY k) s USING (k)
+            FULL JOIN (SELECT {px} k, count(*) n FROM susp GROUP BY k) x USING (k)
+            FULL JOIN active USING (k)
+            WHERE k IS NOT NULL
+              AND k BETWEEN (SELECT {p_lo} FROM c_posts) AND (SELECT {p_hi} FROM c_posts)
+            ORDER BY k
+        """
+        cols = [
+            Column("created", L("Accounts created", "حسابات أُنشئت"), "count"),
+            Column("first_seen", L("Accounts first seen", "حسابات ظهرت لأول مرة"), "count"),
+            Column("suspended", L("Suspensions", "تعليقات الحسابات"), "count"),
+            Column("active", L("Active accounts", "حسابات نشطة"), "count"),
+            C_POSTS,
+        ]
+        tables = [status_table]
+        for interval, key, title, first in (
+            ("day", "per_day", L("Per day", "يوميًا"), C_DAY),
+            ("week", "per_week", L("Per week", "أسبوعيًا"), C_PERIOD["week"]),
+            ("month", "per_month", L("Per month", "شهريًا"), C_PERIOD["month"]),
+        ):
+            # the observation window: periods from the first post to the last
+            # (creation before it is in the creation-waves table of "devices")
+            rows = self.rows(
+                sql(
+                    events,
+                    p=self.trunc("created_at", interval),
+                    pc=self.trunc("t", interval),
+                    ps=self.trunc("t", interval),
+                    px=self.trunc("t", interval),
+                    p_lo=self.trunc("min(created_at)", interval),
+                    p_hi=self.trunc("max(created_at)", interval),
+                )
+            )
+            chart = (
+                None
+                if interval == "day"
+                else Chart("line", "period", ("created", "first_seen", "suspended", "active"))
+            )
+            tables.append(
+                CensusTable(
+                    key,
+                    L(
+                        f"Accounts created, first seen, suspended and active {title['en'].lower()}",
+                        f"الحسابات المُنشأة والظاهرة والمعلّقة والنشطة {title['ar']}",
+                    ),
+                    [first if interval == "day" else C_PERIOD[interval], *cols],
+                    rows,
+                    chart,
+                )
+            )
+        suspended = n.get("suspended", 0)
+        return CensusSection(
+            "size",
+            L("Size of the network", "حجم الشبكة"),
+            [
+                Headline("accounts", L("Accounts", "الحسابات"), total, "count"),
+                Headline("posts", L("Posts", "المنشورات"), posts, "count"),
+                Headline("active", L("Active", "نشطة"), n.get("active", 0), "count"),
+                Headline("suspended", L("Suspended", "معلّقة"), suspended, "count"),
+                Headline("deleted", L("Deleted", "محذوفة"), n.get("deleted", 0), "count"),
+                Headline(
+                    "suspended_share",
+                    L("Share suspended", "نسبة المعلّقة"),
+                    _pct(suspended, total),
+                    "percent",
+                ),
+            ],
+            tables,
+        )
+
+    # -- accounts ------------------------------------------------------------------------------
+    def accounts(self) -> CensusSection:
+        at = self.at
+        dist_rows = []
+        for metric, label in (
+            ("followers", L("Followers", "المتابِعون")),
+            ("following", L("Following", "يتابِع")),
+            ("posts_count", L("Posts (platform count)", "المنشورات (عدّاد المنصة)")),
+        ):
+            row = self.one(
+                sql(
+                    """SELECT count({p0}), avg({p0}),
+                    quantile_cont({p0}::DOUBLE, [0.1, 0.25, 0.5, 0.75, 0.9, 0.99]),
+                    max({p0}) FROM _c_at""",
+                    p0=metric,
+                )  # metric names are constants
+            )
+            q = row[2] or [None] * 6
+            dist_rows.append([metric, label["en"], row[0], _r(row[1]), *map(_r, q), row[3]])
+        dist = CensusTable(
+            "distribution",
+            L(f"Per-account figures at {at.date()}", f"أرقام الحسابات في {at.date()}"),
+            [
+                Column("metric", L("Metric", "المقياس")),
+                Column("label", L("Label", "الوصف")),
+                Column("n", L("Accounts with a value", "حسابات لها قيمة"), "count"),
+                Column("mean", L("Mean", "المتوسط")),
+                Column("p10", L("10th percentile", "المئين 10")),
+                Column("p25", L("25th percentile", "المئين 25")),
+                Column("median", L("Median", "الوسيط")),
+                Column("p75", L("75th percentile", "المئين 75")),
+                Column("p90", L("90th percentile", "المئين 90")),
+                Column("p99", L("99th percentile", "المئين 99")),
+                Column("max", L("Maximum", "الأقصى")),
+            ],
+            dist_rows,
+        )
+        hist = CensusTable(
+            "followers_bins",
+            L("Accounts by number of followers", "الحسابات حسب عدد المتابِعين"),
+            [Column("bin", L("Followers", "المتابِعون")), C_ACCOUNTS, C_SHARE],
+            self.rows(
+                """
+                WITH b AS (
+                    SELECT CASE WHEN followers < 10 THEN 0 WHEN followers < 100 THEN 1
+                                WHEN followers < 1000 THEN 2 WHEN followers < 10000 THEN 3
+                                WHEN followers < 100000 THEN 4 ELSE 5 END bin
+                    FROM _c_at WHERE followers IS NOT NULL)
+                SELECT ['0-9','10-99','100-999','1,000-9,999','10,000-99,999','100,000+'][bin + 1],
+                       count(*), round(100.0 * count(*) / sum(count(*)) OVER (), 2)
+                FROM b GROUP BY bin ORDER BY bin
+                """
+            ),
+            Chart("bar", "bin", ("accounts",)),
+        )
+        # posts per day: what the platform's counter says over the account's age,
+        # and what the workspace holds over the days between its first and last post
+        ppd = self.one(
+            """
+            SELECT median(posts_count / greatest(date_diff('day', created_at, observed_at), 1))
+            FROM _c_at WHERE posts_count IS NOT NULL AND created_at IS NOT NULL
+                         AND observed_at IS NOT NULL AND observed_at >= created_at
+            """
+        )[0]
+        ppd_seen = self.one(
+            """
+            SELECT median(n / greatest(date_diff('day', first, last) + 1, 1))
+            FROM (SELECT count(*) n, min(created_at) first, max(created_at) last
+                  FROM c_posts WHERE created_at IS NOT NULL GROUP BY platform, account_id)
+            """
+        )[0]
+        # the hyperactive core: fewest accounts that produce half of all posts
+        per_account = self.rows(
+            """
+            WITH n AS (SELECT platform, account_id, count(*) posts FROM c_posts
+                       WHERE account_id IS NOT NULL GROUP BY ALL)
+            SELECT n.platform, n.account_id, a.handle, n.posts, a.followers
+            FROM n LEFT JOIN _c_at a ON a.platform = n.platform AND a.native_id = n.account_id
+            ORDER BY n.posts DESC, n.platform, n.account_id
+            """
+        )
+        volume = sum(r[3] for r in per_account)
+        running, core = 0, 0
+        top_rows = []
+        for i, (platform, aid, handle, posts, followers) in enumerate(per_account):
+            if running < volume / 2:
+                core = i + 1
+            running += posts
+            if i < max(self.f.top, 50):
+                top_rows.append(
+                    [
+                        platform,
+                        aid,
+                        handle,
+                        posts,
+                        _pct(posts, volume),
+                        _pct(running, volume),
+                        followers,
+                    ]
+                )
+        top = CensusTable(
+            "top_accounts",
+            L("Most active accounts", "أكثر الحسابات نشاطًا"),
+            [
+                Column("platform", L("Platform", "المنصة")),
+                Column("account_id", L("Account id", "معرّف الحساب")),
+                Column("handle", L("Handle", "اسم المستخدم")),
+                C_POSTS,
+                Column("share", L("Share of posts", "نسبة المنشورات"), "percent"),
+                Column("cumulative", L("Cumulative share", "النسبة التراكمية"), "percent"),
+                Column("followers", L("Followers", "المتابِعون"), "count"),
+            ],
+            top_rows,
+        )
+        curve = self._concentration(per_account, volume)
+        bursts = self._bursts()
+        return CensusSection(
+            "accounts",
+            L("Accounts and activity", "الحسابات والنشاط"),
+            [
+                Headline(
+                    "median_followers",
+                    L("Median followers", "وسيط المتابِعين"),
+                    _r(dist_rows[0][6]),
+                    "count",
+                ),
+                Headline(
+                    "mean_followers",
+                    L("Mean followers", "متوسط المتابِعين"),
+                    dist_rows[0][3],
+                    "count",
+                ),
+                Headline(
+                    "posts_per_day",
+                    L(
+                        "Median posts per day (platform count)",
+                        "وسيط المنشورات يوميًا (عدّاد المنصة)",
+                    ),
+                    _r(ppd),
+                    "ratio",
+                ),
+                Headline(
+                    "posts_per_day_seen",
+                    L("Median posts per day (collected)", "وسيط المنشورات يوميًا (المجموعة)"),
+                    _r(ppd_seen),
+                    "ratio",
+                ),
+                Headline(
+                    "core_accounts",
+                    L("Accounts producing half of all posts", "حسابات تنتج نصف المنشورات"),
+                    core,
+                    "count",
+                ),
+                Headline(
+                    "core_share",
+                    L("…as a share of posting accounts", "…نسبةً إلى الحسابات الناشرة"),
+                    _pct(core, len(per_account)),
+                    "percent",
+                ),
+                Headline("burst_days", L("Burst days", "أيام الذروة"), len(bursts.rows), "count"),
+            ],
+            [dist, hist, top, curve, bursts],
+        )
+
+    def _concentration(self, per_account: list[list[Any]], volume: int) -> CensusTable:
+        """Share of posts by the top x% of accounts (a Lorenz-style curve)."""
+        n = len(per_account)
+        rows = []
+        cumulative = 0
+        marks = {max(1, round(n * p / 100)): p for p in (1, 2, 5, 10, 20, 30, 50, 75, 100)}
+        for i, r in enumerate(per_account, start=1):
+            cumulative += r[3]
+            if i in marks:
+                rows.append([marks[i], i, _pct(cumulative, volume)])
+        return CensusTable(
+            "concentration",
+            L("Share of posts by the most active accounts", "نسبة المنشورات لدى أنشط الحسابات"),
+            [
+                Column("top_percent", L("Top accounts (%)", "أنشط الحسابات (%)"), "percent"),
+                C_ACCOUNTS,
+                Column("posts_share", L("Share of posts", "نسبة المنشورات"), "percent"),
+            ],
+            rows,
+            Chart("line", "top_percent", ("posts_share",)),
+        )
+
+    def _bursts(self) -> CensusTable:
+        """Days whose volume is far above the usual: robust z-score (median, MAD) > 3.5."""
+        daily = self.rows(
+            """SELECT strftime(date_trunc('day', created_at), '%Y-%m-%d') d, count(*)
+               FROM c_posts WHERE created_at IS NOT NULL GROUP BY d ORDER BY d"""
+        )
+        counts = [c for _, c in daily]
+        rows = []
+        if len(counts) >= 7:
+            med = statistics.median(counts)
+            mad = statistics.median(abs(c - med) for c in counts) * 1.4826 or 1.0
+            for d, c in daily:
+                z = (c - med) / mad
+                if z > 3.5 and c >= 10:
+                    rows.append([d, c, round(z, 1)])
+        if rows:
+            tags = dict(
+                (d, t)
+                for d, t in self.rows(
+                    """
+                    WITH t AS (
+                        SELECT strftime(date_trunc('day', created_at), '%Y-%m-%d') d, h, count(*) n
+                        FROM c_posts, unnest(hashtags) AS u(h)
+                        WHERE created_at IS NOT NULL GROUP BY d, h)
+                    SELECT d, arg_max(h, n) FROM t
+                    WHERE d IN (SELECT unnest(?::VARCHAR[])) GROUP BY d
+                    """,
+                    [[r[0] for r in rows]],
+                )
+            )
+            rows = [[*r, tags.get(r[0])] for r in rows]
+        return CensusTable(
+            "bursts",
+            L("Burst days (robust z-score above 3.5)", "أيام الذروة (درجة معيارية متينة فوق 3.5)"),
+            [
+                C_DAY,
+                C_POSTS,
+                Column("z", L("Robust z-score", "الدرجة المعيارية المتينة"), "ratio"),
+                Column("top_hashtag", L("Top hashtag that day", "أكثر وسم في ذلك اليوم")),
+            ],
+            rows,
+        )
+
+    # -- devices, languages, geolocation, age ----------------------------------------------------
+    def devices(self) -> CensusSection:
+        top = self.f.top
+
+        def shares(col: str, key: str, title: Label, label: Label) -> CensusTable:
+            rows = self.rows(
+                sql(
+                    """SELECT {p0}, count(*) n, round(100.0 * n / sum(n) OVER (), 2),
+                           count(DISTINCT (platform, account_id))
+                    FROM c_posts WHERE {p0} IS NOT NULL
+                    GROUP BY {p0} ORDER BY n DESC, {p0} LIMIT ?""",
+                    p0=col,
+                ),  # col: a constant
+                [top],
+            )
+            return CensusTable(
+                key,
+                title,
+                [Column(col, label), C_POSTS, C_SHARE, C_ACCOUNTS],
+                rows,
+                Chart("hbar", col, ("share",)),
+            )
+
+        def account_shares(col: str, key: str, title: Label, label: Label) -> CensusTable:
+            rows = self.rows(
+                sql(
+                    """
+                WITH c AS (SELECT platform, account_id, {p0} v, count(*) n FROM c_posts
+                           WHERE {p0} IS NOT NULL AND account_id IS NOT NULL GROUP BY ALL),
+                m AS (SELECT platform, account_id, arg_max(v, (n, v)) v FROM c GROUP BY ALL)
+                SELECT v, count(*) k, round(100.0 * k / sum(k) OVER (), 2) FROM m
+                GROUP BY v ORDER BY k DESC, v LIMIT ?""",
+                    p0=col,
+                ),
+                [top],
+            )
+            return CensusTable(
+                key,
+                title,
+                [Column(col, label), C_ACCOUNTS, C_SHARE],
+                rows,
+                Chart("hbar", col, ("share",)),
+            )
+
+        clients = shares(
+            "client",
+            "clients",
+            L("Posts by client (device)", "المنشورات حسب التطبيق (الجهاز)"),
+            L("Client", "التطبيق"),
+        )
+        acc_clients = account_shares(
+            "client",
+            "account_clients",
+            L("Accounts by their main client", "الحسابات حسب تطبيقها الرئيسي"),
+            L("Client", "التطبيق"),
+        )
+        langs = shares(
+            "lang",
+            "languages",
+            L("Posts by language", "المنشورات حسب اللغة"),
+            L("Language", "اللغة"),
+        )
+        platform_langs = shares(
+            "lang_platform",
+            "platform_languages",
+            L("Posts by the platform's language label", "المنشورات حسب وسم اللغة من المنصة"),
+            L("Language (platform)", "اللغة (المنصة)"),
+        )
+        acc_langs = account_shares(
+            "lang",
+            "account_languages",
+            L("Accounts by their main language", "الحسابات حسب لغتها الرئيسية"),
+            L("Language", "اللغة"),
+        )
+        posts, coords, places, geo_accounts, accounts = self.one(
+            """SELECT count(*), count(*) FILTER (WHERE lat IS NOT NULL),
+                      count(*) FILTER (WHERE place_name IS NOT NULL OR country_code IS NOT NULL),
+                      count(DISTINCT (platform, account_id)) FILTER (
+                          WHERE lat IS NOT NULL OR place_name IS NOT NULL OR country_code IS NOT NULL),
+                      count(DISTINCT (platform, account_id))
+               FROM c_posts"""
+        )
+        countries = CensusTable(
+            "countries",
+            L("Geolocated posts by country", "المنشورات المحدّدة جغرافيًا حسب البلد"),
+            [Column("country_code", L("Country", "البلد")), C_POSTS, C_SHARE],
+            self.rows(
+                """SELECT country_code, count(*) n, round(100.0 * n / sum(n) OVER (), 2)
+                   FROM c_posts WHERE country_code IS NOT NULL
+                   GROUP BY country_code ORDER BY n DESC, country_code LIMIT ?""",
+                [top],
+            ),
+            Chart("hbar", "country_code", ("posts",)),
+        )
+        age_rows = self.rows(
+            """
+            WITH a AS (SELECT date_diff('day', created_at, observed_at) d FROM _c_at
+                       WHERE created_at IS NOT NULL AND observed_at IS NOT NULL
+                         AND observed_at >= created_at),
+            b AS (SELECT CASE WHEN d < 7 THEN 0 WHEN d < 30 THEN 1 WHEN d < 91 THEN 2
+                              WHEN d < 365 THEN 3 WHEN d < 730 THEN 4 ELSE 5 END bin FROM a)
+            SELECT ['< 1 week','1-4 weeks','1-3 months','3-12 months','1-2 years','2+ years'][bin + 1],
+                   count(*), round(100.0 * count(*) / sum(count(*)) OVER (), 2)
+            FROM b GROUP BY bin ORDER BY bin
+            """
+        )
+        median_age = self.one(
+            """SELECT median(date_diff('day', created_at, observed_at)) FROM _c_at
+               WHERE created_at IS NOT NULL AND observed_at >= created_at"""
+        )[0]
+        ages = CensusTable(
+            "account_age",
+            L("Account age when observed", "عمر الحساب عند رصده"),
+            [Column("age", L("Age", "العمر")), C_ACCOUNTS, C_SHARE],
+            age_rows,
+            Chart("bar", "age", ("accounts",)),
+        )
+        creation = self.rows(
+            sql(
+                """SELECT {p0} k, count(*) FROM c_accounts
+                WHERE created_at IS NOT NULL GROUP BY k ORDER BY k""",
+                p0=self.trunc("created_at"),
+            )
+        )
+        waves = _waves(creation)
+        creation_table = CensusTable(
+            "creation",
+            L(
+                "Accounts created per period (creation waves)",
+                "الحسابات المُنشأة في كل فترة (موجات الإنشاء)",
+            ),
+            [
+                self.period,
+                Column("created", L("Accounts created", "حسابات أُنشئت"), "count"),
+                Column("wave", L("Wave", "موجة")),
+            ],
+            [[k, n, k in waves] for k, n in creation],
+            Chart("bar", "period", ("created",)),
+        )
+        top_client = clients.rows[0][0] if clients.rows else None
+        top_lang = langs.rows[0][0] if langs.rows else None
+        return CensusSection(
+            "devices",
+            L("Devices, languages and places", "الأجهزة واللغات والأماكن"),
+            [
+                Headline(
+                    "top_client", L("Most used client", "التطبيق الأكثر استخدامًا"), top_client
+                ),
+                Headline(
+                    "top_client_share",
+                    L("…its share of posts", "…نسبته من المنشورات"),
+                    clients.rows[0][2] if clients.rows else None,
+                    "percent",
+                ),
+                Headline("top_language", L("Main language", "اللغة الرئيسية"), top_lang),
+                Headline(
+                    "top_language_share",
+                    L("…its share of posts", "…نسبتها من المنشورات"),
+                    langs.rows[0][2] if langs.rows else None,
+                    "percent",
+                ),
+                Headline(
+                    "geo_posts_share",
+                    L("Posts with coordinates", "منشورات بإحداثيات"),
+                    _pct(coords, posts),
+                    "percent",
+                ),
+                Headline(
+                    "place_posts_share",
+                    L("Posts with a place", "منشورات بمكان"),
+                    _pct(places, posts),
+                    "percent",
+                ),
+                Headline(
+                    "geo_accounts_share",
+                    L("Accounts with any geolocated post", "حسابات لها منشور محدّد جغرافيًا"),
+                    _pct(geo_accounts, accounts),
+                    "percent",
+                ),
+                Headline(
+                    "median_age_days",
+                    L("Median account age when observed", "وسيط عمر الحساب عند رصده"),
+                    _r(median_age),
+                    "days",
+                ),
+                Headline(
+                    "creation_waves", L("Creation waves", "موجات الإنشاء"), len(waves), "count"
+                ),
+            ],
+            [
+                clients,
+                acc_clients,
+                langs,
+                acc_langs,
+                platform_langs,
+                countries,
+                ages,
+                creation_table,
+            ],
+        )
+
+    # -- content ---------------------------------------------------------------------------------
+    def content(self) -> CensusSection:
+        top = self.f.top
+
+        def top_list(col: str, key: str, title: Label, label: Label) -> CensusTable:
+            rows = self.rows(
+                sql(
+                    """SELECT v, count(*) n, count(DISTINCT (platform, account_id)),
+                           round(100.0 * n / (SELECT count(*) FROM c_posts), 2)
+                    FROM c_posts, unnest({p0}) AS u(v)
+                    GROUP BY v ORDER BY n DESC, v LIMIT ?""",
+                    p0=col,
+                ),  # col: a constant
+                [top],
+            )
+            return CensusTable(
+                key,
+                title,
+                [
+                    Column("value", label),
+                    C_POSTS,
+                    C_ACCOUNTS,
+                    Column("share", L("Share of posts", "نسبة المنشورات"), "percent"),
+                ],
+                rows,
+                Chart("hbar", "value", ("posts",)),
+            )
+
+        tags = top_list(
+            "hashtags", "hashtags", L("Top hashtags", "أكثر الوسوم"), L("Hashtag", "الوسم")
+        )
+        mentions = top_list(
+            "mentions",
+            "mentions",
+            L("Most mentioned accounts", "أكثر الحسابات إشارةً"),
+            L("Mention", "الإشارة"),
+        )
+        domains = top_list(
+            "domains",
+            "domains",
+            L("Top linked domains", "أكثر النطاقات ربطًا"),
+            L("Domain", "النطاق"),
+        )
+        series_tags = [r[0] for r in tags.rows[:8]]
+        series = CensusTable(
+            "hashtag_series",
+            L("Top hashtags over time", "أكثر الوسوم عبر الزمن"),
+            [self.period, Column("hashtag", L("Hashtag", "الوسم")), C_POSTS],
+            self.rows(
+                sql(
+                    """SELECT {p0} k, h, count(*)
+                    FROM c_posts, unnest(hashtags) AS u(h)
+                    WHERE created_at IS NOT NULL AND h IN (SELECT unnest(?::VARCHAR[]))
+                    GROUP BY k, h ORDER BY k, h""",
+                    p0=self.trunc("created_at"),
+                ),
+                [series_tags],
+            ),
+            Chart("line", "period", ("posts",), group="hashtag"),
+        )
+        rising = self._rising()
+        return CensusSection(
+            "content",
+            L("Hashtags, mentions and links", "الوسوم والإشارات والروابط"),
+            [
+                Headline(
+                    "distinct_hashtags",
+                    L("Distinct hashtags", "وسوم مختلفة"),
+                    self.one("SELECT count(DISTINCT h) FROM c_posts, unnest(hashtags) u(h)")[0],
+                    "count",
+                ),
+                Headline(
+                    "top_hashtag",
+                    L("Top hashtag", "أكثر وسم"),
+                    tags.rows[0][0] if tags.rows else None,
+                ),
+                Headline(
+                    "top_domain",
+                    L("Top linked domain", "أكثر نطاق"),
+                    domains.rows[0][0] if domains.rows else None,
+                ),
+                Headline(
+                    "posts_with_links",
+                    L("Posts with links", "منشورات بروابط"),
+                    self.one(
+                        "SELECT round(100.0 * count(*) FILTER (WHERE len(urls) > 0) / "
+                        "greatest(count(*), 1), 2) FROM c_posts"
+                    )[0],
+                    "percent",
+                ),
+            ],
+            [tags, series, rising, mentions, domains],
+        )
+
+    def _rising(self) -> CensusTable:
+        """Hashtags of the last 30 days of the range against the 30 days before."""
+        rows = self.rows(
+            """
+            WITH bounds AS (SELECT max(created_at) hi FROM c_posts),
+            t AS (
+                SELECT h,
+                       count(*) FILTER (WHERE created_at > hi - INTERVAL 30 DAY) recent,
+                       count(*) FILTER (WHERE created_at <= hi - INTERVAL 30 DAY
+                                          AND created_at > hi - INTERVAL 60 DAY) previous
+                FROM c_posts, bounds, unnest(hashtags) AS u(h)
+                WHERE created_at > hi - INTERVAL 60 DAY GROUP BY h)
+            SELECT h, recent, previous, round((recent + 1.0) / (previous + 1.0), 2) growth
+            FROM t WHERE recent >= 5 AND recent > previous
+            ORDER BY growth DESC, recent DESC, h LIMIT ?
+            """,
+            [self.f.top],
+        )
+        return CensusTable(
+            "rising_hashtags",
+            L(
+                "Rising hashtags: last 30 days against the 30 before",
+                "وسوم صاعدة: آخر 30 يومًا مقابل الثلاثين السابقة",
+            ),
+            [
+                Column("hashtag", L("Hashtag", "الوسم")),
+                Column("recent", L("Last 30 days", "آخر 30 يومًا"), "count"),
+                Column("previous", L("30 days before", "الثلاثون السابقة"), "count"),
+                Column("growth", L("Growth (x)", "النمو (مرات)"), "ratio"),
+            ],
+            rows,
+            Chart("hbar", "hashtag", ("growth",)),
+        )
+
+    # -- outlets and outlinks -------------------------------------------------------------------
+    def outlets_section(self) -> CensusSection:
+        self.con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _c_outlet_posts AS
+            WITH tok AS (SELECT * FROM _c_outlet_tokens),
+            by_tag AS (SELECT DISTINCT p.platform, p.native_id, t.outlet
+                       FROM c_posts p, unnest(p.hashtags) u(v) JOIN tok t
+                       ON t.kind = 'hashtag' AND t.token = u.v),
+            by_domain AS (SELECT DISTINCT p.platform, p.native_id, t.outlet
+                          FROM c_posts p, unnest(p.domains) u(v) JOIN tok t
+                          ON t.kind = 'domain' AND (u.v = t.token OR u.v LIKE '%.' || t.token)),
+            by_handle AS (SELECT DISTINCT p.platform, p.native_id, t.outlet
+                          FROM c_posts p JOIN accounts a
+                            ON a.platform = p.platform AND a.native_id = p.account_id
+                          JOIN tok t ON t.kind = 'handle' AND lower(a.handle) = t.token),
+            by_mention AS (SELECT DISTINCT p.platform, p.native_id, t.outlet
+                           FROM c_posts p, unnest(p.mentions) u(v) JOIN tok t
+                           ON t.kind = 'handle' AND u.v = t.token),
+            by_name AS (
+                SELECT DISTINCT p.platform, p.native_id, t.outlet
+                FROM (SELECT platform, native_id, unnest(regexp_extract_all(
+                          '  ' || regexp_replace(text_norm, '[^\\pL\\pN_]+', '  ', 'g') || '  ',
+                          ?, 1)) AS name
+                      FROM c_posts WHERE text_norm IS NOT NULL AND ? <> '') p
+                JOIN tok t ON t.kind = 'name'
+                 AND replace(t.token, ' ', '  ') = p.name)
+            SELECT DISTINCT o.platform, o.native_id, o.outlet, p.created_at, p.account_id
+            FROM (SELECT * FROM by_tag UNION SELECT * FROM by_domain UNION SELECT * FROM by_handle
+                  UNION SELECT * FROM by_mention UNION SELECT * FROM by_name) o
+            JOIN c_posts p ON p.platform = o.platform AND p.native_id = o.native_id
+            """,
+            [self._names_regex(), self._names_regex()],
+        )
+        labels = self.outlets.labels("en")
+        labels_ar = self.outlets.labels("ar")
+        totals = self.rows(
+            """SELECT outlet, count(*) n, count(DISTINCT (platform, account_id)),
+                      min(created_at), max(created_at)
+               FROM _c_outlet_posts GROUP BY outlet ORDER BY n DESC, outlet"""
+        )
+        outlet_table = CensusTable(
+            "outlets",
+            L("Posts naming or linking each outlet", "المنشورات التي تذكر كل مؤسسة أو تربط إليها"),
+            [
+                Column("outlet", L("Outlet", "المؤسسة")),
+                Column("name_en", L("Name", "الاسم")),
+                Column("name_ar", L("Arabic name", "الاسم العربي")),
+                C_POSTS,
+                C_ACCOUNTS,
+                Column("first", L("First post", "أول منشور"), "date"),
+                Column("last", L("Last post", "آخر منشور"), "date"),
+            ],
+            [
+                [o, labels.get(o, o), labels_ar.get(o, o), n, a, _d(f), _d(t)]
+                for o, n, a, f, t in totals
+            ],
+            Chart("hbar", "name_en", ("posts",)),
+        )
+        monthly = self.rows(
+            sql(
+                """SELECT {p0} k, outlet, count(*) n
+                FROM _c_outlet_posts WHERE created_at IS NOT NULL
+                GROUP BY k, outlet ORDER BY outlet, k""",
+                p0=self.trunc("created_at"),
+            )
+        )
+        series_rows = []
+        previous: dict[str, int] = {}
+        for k, outlet, n in monthly:
+            before = previous.get(outlet)
+            change = None if before is None else round(100.0 * (n - before) / before, 1)
+            series_rows.append([k, labels.get(outlet, outlet), n, change])
+            previous[outlet] = n
+        series_rows.sort(key=lambda r: (r[0], r[1]))
+        series = CensusTable(
+            "outlet_series",
+            L(
+                "Output per outlet per period, with change on the period before",
+                "إنتاج كل مؤسسة في كل فترة مع التغيّر عن الفترة السابقة",
+            ),
+            [
+                self.period,
+                Column("outlet", L("Outlet", "المؤسسة")),
+                C_POSTS,
+                Column(
+                    "change", L("Change on previous period", "التغيّر عن الفترة السابقة"), "percent"
+                ),
+            ],
+            series_rows,
+            Chart("line", "period", ("posts",), group="outlet"),
+            note=L(
+                "Change is against the outlet's previous period with posts.",
+                "التغيّر محسوب مقابل آخر فترة سابقة للمؤسسة فيها منشورات.",
+            ),
+        )
+        links = self.rows(
+            """
+            WITH l AS (SELECT p.platform src, p.native_id, p.account_id, u.v domain
+                       FROM c_posts p, unnest(p.domains) u(v)),
+            m AS (SELECT l.*, s.platform target, s.category,
+                         row_number() OVER (PARTITION BY l.native_id, l.src, l.domain
+                                            ORDER BY length(s.suffix) DESC) r
+                  FROM l JOIN _c_platform_suffixes s
+                  ON l.domain = s.suffix OR l.domain LIKE '%.' || s.suffix)
+            SELECT target, category, count(*) n, count(DISTINCT (src, native_id)),
+                   count(DISTINCT (src, account_id)),
+                   round(100.0 * n / (SELECT count(*) FROM l), 2)
+            FROM m WHERE r = 1 GROUP BY target, category ORDER BY n DESC, target
+            """
+        )
+        outlinks = CensusTable(
+            "outlinks",
+            L("Links to other platforms", "الروابط إلى منصات أخرى"),
+            [
+                Column("platform", L("Platform", "المنصة")),
+                Column("category", L("Kind", "النوع")),
+                Column("links", L("Links", "الروابط"), "count"),
+                C_POSTS,
+                C_ACCOUNTS,
+                Column("share", L("Share of all links", "النسبة من كل الروابط"), "percent"),
+            ],
+            [
+                [
+                    PLATFORM_LABELS.get(t, {}).get("en", t),
+                    CATEGORY_LABELS.get(c, {}).get("en", c),
+                    *rest,
+                ]
+                for t, c, *rest in links
+            ],
+            Chart("hbar", "platform", ("links",)),
+        )
+        return CensusSection(
+            "outlets",
+            L("Media outlets and outlinks", "المؤسسات الإعلامية والروابط الخارجية"),
+            [
+                Headline(
+                    "outlet_posts",
+                    L("Posts naming or linking an outlet", "منشورات تذكر مؤسسة أو تربط إليها"),
+                    self.one("SELECT count(DISTINCT (platform, native_id)) FROM _c_outlet_posts")[
+                        0
+                    ],
+                    "count",
+                ),
+                Headline("outlets_seen", L("Outlets seen", "مؤسسات ظهرت"), len(totals), "count"),
+                Headline(
+                    "top_outlet",
+                    L("Most present outlet", "المؤسسة الأكثر حضورًا"),
+                    labels.get(totals[0][0], totals[0][0]) if totals else None,
+                ),
+                Headline(
+                    "outlinks",
+                    L("Links to other platforms", "روابط إلى منصات أخرى"),
+                    sum(r[2] for r in links),
+                    "count",
+                ),
+            ],
+            [outlet_table, series, outlinks],
+        )
+
+    def _names_regex(self) -> str:
+        """One RE2 pattern finding any outlet name between word separators.
+
+        The text is re-spaced with two spaces between words, so that each
+        match can consume one space on either side and adjacent names still
+        match; names are escaped (they come from a user-editable file).
+        """
+        names = sorted(
+            {tok.replace(" ", "  ") for kind, tok in self._outlet_tokens() if kind == "name"},
+            key=len,
+            reverse=True,
+        )
+        if not names:
+            return ""
+        return " (" + "|".join(re.escape(n) for n in names) + ") "
+
+    def _outlet_tokens(self) -> list[tuple[str, str]]:
+        table = self.outlets.tokens_table()
+        return list(
+            zip(table.column("kind").to_pylist(), table.column("token").to_pylist(), strict=True)
+        )
+
+    # -- survival --------------------------------------------------------------------------------
+    def survival(self) -> CensusSection:
+        end = self.f.until
+        rows = self.rows(
+            """
+            WITH seen AS (
+                SELECT platform, account_id, min(created_at) first, max(created_at) last
+                FROM posts GROUP BY platform, account_id),
+            snaps AS (
+                SELECT platform, account_id, min(observed_at) first, max(observed_at) last
+                FROM snapshots GROUP BY platform, account_id),
+            ev AS (
+                SELECT platform, account_id,
+                       min(observed_at) FILTER (WHERE status = 'suspended') suspended,
+                       max(observed_at) FILTER (WHERE status <> 'suspended') alive
+                FROM status_events GROUP BY platform, account_id)
+            SELECT a.created_at IS NOT NULL,
+                   coalesce(a.created_at, least(s.first, n.first, a.observed_at)) start,
+                   ev.suspended,
+                   greatest(s.last, n.last, a.observed_at, ev.alive) last_alive
+            FROM c_accounts a
+            LEFT JOIN seen s ON s.platform = a.platform AND s.account_id = a.native_id
+            LEFT JOIN snaps n ON n.platform = a.platform AND n.account_id = a.native_id
+            LEFT JOIN ev ON ev.platform = a.platform AND ev.account_id = a.native_id
+            """
+        )
+        durations: list[float] = []
+        observed: list[bool] = []
+        from_creation = dropped = 0
+        for has_created, start, suspended, last_alive in rows:
+            if start is None:
+                dropped += 1
+                continue
+            if suspended is not None and (end is None or suspended < end):
+                stop, event = suspended, True
+            else:
+                stop = last_alive if end is None or last_alive is None else min(last_alive, end)
+                event = False
+            if stop is None or stop < start:
+                dropped += 1
+                continue
+            durations.append((stop - start).total_seconds() / 86400)
+            observed.append(event)
+            from_creation += bool(has_created)
+        km = kaplan_meier(durations, observed)
+        curve = CensusTable(
+            "kaplan_meier",
+            L(
+                "Share of accounts not yet suspended, by days since creation",
+                "نسبة الحسابات غير المعلّقة بعدُ حسب الأيام منذ الإنشاء",
+            ),
+            [
+                Column("days", L("Days since creation", "أيام منذ الإنشاء"), "days"),
+                Column("at_risk", L("At risk", "تحت الخطر"), "count"),
+                Column("events", L("Suspended", "عُلّقت"), "count"),
+                Column("censored", L("Censored", "مراقبة مقطوعة"), "count"),
+                Column("survival", L("Not yet suspended", "غير معلّقة بعد"), "ratio"),
+                Column("lower", L("95% lower", "الحد الأدنى 95%"), "ratio"),
+                Column("upper", L("95% upper", "الحد الأعلى 95%"), "ratio"),
+            ],
+            [
+                [round(t, 4), n, d, c, round(s, 6), round(lo, 6), round(hi, 6)]
+                for t, n, d, c, s, lo, hi in zip(
+                    km.times,
+                    km.at_risk,
+                    km.events,
+                    km.censored,
+                    km.survival,
+                    km.lower,
+                    km.upper,
+                    strict=True,
+                )
+                if d or t == km.times[-1]
+            ],
+            Chart(
+                "step",
+                "days",
+                ("survival",),
+                x_label=L("Days since creation", "أيام منذ الإنشاء"),
+                y_label=L("Share not yet suspended", "نسبة غير المعلّقة"),
+            ),
+        )
+        median = km.median()
+        return CensusSection(
+            "survival",
+            L("How fast accounts are suspended", "سرعة تعليق الحسابات"),
+            [
+                Headline(
+                    "accounts", L("Accounts in the estimate", "حسابات في التقدير"), km.n, "count"
+                ),
+                Headline("suspended", L("Suspended", "عُلّقت"), km.n_events, "count"),
+                Headline(
+                    "censored",
+                    L("Still up when last seen (censored)", "ما زالت قائمة عند آخر رصد (مقطوعة)"),
+                    km.n - km.n_events,
+                    "count",
+                ),
+                Headline(
+                    "median_days",
+                    L(
+                        "Median lifetime (days; empty: not reached)",
+                        "وسيط العمر (أيام؛ فارغ: لم يُبلغ)",
+                    ),
+                    None if median is None else round(median, 2),
+                    "days",
+                ),
+                Headline(
+                    "suspended_2d",
+                    L("Suspended within 2 days", "عُلّقت خلال يومين"),
+                    round(100 * (1 - km.at(2.0)), 2) if km.n else None,
+                    "percent",
+                ),
+                Headline(
+                    "suspended_5d",
+                    L("Suspended within 5 days", "عُلّقت خلال 5 أيام"),
+                    round(100 * (1 - km.at(5.0)), 2) if km.n else None,
+                    "percent",
+                ),
+            ],
+            [curve],
+            note=L(
+                f"Start: creation date ({from_creation} accounts) or first sighting "
+                f"({km.n - from_creation}); {dropped} accounts without usable dates left out. "
+                "Accounts never seen suspended are censored at their last sighting.",
+                f"البداية: تاريخ الإنشاء ({from_creation} حسابًا) أو أول رصد "
+                f"({km.n - from_creation})؛ استُبعد {dropped} حسابًا بلا تواريخ صالحة. "
+                "الحسابات التي لم تُرصد معلّقة تُقطع مراقبتها عند آخر رصد لها.",
+            ),
+        )
+
+    # -- migration -------------------------------------------------------------------------------
+    def migration(self) -> CensusSection:
+        activity = self.rows(
+            sql(
+                """SELECT {p0} k, platform, count(*) n,
+                       round(100.0 * n / sum(n) OVER (PARTITION BY k), 2)
+                FROM c_posts WHERE created_at IS NOT NULL GROUP BY k, platform ORDER BY k, platform""",
+                p0=self.trunc("created_at"),
+            )
+        )
+        outlinks = self.rows(
+            sql(
+                """
+            WITH l AS (SELECT p.created_at, p.native_id, p.platform src, u.v domain
+                       FROM c_posts p, unnest(p.domains) u(v) WHERE p.created_at IS NOT NULL),
+            m AS (SELECT l.*, s.platform target,
+                         row_number() OVER (PARTITION BY l.native_id, l.src, l.domain
+                                            ORDER BY length(s.suffix) DESC) r
+                  FROM l JOIN _c_platform_suffixes s
+                  ON l.domain = s.suffix OR l.domain LIKE '%.' || s.suffix)
+            SELECT {p0} k, target, count(*) n,
+                   round(100.0 * n / sum(n) OVER (PARTITION BY k), 2)
+            FROM m WHERE r = 1 GROUP BY k, target ORDER BY k, target
+            """,
+                p0=self.trunc("created_at"),
+            )
+        )
+        return CensusSection(
+            "migration",
+            L("Migration between platforms", "الانتقال بين المنصات"),
+            [
+                Headline(
+                    "platforms",
+                    L("Platforms with posts", "منصات فيها منشورات"),
+                    len({r[1] for r in activity}),
+                    "count",
+                )
+            ],
+            [
+                CensusTable(
+                    "activity_by_platform",
+                    L("Share of posts by platform", "نسبة المنشورات حسب المنصة"),
+                    [self.period, Column("platform", L("Platform", "المنصة")), C_POSTS, C_SHARE],
+                    activity,
+                    Chart("area", "period", ("share",), group="platform"),
+                ),
+                CensusTable(
+                    "outlinks_by_platform",
+                    L(
+                        "Share of outlinks by target platform",
+                        "نسبة الروابط الخارجية حسب المنصة الهدف",
+                    ),
+                    [
+                        self.period,
+                        Column("platform", L("Platform linked to", "المنصة المرتبط بها")),
+                        Column("links", L("Links", "الروابط"), "count"),
+                        C_SHARE,
+                    ],
+                    [[k, PLATFORM_LABELS.get(t, {}).get("en", t), n, s] for k, t, n, s in outlinks],
+                    Chart("area", "period", ("share",), group="platform"),
+                ),
+            ],
+        )
+
+    # -- counter-messaging -------------------------------------------------------------------------
+    def campaigns(self) -> CensusSection:
+        rows_series: list[list[Any]] = []
+        totals: list[list[Any]] = []
+        for c in self.f.campaigns:
+            got = self.rows(
+                sql(
+                    """
+                WITH m AS (
+                    SELECT p.platform, p.account_id, {p0} k
+                    FROM c_all_posts p
+                    WHERE p.created_at IS NOT NULL AND (
+                        list_has_any(p.hashtags, ?::VARCHAR[])
+                        OR (? <> '' AND regexp_matches(coalesce(p.text_norm, ''), ?))))
+                {p1}
+                """,
+                    p0=self.trunc("p.created_at"),
+                    p1=_PER_PERIOD_REACH,
+                ),
+                [list(c.hashtags), _any_word(c.keywords), _any_word(c.keywords)],
+            )
+            rows_series += [[k, c.name, n, a, r] for k, n, a, r in got]
+            totals.append(
+                [c.name, "campaign", sum(r[1] for r in got), max((r[2] for r in got), default=0)]
+            )
+        # the network's own top hashtags, for comparison
+        own = [
+            r[0]
+            for r in self.rows(
+                """SELECT h, count(*) n FROM c_posts, unnest(hashtags) u(h)
+                   GROUP BY h ORDER BY n DESC, h LIMIT 3"""
+            )
+        ]
+        network = self.rows(
+            sql(
+                """
+            WITH m AS (SELECT platform, account_id, {p0} k
+                       FROM c_posts WHERE created_at IS NOT NULL)
+            {p1}
+            """,
+                p0=self.trunc("created_at"),
+                p1=_PER_PERIOD_REACH,
+            )
+        )
+        rows_series += [[k, "network (all posts)", n, a, r] for k, n, a, r in network]
+        for tag in own:
+            got = self.rows(
+                sql(
+                    """SELECT {p0} k, count(*),
+                           count(DISTINCT (platform, account_id)), NULL
+                    FROM c_posts WHERE created_at IS NOT NULL AND list_contains(hashtags, ?)
+                    GROUP BY k ORDER BY k""",
+                    p0=self.trunc("created_at"),
+                ),
+                [tag],
+            )
+            rows_series += [[k, "#" + tag, n, a, r] for k, n, a, r in got]
+            totals.append(["#" + tag, "network hashtag", sum(r[1] for r in got), None])
+        rows_series.sort(key=lambda r: (r[0], r[1]))
+        note = None
+        if not self.f.campaigns:
+            note = L(
+                "No campaign defined: pass --campaign NAME=#hashtag,keyword to compare one.",
+                "لم تُحدَّد حملة: استخدم ‎--campaign NAME=#hashtag,keyword‎ للمقارنة.",
+            )
+        return CensusSection(
+            "campaigns",
+            L("Counter-messaging campaigns", "حملات الرسائل المضادّة"),
+            [
+                Headline(f"campaign_{i}", L(f"Posts of {t[0]}", f"منشورات {t[0]}"), t[2], "count")
+                for i, t in enumerate(totals)
+                if t[1] == "campaign"
+            ],
+            [
+                CensusTable(
+                    "campaign_series",
+                    L(
+                        "Campaigns against the network's own hashtags",
+                        "الحملات مقابل وسوم الشبكة نفسها",
+                    ),
+                    [
+                        self.period,
+                        Column("series", L("Series", "السلسلة")),
+                        C_POSTS,
+                        C_ACCOUNTS,
+                        Column(
+                            "reach",
+                            L(
+                                "Reach (followers of posting accounts)",
+                                "الوصول (متابِعو الحسابات الناشرة)",
+                            ),
+                            "count",
+                        ),
+                    ],
+                    rows_series,
+                    Chart("line", "period", ("posts",), group="series"),
+                ),
+                CensusTable(
+                    "campaign_totals",
+                    L("Totals", "المجاميع"),
+                    [
+                        Column("series", L("Series", "السلسلة")),
+                        Column("kind", L("Kind", "النوع")),
+                        C_POSTS,
+                        Column(
+                            "peak_accounts",
+                            L("Most accounts in a period", "أكثر حسابات في فترة"),
+                            "count",
+                        ),
+                    ],
+                    totals,
+                ),
+            ],
+            note=note,
+        )
+
+
+#: posts, accounts and reach (followers of the distinct posting accounts) per period of ``m``
+_PER_PERIOD_REACH = _Sql("""
+, per AS (SELECT k, count(*) posts FROM m GROUP BY k),
+acc AS (SELECT DISTINCT k, platform, account_id FROM m WHERE account_id IS NOT NULL),
+reach AS (SELECT acc.k, count(*) accounts, coalesce(sum(a.followers), 0) reach
+          FROM acc LEFT JOIN accounts a
+            ON a.platform = acc.platform AND a.native_id = acc.account_id
+          GROUP BY acc.k)
+SELECT per.k, per.posts, coalesce(reach.accounts, 0), coalesce(reach.reach, 0)
+FROM per LEFT JOIN reach USING (k) ORDER BY per.k
+""")
+
+
+def _any_word(words: Sequence[str]) -> str:
+    """An RE2 pattern matching any of *words* as whole words (escaped); "" for none."""
+    if not words:
+        return ""
+    return r"(^|[^\pL\pN_])(" + "|".join(re.escape(w) for w in words) + r")($|[^\pL\pN_])"
+
+
+def _waves(series: list[list[Any]]) -> set[str]:
+    """Periods with more than twice the median number of new accounts (and at least 5)."""
+    counts = [n for _, n in series]
+    if len(counts) < 3:
+        return set()
+    med = statistics.median(counts)
+    return {k for k, n in series if n >= 5 and n > 2 * med}
+
+
+def _pct(part: float | None, whole: float | None) -> float | None:
+    if not whole or part is None:
+        return None
+    return round(100.0 * part / whole, 2)
+
+
+def _r(value: Any, digits: int = 2) -> Any:
+    return round(float(value), digits) if isinstance(value, int | float) else value
+
+
+def _d(value: Any) -> str | None:
+    return value.date().isoformat() if isinstance(value, datetime) else None
+
+
+DEFINITIONS = [
+    {
+        "term": L("Post", "منشور"),
+        "text": L(
+            "The current version of a tweet, retweet, message or video (edits count once).",
+            "النسخة الحالية من تغريدة أو إعادة تغريد أو رسالة أو مقطع (التعديلات تُحسب مرة واحدة).",
+        ),
+    },
+    {
+        "term": L("Status", "الحالة"),
+        "text": L(
+            "The last status marsad observed for an account: from platform errors in the exports "
+            "and from status files (marsad status).",
+            "آخر حالة رصدها مرصد للحساب: من أخطاء المنصة في الملفات المصدَّرة ومن ملفات الحالة.",
+        ),
+    },
+    {
+        "term": L("Client", "التطبيق"),
+        "text": L(
+            "The app a post was sent from (X's source field).",
+            "التطبيق الذي أُرسل منه المنشور (حقل المصدر في إكس).",
+        ),
+    },
+    {
+        "term": L("Language", "اللغة"),
+        "text": L(
+            "Identified by marsad from the text (fastText lid.176); the platform's label when the "
+            "text is too short.",
+            "تُحدَّد من النص (fastText lid.176)؛ ويُستعمل وسم المنصة حين يكون النص قصيرًا جدًا.",
+        ),
+    },
+    {
+        "term": L("Survival", "البقاء"),
+        "text": L(
+            "Kaplan–Meier estimate of the share of accounts not yet suspended, by days since "
+            "creation; accounts not seen suspended are censored at their last sighting.",
+            "تقدير كابلان–ماير لنسبة الحسابات غير المعلّقة بعد حسب الأيام منذ الإنشاء؛ "
+            "الحسابات التي لم تُرصد معلّقة تُقطع مراقبتها عند آخر رصد لها.",
+        ),
+    },
+]
+
+CAVEATS = [
+    L(
+        "Counts describe what the workspace holds, not the whole platform: collections are "
+        "samples shaped by their queries.",
+        "الأرقام تصف ما تحويه مساحة العمل لا المنصة كلها: المجموعات عيّنات تحدّدها استعلاماتها.",
+    ),
+    L(
+        "A suspension is dated when marsad learnt of it, which can be later than when it happened.",
+        "يُؤرَّخ التعليق بوقت علم مرصد به، وقد يكون بعد وقوعه.",
+    ),
+    L(
+        "Outlet matches are by name, hashtag, handle and domain from a registry users can edit; "
+        "a name in a post is not proof of affiliation.",
+        "مطابقة المؤسسات بالاسم والوسم والحساب والنطاق من سجل قابل للتعديل؛ "
+        "ذكر الاسم في منشور ليس دليل انتماء.",
+    ),
+]
+
+
+SECTIONS = (
+    "size",
+    "accounts",
+    "devices",
+    "content",
+    "outlets",
+    "survival",
+    "migration",
+    "campaigns",
+)
+
+
+def run_census(
+    con: duckdb.DuckDBPyConnection,
+    flt: CensusFilter | None = None,
+    *,
+    outlets: OutletRegistry | None = None,
+    sections: Sequence[str] = SECTIONS,
+    workspace: Path | None = None,
+) -> CensusResult:
+    """Compute the census of the workspace open on *con* (read-only)."""
+    flt = flt or CensusFilter()
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        from marsad.errors import ConfigError
+
+        raise ConfigError(f"unknown census section(s): {', '.join(sorted(unknown))}")
+    census = _Census(con, flt, outlets or OutletRegistry.load())
+    census.setup()
+    meta = census.meta()
+    if workspace is not None:
+        meta["workspace"] = str(workspace)
+    makers = {
+        "size": census.size,
+        "accounts": census.accounts,
+        "devices": census.devices,
+        "content": census.content,
+        "outlets": census.outlets_section,
+        "survival": census.survival,
+        "migration": census.migration,
+        "campaigns": census.campaigns,
+    }
+    return CensusResult(meta, [makers[s]() for s in SECTIONS if s in sections])
