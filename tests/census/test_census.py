@@ -22,6 +22,7 @@ import pytest
 
 from marsad.census.compute import run_census
 from marsad.census.filters import Campaign, CensusFilter, parse_campaign, parse_when
+from marsad.census.outlets import OutletRegistry
 from marsad.census.result import CensusResult
 from marsad.census.survival import kaplan_meier
 from marsad.pipeline import ingest_file
@@ -139,7 +140,42 @@ def sim(
                 campaigns=(Campaign("campaign", (config.campaign_hashtag.lower(),)),),
             ),
         )
+        # the whole workspace's outlets, and what the registry's Python matcher finds
+        everything = run_census(store.analytics(), CensusFilter(), sections=["outlets"])
+        by_sql = {r[0]: r[3] for r in everything.section("outlets").table("outlets").rows}
+        registry = OutletRegistry.load()
+        by_python: Counter[str] = Counter()
+        for text_norm, hashtags, mentions, domains, handle in store.query(
+            """SELECT p.text_norm, p.hashtags, p.mentions, p.domains, a.handle
+               FROM current_posts p LEFT JOIN accounts a
+                 ON a.platform = p.platform AND a.native_id = p.account_id"""
+        ):
+            by_python.update(
+                registry.match(
+                    text_norm=text_norm,
+                    hashtags=hashtags,
+                    mentions=mentions,
+                    domains=domains,
+                    author_handle=handle,
+                )
+            )
+    OUTLETS.update(sql=by_sql, python=dict(by_python))
     yield result, covert, config
+
+
+#: outlet post counts of the simulated workspace, by the census's SQL and by Python
+OUTLETS: dict[str, dict[str, int]] = {}
+
+
+@pytest.mark.slow
+def test_simulated_outlets_sql_agrees_with_the_registry_matcher(
+    sim: tuple[CensusResult, list[dict[str, str]], SimConfig],
+) -> None:
+    _, _, config = sim
+    assert OUTLETS["sql"] == OUTLETS["python"]
+    # every outlet the simulator names is found, under its own registry entry
+    assert len(OUTLETS["sql"]) == len(config.outlets)
+    assert all(n > 0 for n in OUTLETS["sql"].values())
 
 
 def _within_sampling_error(share_pct: float | None, p: float, n: int, k: float = 4.0) -> bool:

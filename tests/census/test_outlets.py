@@ -299,7 +299,7 @@ def tokens_registry(tmp_path_factory: pytest.TempPathFactory) -> OutletRegistry:
         ]
     }
     path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
-    return OutletRegistry.load(path)
+    return OutletRegistry.load(path, include_default=False)
 
 
 TOKEN_CASES: list[tuple[dict[str, Any], tuple[str, ...], str]] = [
@@ -341,6 +341,7 @@ def test_stored_tokens_are_normalised(tokens_registry: OutletRegistry) -> None:
     with pytest.raises(KeyError, match="no outlet 'nope'"):
         tokens_registry.get("nope")
     assert "desk" in tokens_registry and "nope" not in tokens_registry
+    assert set(tokens_registry.name_patterns()) == {"desk"}  # "other" has no names
 
 
 # -- the token table ------------------------------------------------------------------------

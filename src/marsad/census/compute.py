@@ -878,6 +878,17 @@ class _Census:
 
     # -- outlets and outlinks -------------------------------------------------------------------
     def outlets_section(self) -> CensusSection:
+        # names: one RE2 pattern per outlet, bound as a parameter (compiled once)
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE _c_outlet_names "
+            "(platform VARCHAR, native_id VARCHAR, outlet VARCHAR)"
+        )
+        for outlet, pattern in self.outlets.name_patterns().items():
+            self.con.execute(
+                "INSERT INTO _c_outlet_names SELECT platform, native_id, ? FROM c_posts "
+                "WHERE text_norm IS NOT NULL AND regexp_matches(text_norm, ?)",
+                [outlet, pattern],
+            )
         self.con.execute(
             """
             CREATE OR REPLACE TEMP TABLE _c_outlet_posts AS
@@ -887,7 +898,7 @@ class _Census:
                        ON t.kind = 'hashtag' AND t.token = u.v),
             by_domain AS (SELECT DISTINCT p.platform, p.native_id, t.outlet
                           FROM c_posts p, unnest(p.domains) u(v) JOIN tok t
-                          ON t.kind = 'domain' AND (u.v = t.token OR u.v LIKE '%.' || t.token)),
+                          ON t.kind = 'domain' AND (u.v = t.token OR ends_with(u.v, '.' || t.token))),
             by_handle AS (SELECT DISTINCT p.platform, p.native_id, t.outlet
                           FROM c_posts p JOIN accounts a
                             ON a.platform = p.platform AND a.native_id = p.account_id
@@ -895,20 +906,12 @@ class _Census:
             by_mention AS (SELECT DISTINCT p.platform, p.native_id, t.outlet
                            FROM c_posts p, unnest(p.mentions) u(v) JOIN tok t
                            ON t.kind = 'handle' AND u.v = t.token),
-            by_name AS (
-                SELECT DISTINCT p.platform, p.native_id, t.outlet
-                FROM (SELECT platform, native_id, unnest(regexp_extract_all(
-                          '  ' || regexp_replace(text_norm, '[^\\pL\\pN_]+', '  ', 'g') || '  ',
-                          ?, 1)) AS name
-                      FROM c_posts WHERE text_norm IS NOT NULL AND ? <> '') p
-                JOIN tok t ON t.kind = 'name'
-                 AND replace(t.token, ' ', '  ') = p.name)
+            by_name AS (SELECT platform, native_id, outlet FROM _c_outlet_names)
             SELECT DISTINCT o.platform, o.native_id, o.outlet, p.created_at, p.account_id
             FROM (SELECT * FROM by_tag UNION SELECT * FROM by_domain UNION SELECT * FROM by_handle
                   UNION SELECT * FROM by_mention UNION SELECT * FROM by_name) o
             JOIN c_posts p ON p.platform = o.platform AND p.native_id = o.native_id
-            """,
-            [self._names_regex(), self._names_regex()],
+            """
         )
         labels = self.outlets.labels("en")
         labels_ar = self.outlets.labels("ar")
@@ -980,7 +983,7 @@ class _Census:
                          row_number() OVER (PARTITION BY l.native_id, l.src, l.domain
                                             ORDER BY length(s.suffix) DESC) r
                   FROM l JOIN _c_platform_suffixes s
-                  ON l.domain = s.suffix OR l.domain LIKE '%.' || s.suffix)
+                  ON l.domain = s.suffix OR ends_with(l.domain, '.' || s.suffix))
             SELECT target, category, count(*) n, count(DISTINCT (src, native_id)),
                    count(DISTINCT (src, account_id)),
                    round(100.0 * n / (SELECT count(*) FROM l), 2)
@@ -1034,28 +1037,6 @@ class _Census:
                 ),
             ],
             [outlet_table, series, outlinks],
-        )
-
-    def _names_regex(self) -> str:
-        """One RE2 pattern finding any outlet name between word separators.
-
-        The text is re-spaced with two spaces between words, so that each
-        match can consume one space on either side and adjacent names still
-        match; names are escaped (they come from a user-editable file).
-        """
-        names = sorted(
-            {tok.replace(" ", "  ") for kind, tok in self._outlet_tokens() if kind == "name"},
-            key=len,
-            reverse=True,
-        )
-        if not names:
-            return ""
-        return " (" + "|".join(re.escape(n) for n in names) + ") "
-
-    def _outlet_tokens(self) -> list[tuple[str, str]]:
-        table = self.outlets.tokens_table()
-        return list(
-            zip(table.column("kind").to_pylist(), table.column("token").to_pylist(), strict=True)
         )
 
     # -- survival --------------------------------------------------------------------------------
@@ -1207,7 +1188,7 @@ class _Census:
                          row_number() OVER (PARTITION BY l.native_id, l.src, l.domain
                                             ORDER BY length(s.suffix) DESC) r
                   FROM l JOIN _c_platform_suffixes s
-                  ON l.domain = s.suffix OR l.domain LIKE '%.' || s.suffix)
+                  ON l.domain = s.suffix OR ends_with(l.domain, '.' || s.suffix))
             SELECT {p0} k, target, count(*) n,
                    round(100.0 * n / sum(n) OVER (PARTITION BY k), 2)
             FROM m WHERE r = 1 GROUP BY k, target ORDER BY k, target
