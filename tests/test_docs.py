@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from marsad.cli import main
+from marsad.config import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -36,3 +37,8 @@ def test_command_is_in_readme(name: str) -> None:
 
 def test_commands_are_click_commands() -> None:
     assert all(isinstance(c, click.Command) for c in main.commands.values())
+
+
+@pytest.mark.parametrize("name", sorted(SETTINGS))
+def test_setting_is_in_readme(name: str) -> None:
+    assert f"`{SETTINGS[name].env}`" in README, f"{SETTINGS[name].env} is not in README.md"

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -66,22 +66,35 @@ C_ACCOUNTS = Column("accounts", L("Accounts", "الحسابات"), "count")
 C_SHARE = Column("share", L("Share", "النسبة"), "percent")
 
 _VIEWS = """
-CREATE OR REPLACE TEMP VIEW c_posts AS
-SELECT p.* FROM current_posts p, _c_filter f
+-- the posts in scope, materialised once: every section scans them many times (at
+-- 1M posts the whole census took 6.4 s this way and 12-13 s over a view);
+-- without their text, which only outlet names and campaign keywords read (c_texts)
+CREATE OR REPLACE TEMP TABLE c_posts AS
+SELECT p.platform, p.native_id, p.account_id, p.created_at, p.created_at::TIMESTAMP AS ts,
+       p.kind, p.lang, p.lang_platform,
+       p.client, p.hashtags, p.mentions, p.urls, p.domains, p.place_name, p.country_code,
+       p.lat, p.lon
+FROM current_posts p, _c_filter f
 WHERE (f.since IS NULL OR p.created_at >= f.since)
   AND (f.until IS NULL OR p.created_at < f.until)
   AND (f.any_platform OR p.platform IN (SELECT platform FROM _c_platforms))
   AND (f.any_lang OR p.lang IN (SELECT lang FROM _c_langs))
   AND (f.any_account OR (p.platform, p.account_id) IN (SELECT platform, native_id FROM _c_set));
 
+CREATE OR REPLACE TEMP VIEW c_texts AS
+SELECT c.platform, c.native_id, p.text_norm
+FROM c_posts c JOIN posts p ON p.platform = c.platform AND p.native_id = c.native_id;
+
 -- status: the last one marsad learnt; an account seen with no suspension or deletion
 -- known is counted as active ("unknown" is kept for accounts never observed)
-CREATE OR REPLACE TEMP VIEW c_accounts AS
+CREATE OR REPLACE TEMP TABLE c_accounts AS
+WITH posters AS (SELECT DISTINCT platform, account_id FROM posts WHERE account_id IS NOT NULL)
 SELECT a.* REPLACE (
-    CASE WHEN a.status IN ('unknown', 'active') AND (a.observed_at IS NOT NULL OR EXISTS (
-              SELECT 1 FROM posts p WHERE p.platform = a.platform AND p.account_id = a.native_id))
+    CASE WHEN a.status IN ('unknown', 'active')
+              AND (a.observed_at IS NOT NULL OR w.account_id IS NOT NULL)
          THEN 'active' ELSE a.status END AS status)
-FROM accounts a, _c_filter f
+FROM accounts a
+LEFT JOIN posters w ON w.platform = a.platform AND w.account_id = a.native_id, _c_filter f
 WHERE (f.any_platform OR a.platform IN (SELECT platform FROM _c_platforms))
   AND (f.any_account OR (a.platform, a.native_id) IN (SELECT platform, native_id FROM _c_set))
   AND (NOT f.posts_filtered OR (a.platform, a.native_id) IN
@@ -139,8 +152,17 @@ class _Census:
         self.at = flt.at or flt.until or datetime.now(UTC)
 
     # -- plumbing ------------------------------------------------------------------------------
-    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[list[Any]]:
-        return [list(r) for r in self.con.execute(sql, list(params)).fetchall()]
+    def rows(
+        self, sql: str, params: Sequence[Any] = (), *, period: str | None = None
+    ) -> list[list[Any]]:
+        """The result rows; with *period*, the first column's dates as period labels."""
+        out = [list(r) for r in self.con.execute(sql, list(params)).fetchall()]
+        if period is not None:
+            fmt = _FORMATS[period]
+            for row in out:
+                if isinstance(row[0], date):
+                    row[0] = row[0].strftime(fmt)
+        return out
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         got = self.rows(sql, params)
@@ -148,11 +170,16 @@ class _Census:
 
     def trunc(self, column: str, interval: str | None = None) -> _Sql:
         """SQL for the period (``2015-01``, or the day a week or day starts) of a
-        timestamp column or aggregate: ``trunc("created_at")``, ``trunc("min(t)")``."""
+        timestamp column or aggregate: ``trunc("ts")``, ``trunc("min(t)")``, as a DATE.
+
+        Grouping on the date and formatting the few groups afterwards
+        (:meth:`rows` with *period*) is 10x faster than formatting every row;
+        ``c_posts.ts`` (the UTC time as a plain TIMESTAMP) truncates without
+        time-zone arithmetic."""
         interval = interval or self.f.interval
         if interval not in _FORMATS or not _EXPR.match(column):
             raise ValueError(f"not a period expression: {interval!r} {column!r}")
-        return _Sql(f"strftime(date_trunc('{interval}', {column}), '{_FORMATS[interval]}')")
+        return _Sql(f"CAST(date_trunc('{interval}', {column}) AS DATE)")
 
     def setup(self) -> None:
         self.con.execute("SET TimeZone = 'UTC'")
@@ -233,26 +260,34 @@ class _Census:
             [[s, c, _pct(c, total)] for s, c in by_status],
             Chart("hbar", "status", ("accounts",)),
         )
+        # one row per account event, as plain UTC timestamps: its creation, its
+        # first post in scope, its first observed suspension
+        self.con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _c_events AS
+            SELECT 'created' kind, created_at::TIMESTAMP t FROM c_accounts
+            WHERE created_at IS NOT NULL
+            UNION ALL
+            SELECT 'seen', min(ts) FROM c_posts WHERE ts IS NOT NULL GROUP BY platform, account_id
+            UNION ALL
+            SELECT 'suspended', min(e.observed_at)::TIMESTAMP FROM status_events e
+            JOIN c_accounts a ON a.platform = e.platform AND a.native_id = e.account_id
+            WHERE e.status = 'suspended' GROUP BY e.platform, e.account_id
+            """
+        )
         events = """
-            WITH created AS (
-                SELECT created_at t FROM c_accounts WHERE created_at IS NOT NULL),
-            seen AS (
-                SELECT min(created_at) t FROM c_posts GROUP BY platform, account_id),
-            susp AS (
-                SELECT min(e.observed_at) t FROM status_events e
-                JOIN c_accounts a ON a.platform = e.platform AND a.native_id = e.account_id
-                WHERE e.status = 'suspended' GROUP BY e.platform, e.account_id),
+            WITH ev AS (
+                SELECT {pe} k, count(*) FILTER (WHERE kind = 'created') created,
+                       count(*) FILTER (WHERE kind = 'seen') seen,
+                       count(*) FILTER (WHERE kind = 'suspended') suspended
+                FROM _c_events GROUP BY k),
             active AS (
                 SELECT {p} k, count(DISTINCT (platform, account_id)) n, count(*) posts
-                FROM c_posts WHERE created_at IS NOT NULL GROUP BY k)
-            SELECT k, coalesce(c.n, 0), coalesce(s.n, 0), coalesce(x.n, 0),
+                FROM c_posts WHERE ts IS NOT NULL GROUP BY k)
+            SELECT k, coalesce(ev.created, 0), coalesce(ev.seen, 0), coalesce(ev.suspended, 0),
                    coalesce(active.n, 0), coalesce(active.posts, 0)
-            FROM (SELECT {pc} k, count(*) n FROM created GROUP BY k) c
-            FULL JOIN (SELECT {ps} k, count(*) n FROM seen GROUP BY k) s USING (k)
-            FULL JOIN (SELECT {px} k, count(*) n FROM susp GROUP BY k) x USING (k)
-            FULL JOIN active USING (k)
-            WHERE k IS NOT NULL
-              AND k BETWEEN (SELECT {p_lo} FROM c_posts) AND (SELECT {p_hi} FROM c_posts)
+            FROM ev FULL JOIN active USING (k)
+            WHERE k BETWEEN (SELECT {p_lo} FROM c_posts) AND (SELECT {p_hi} FROM c_posts)
             ORDER BY k
         """
         cols = [
@@ -273,13 +308,12 @@ class _Census:
             rows = self.rows(
                 sql(
                     events,
-                    p=self.trunc("created_at", interval),
-                    pc=self.trunc("t", interval),
-                    ps=self.trunc("t", interval),
-                    px=self.trunc("t", interval),
-                    p_lo=self.trunc("min(created_at)", interval),
-                    p_hi=self.trunc("max(created_at)", interval),
-                )
+                    pe=self.trunc("t", interval),
+                    p=self.trunc("ts", interval),
+                    p_lo=self.trunc("min(ts)", interval),
+                    p_hi=self.trunc("max(ts)", interval),
+                ),
+                period=interval,
             )
             chart = (
                 None
@@ -507,8 +541,9 @@ class _Census:
     def _bursts(self) -> CensusTable:
         """Days whose volume is far above the usual: robust z-score (median, MAD) > 3.5."""
         daily = self.rows(
-            """SELECT strftime(date_trunc('day', created_at), '%Y-%m-%d') d, count(*)
-               FROM c_posts WHERE created_at IS NOT NULL GROUP BY d ORDER BY d"""
+            """SELECT CAST(date_trunc('day', ts) AS DATE) d, count(*)
+               FROM c_posts WHERE ts IS NOT NULL GROUP BY d ORDER BY d""",
+            period="day",
         )
         counts = [c for _, c in daily]
         rows = []
@@ -525,13 +560,14 @@ class _Census:
                 for d, t in self.rows(
                     """
                     WITH t AS (
-                        SELECT strftime(date_trunc('day', created_at), '%Y-%m-%d') d, h, count(*) n
+                        SELECT CAST(date_trunc('day', ts) AS DATE) d, h, count(*) n
                         FROM c_posts, unnest(hashtags) AS u(h)
-                        WHERE created_at IS NOT NULL GROUP BY d, h)
-                    SELECT d, arg_max(h, n) FROM t
-                    WHERE d IN (SELECT unnest(?::VARCHAR[])) GROUP BY d
+                        WHERE CAST(date_trunc('day', ts) AS DATE) IN (SELECT unnest(?::DATE[]))
+                        GROUP BY d, h)
+                    SELECT d, arg_max(h, (n, h)) FROM t GROUP BY d
                     """,
                     [[r[0] for r in rows]],
+                    period="day",
                 )
             )
             rows = [[*r, tags.get(r[0])] for r in rows]
@@ -669,7 +705,8 @@ class _Census:
                 """SELECT {p0} k, count(*) FROM c_accounts
                 WHERE created_at IS NOT NULL GROUP BY k ORDER BY k""",
                 p0=self.trunc("created_at"),
-            )
+            ),
+            period=self.f.interval,
         )
         waves = _waves(creation)
         creation_table = CensusTable(
@@ -798,13 +835,15 @@ class _Census:
             [self.period, Column("hashtag", L("Hashtag", "الوسم")), C_POSTS],
             self.rows(
                 sql(
-                    """SELECT {p0} k, h, count(*)
-                    FROM c_posts, unnest(hashtags) AS u(h)
-                    WHERE created_at IS NOT NULL AND h IN (SELECT unnest(?::VARCHAR[]))
+                    """SELECT k, h, count(*) FROM (
+                        SELECT {p0} k, unnest(hashtags) h FROM c_posts
+                        WHERE ts IS NOT NULL AND list_has_any(hashtags, ?::VARCHAR[]))
+                    WHERE list_contains(?::VARCHAR[], h)
                     GROUP BY k, h ORDER BY k, h""",
-                    p0=self.trunc("created_at"),
+                    p0=self.trunc("ts"),
                 ),
-                [series_tags],
+                [series_tags, series_tags],
+                period=self.f.interval,
             ),
             Chart("line", "period", ("posts",), group="hashtag"),
         )
@@ -885,7 +924,7 @@ class _Census:
         )
         for outlet, pattern in self.outlets.name_patterns().items():
             self.con.execute(
-                "INSERT INTO _c_outlet_names SELECT platform, native_id, ? FROM c_posts "
+                "INSERT INTO _c_outlet_names SELECT platform, native_id, ? FROM c_texts "
                 "WHERE text_norm IS NOT NULL AND regexp_matches(text_norm, ?)",
                 [outlet, pattern],
             )
@@ -944,7 +983,8 @@ class _Census:
                 FROM _c_outlet_posts WHERE created_at IS NOT NULL
                 GROUP BY k, outlet ORDER BY outlet, k""",
                 p0=self.trunc("created_at"),
-            )
+            ),
+            period=self.f.interval,
         )
         series_rows = []
         previous: dict[str, int] = {}
@@ -1042,7 +1082,7 @@ class _Census:
     # -- survival --------------------------------------------------------------------------------
     def survival(self) -> CensusSection:
         end = self.f.until
-        rows = self.rows(
+        got = self.con.execute(
             """
             WITH seen AS (
                 SELECT platform, account_id, min(created_at) first, max(created_at) last
@@ -1054,35 +1094,36 @@ class _Census:
                 SELECT platform, account_id,
                        min(observed_at) FILTER (WHERE status = 'suspended') suspended,
                        max(observed_at) FILTER (WHERE status <> 'suspended') alive
-                FROM status_events GROUP BY platform, account_id)
-            SELECT a.created_at IS NOT NULL,
-                   coalesce(a.created_at, least(s.first, n.first, a.observed_at)) start,
-                   ev.suspended,
-                   greatest(s.last, n.last, a.observed_at, ev.alive) last_alive
-            FROM c_accounts a
-            LEFT JOIN seen s ON s.platform = a.platform AND s.account_id = a.native_id
-            LEFT JOIN snaps n ON n.platform = a.platform AND n.account_id = a.native_id
-            LEFT JOIN ev ON ev.platform = a.platform AND ev.account_id = a.native_id
-            """
-        )
-        durations: list[float] = []
-        observed: list[bool] = []
-        from_creation = dropped = 0
-        for has_created, start, suspended, last_alive in rows:
-            if start is None:
-                dropped += 1
-                continue
-            if suspended is not None and (end is None or suspended < end):
-                stop, event = suspended, True
-            else:
-                stop = last_alive if end is None or last_alive is None else min(last_alive, end)
-                event = False
-            if stop is None or stop < start:
-                dropped += 1
-                continue
-            durations.append((stop - start).total_seconds() / 86400)
-            observed.append(event)
-            from_creation += bool(has_created)
+                FROM status_events GROUP BY platform, account_id),
+            base AS (
+                SELECT a.created_at IS NOT NULL has_created,
+                       coalesce(a.created_at, least(s.first, n.first, a.observed_at)) start,
+                       ev.suspended IS NOT NULL AND (?::TIMESTAMPTZ IS NULL OR ev.suspended < ?)
+                           event,
+                       ev.suspended,
+                       greatest(s.last, n.last, a.observed_at, ev.alive) last_alive
+                FROM c_accounts a
+                LEFT JOIN seen s ON s.platform = a.platform AND s.account_id = a.native_id
+                LEFT JOIN snaps n ON n.platform = a.platform AND n.account_id = a.native_id
+                LEFT JOIN ev ON ev.platform = a.platform AND ev.account_id = a.native_id),
+            d AS (
+                SELECT has_created, event, start,
+                       CASE WHEN event THEN suspended
+                            WHEN ?::TIMESTAMPTZ IS NULL THEN last_alive
+                            ELSE least(last_alive, ?) END stop
+                FROM base)
+            SELECT coalesce(has_created, false) has_created, coalesce(event, false) event,
+                   coalesce((epoch_us(stop) - epoch_us(start)) / 86400e6, -1.0) lifetime
+            FROM d
+            """,
+            [end, end, end, end],
+        ).fetchnumpy()
+        # accounts with no usable dates (no start, no sighting, or a stop before the start)
+        usable = got["lifetime"] >= 0
+        dropped = int((~usable).sum())
+        durations = got["lifetime"][usable]
+        observed = got["event"][usable]
+        from_creation = int(got["has_created"][usable].sum())
         km = kaplan_meier(durations, observed)
         curve = CensusTable(
             "kaplan_meier",
@@ -1175,15 +1216,16 @@ class _Census:
             sql(
                 """SELECT {p0} k, platform, count(*) n,
                        round(100.0 * n / sum(n) OVER (PARTITION BY k), 2)
-                FROM c_posts WHERE created_at IS NOT NULL GROUP BY k, platform ORDER BY k, platform""",
-                p0=self.trunc("created_at"),
-            )
+                FROM c_posts WHERE ts IS NOT NULL GROUP BY k, platform ORDER BY k, platform""",
+                p0=self.trunc("ts"),
+            ),
+            period=self.f.interval,
         )
         outlinks = self.rows(
             sql(
                 """
-            WITH l AS (SELECT p.created_at, p.native_id, p.platform src, u.v domain
-                       FROM c_posts p, unnest(p.domains) u(v) WHERE p.created_at IS NOT NULL),
+            WITH l AS (SELECT p.ts, p.native_id, p.platform src, u.v domain
+                       FROM c_posts p, unnest(p.domains) u(v) WHERE p.ts IS NOT NULL),
             m AS (SELECT l.*, s.platform target,
                          row_number() OVER (PARTITION BY l.native_id, l.src, l.domain
                                             ORDER BY length(s.suffix) DESC) r
@@ -1193,8 +1235,9 @@ class _Census:
                    round(100.0 * n / sum(n) OVER (PARTITION BY k), 2)
             FROM m WHERE r = 1 GROUP BY k, target ORDER BY k, target
             """,
-                p0=self.trunc("created_at"),
-            )
+                p0=self.trunc("ts"),
+            ),
+            period=self.f.interval,
         )
         return CensusSection(
             "migration",
@@ -1253,6 +1296,7 @@ class _Census:
                     p1=_PER_PERIOD_REACH,
                 ),
                 [list(c.hashtags), _any_word(c.keywords), _any_word(c.keywords)],
+                period=self.f.interval,
             )
             rows_series += [[k, c.name, n, a, r] for k, n, a, r in got]
             totals.append(
@@ -1270,12 +1314,13 @@ class _Census:
             sql(
                 """
             WITH m AS (SELECT platform, account_id, {p0} k
-                       FROM c_posts WHERE created_at IS NOT NULL)
+                       FROM c_posts WHERE ts IS NOT NULL)
             {p1}
             """,
-                p0=self.trunc("created_at"),
+                p0=self.trunc("ts"),
                 p1=_PER_PERIOD_REACH,
-            )
+            ),
+            period=self.f.interval,
         )
         rows_series += [[k, "network (all posts)", n, a, r] for k, n, a, r in network]
         for tag in own:
@@ -1283,11 +1328,12 @@ class _Census:
                 sql(
                     """SELECT {p0} k, count(*),
                            count(DISTINCT (platform, account_id)), NULL
-                    FROM c_posts WHERE created_at IS NOT NULL AND list_contains(hashtags, ?)
+                    FROM c_posts WHERE ts IS NOT NULL AND list_contains(hashtags, ?)
                     GROUP BY k ORDER BY k""",
-                    p0=self.trunc("created_at"),
+                    p0=self.trunc("ts"),
                 ),
                 [tag],
+                period=self.f.interval,
             )
             rows_series += [[k, "#" + tag, n, a, r] for k, n, a, r in got]
             totals.append(["#" + tag, "network hashtag", sum(r[1] for r in got), None])

@@ -19,10 +19,10 @@ checks it against a worked example by hand.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = ["KaplanMeier", "kaplan_meier"]
 
@@ -60,7 +60,7 @@ class KaplanMeier:
         return None
 
 
-def kaplan_meier(durations: Sequence[float], observed: Sequence[bool]) -> KaplanMeier:
+def kaplan_meier(durations: ArrayLike, observed: ArrayLike) -> KaplanMeier:
     """The Kaplan–Meier estimate for *durations* (>= 0) with event flags *observed*.
 
     ``observed[i]`` is True when subject *i* had the event at ``durations[i]``

@@ -241,11 +241,11 @@ def _convert_chunk(jsonl: Path, source_id: str, chunk: _Chunk) -> tuple[dict[str
             raise InputError(f"{jsonl}:{raw.line_no}: {raw.error}")
         records.extend(raw.items)
         n += 1
+    accounts = [(r.platform, r.native_id) for r in records if isinstance(r, Account)]
+    if len(set(accounts)) < len(accounts):
+        raise _repeated_account(jsonl)
     posts = enrich_posts([r for r in records if isinstance(r, Post)])
     others = [r for r in records if not isinstance(r, Post)]
-    accounts = {(r.platform, r.native_id) for r in others if isinstance(r, Account)}
-    if len(accounts) < sum(isinstance(r, Account) for r in others):
-        raise _repeated_account(jsonl)
     batch = to_arrow_batch(
         Batch(source_id, [*posts, *others], [], [], chunk.span.records + n, False)
     )
@@ -307,7 +307,6 @@ class _TableWriters:
 
     def __init__(self, out_dir: Path, schemas: dict[str, pa.Schema]) -> None:
         self.out_dir = out_dir
-        self.schemas = schemas
         self.writers = {
             t: pq.ParquetWriter(self._path(t), schemas[t])
             for t in TABLES

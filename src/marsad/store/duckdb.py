@@ -359,9 +359,27 @@ class DuckDBStore(Store):
                 path = directory / f"{table}.parquet"
                 if not path.exists():
                     continue
-                arrow = _to_table(self.con.read_parquet(str(path)))
-                added[table] = self.insert_arrow(table, arrow)
+                added[table] = self._import_table(table, path)
         return added
+
+    def _import_table(self, table: str, path: Path) -> int:
+        """Stream one Parquet file into *table* (DuckDB reads it; Python never holds it).
+
+        Into an empty table the rows go in as they are (a marsad export has one
+        row per key); into a table with rows, present keys are kept.
+        """
+        before = self.counts()[table]
+        self.con.read_parquet(str(path)).create_view("_incoming_parquet", replace=True)
+        try:
+            names = [r[0] for r in self.con.execute("DESCRIBE _incoming_parquet").fetchall()]
+            cols = ", ".join(c for c in self.table_schema(table).names if c in names)
+            conflict = " ON CONFLICT DO NOTHING" if before else ""
+            self.con.execute(
+                f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming_parquet{conflict}"  # noqa: S608 - names from the schema
+            )
+        finally:
+            self.con.execute("DROP VIEW IF EXISTS _incoming_parquet")
+        return self.counts()[table] - before
 
     def analytics(self) -> duckdb.DuckDBPyConnection:
         """The DuckDB connection the census and other read-only analytics query."""
