@@ -105,3 +105,30 @@ def test_quick_run_prints_a_table_per_format(tmp_path: Path) -> None:
         assert re.search(r"^\| twarc-csv +\| +2,000 \|", out, re.M), out
     if importlib.util.find_spec("pandas") is not None:
         assert len(re.findall(r"^\| pandas +\| +2,000 \|", out, re.M)) == 2, out
+
+
+@pytest.mark.slow
+def test_census_benchmark_tiny_run_agrees_with_its_peer(tmp_path: Path) -> None:
+    """benchmarks/census.py at 20k posts: builds the workspace, runs marsad and pandas,
+    and finds that both computed the same statistics."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "census.py"),
+            "--posts",
+            "20000",
+            "--accounts",
+            "2000",
+            "--repeat",
+            "1",
+            "--data-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "the statistics of both sides agree" in done.stdout
+    assert re.search(r"\| marsad \|\s+[\d.]+ \|", done.stdout)
+    assert re.search(r"\| pandas \|\s+[\d.]+ \|", done.stdout)
