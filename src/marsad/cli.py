@@ -450,7 +450,9 @@ def _add_census_options(fn: Callable[..., Any], lang_flag: str) -> Callable[...,
     return fn
 
 
-def _census(workspace: Path, opts: dict[str, Any], sections: tuple[str, ...] = ()) -> Any:
+def _census(
+    workspace: Path, opts: dict[str, Any], sections: tuple[str, ...] = (), *, headline: bool = False
+) -> Any:
     from marsad.census.compute import SECTIONS, run_census
     from marsad.census.filters import (
         CensusFilter,
@@ -479,6 +481,7 @@ def _census(workspace: Path, opts: dict[str, Any], sections: tuple[str, ...] = (
             outlets=registry,
             sections=sections or SECTIONS,
             workspace=workspace,
+            headline=headline,
         )
 
 
@@ -512,9 +515,20 @@ def _fmt(value: Any, unit: str) -> str:
     type=click.Path(file_okay=False, path_type=Path),
     help="Write every table as CSV into this directory.",
 )
+@click.option(
+    "--headline",
+    is_flag=True,
+    help="Only the headline statistics (status, posts per month, followers, clients, "
+    "languages, top hashtags, the hyperactive core, survival): fast on large workspaces.",
+)
 @json_option
 def census(
-    workspace: Path, sections: tuple[str, ...], csv_dir: Path | None, as_json: bool, **opts: Any
+    workspace: Path,
+    sections: tuple[str, ...],
+    csv_dir: Path | None,
+    headline: bool,
+    as_json: bool,
+    **opts: Any,
 ) -> None:
     """Census of the workspace: size, activity, devices, languages, content, outlets,
     survival, migration and campaigns, over time.
@@ -523,9 +537,10 @@ def census(
     Example:
       marsad census --since 2015-01 --until 2015-06 --lang ar
       marsad census --section survival --json
+      marsad census --headline --json
       marsad census --csv census-tables/ --campaign "NotInMyName=#NotInMyName"
     """
-    result = _run(lambda: _census(workspace, opts, sections))
+    result = _run(lambda: _census(workspace, opts, sections, headline=headline))
     if csv_dir is not None:
         written = result.write_csv(csv_dir)
         err.print(f"wrote {len(written)} CSV files to {csv_dir}")

@@ -118,3 +118,30 @@ def test_report_command_writes_both_languages(workspace: Path, tmp_path: Path) -
         page = out.read_text(encoding="utf-8")
         assert f'lang="{lang}"' in page and ('dir="rtl"' in page) == (lang == "ar")
         assert "http://" not in page and "https://" not in page
+
+
+@pytest.mark.slow
+def test_headline_mode_gives_the_same_headline_tables(workspace: Path) -> None:
+    from marsad.census.compute import HEADLINE_SECTIONS, HEADLINE_TABLES
+
+    full = marsad("census", "-w", str(workspace), "--json")
+    quick = marsad("census", "-w", str(workspace), "--json", "--headline")
+    assert full.returncode == 0 and quick.returncode == 0, quick.stderr
+    a = CensusResult.from_dict(json.loads(full.stdout))
+    b = CensusResult.from_dict(json.loads(quick.stdout))
+    assert [s.key for s in b.sections] == list(HEADLINE_SECTIONS)
+    compared = 0
+    for section in b.sections:
+        for table in section.tables:
+            other = a.section(section.key).table(table.key)
+            if table.key in HEADLINE_TABLES:
+                assert table.rows == other.rows, table.key
+                compared += 1
+            else:
+                assert table.rows == []  # not computed in headline mode
+    assert compared == len(HEADLINE_TABLES)
+    for key in ("accounts", "suspended", "median_days", "suspended_2d", "suspended_5d"):
+        assert b.section("survival").value(key) == a.section("survival").value(key)
+    assert b.section("accounts").value("core_accounts") == a.section("accounts").value(
+        "core_accounts"
+    )

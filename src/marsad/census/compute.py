@@ -119,6 +119,21 @@ SELECT DISTINCT a.platform, a.native_id FROM accounts a JOIN _c_account_list l
 """
 
 
+#: what ``headline=True`` computes: the tables behind the headline statistics
+HEADLINE_TABLES = frozenset(
+    {
+        "status",
+        "per_month",
+        "distribution",
+        "top_accounts",
+        "clients",
+        "languages",
+        "hashtags",
+        "kaplan_meier",
+    }
+)
+
+
 class _Sql(str):
     """A fragment of SQL made by this module from constants, never from input."""
 
@@ -142,9 +157,14 @@ def sql(template: str, **parts: str) -> str:
 
 class _Census:
     def __init__(
-        self, con: duckdb.DuckDBPyConnection, flt: CensusFilter, outlets: OutletRegistry
+        self,
+        con: duckdb.DuckDBPyConnection,
+        flt: CensusFilter,
+        outlets: OutletRegistry,
+        headline: bool = False,
     ) -> None:
         self.con = con
+        self.headline = headline
         self.f = flt
         self.outlets = outlets
         self.period = C_PERIOD[flt.interval]
@@ -163,6 +183,21 @@ class _Census:
                 if isinstance(row[0], date):
                     row[0] = row[0].strftime(fmt)
         return out
+
+    def want(self, key: str) -> bool:
+        """Whether table (or figure) *key* is computed: all of them, or with
+        ``headline`` only those the headline statistics need."""
+        return not self.headline or key in HEADLINE_TABLES
+
+    def rows_if(
+        self, key: str, sql: str, params: Sequence[Any] = (), *, period: str | None = None
+    ) -> list[list[Any]]:
+        """:meth:`rows` when *key* is wanted, else no rows (and no query)."""
+        return self.rows(sql, params, period=period) if self.want(key) else []
+
+    def one_if(self, key: str, width: int, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """:meth:`one` when *key* is wanted, else *width* Nones (and no query)."""
+        return self.one(sql, params) if self.want(key) else [None] * width
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         got = self.rows(sql, params)
@@ -305,7 +340,8 @@ class _Census:
         ):
             # the observation window: periods from the first post to the last
             # (creation before it is in the creation-waves table of "devices")
-            rows = self.rows(
+            rows = self.rows_if(
+                key,
                 sql(
                     events,
                     pe=self.trunc("t", interval),
@@ -393,7 +429,8 @@ class _Census:
             "followers_bins",
             L("Accounts by number of followers", "الحسابات حسب عدد المتابِعين"),
             [Column("bin", L("Followers", "المتابِعون")), C_ACCOUNTS, C_SHARE],
-            self.rows(
+            self.rows_if(
+                "followers_bins",
                 """
                 WITH b AS (
                     SELECT CASE WHEN followers < 10 THEN 0 WHEN followers < 100 THEN 1
@@ -403,55 +440,55 @@ class _Census:
                 SELECT ['0-9','10-99','100-999','1,000-9,999','10,000-99,999','100,000+'][bin + 1],
                        count(*), round(100.0 * count(*) / sum(count(*)) OVER (), 2)
                 FROM b GROUP BY bin ORDER BY bin
-                """
+                """,
             ),
             Chart("bar", "bin", ("accounts",)),
         )
         # posts per day: what the platform's counter says over the account's age,
         # and what the workspace holds over the days between its first and last post
-        ppd = self.one(
+        ppd = self.one_if(
+            "posts_per_day",
+            1,
             """
             SELECT median(posts_count / greatest(date_diff('day', created_at, observed_at), 1))
             FROM _c_at WHERE posts_count IS NOT NULL AND created_at IS NOT NULL
                          AND observed_at IS NOT NULL AND observed_at >= created_at
-            """
+            """,
         )[0]
-        ppd_seen = self.one(
+        ppd_seen = self.one_if(
+            "posts_per_day",
+            1,
             """
             SELECT median(n / greatest(date_diff('day', first, last) + 1, 1))
             FROM (SELECT count(*) n, min(created_at) first, max(created_at) last
                   FROM c_posts WHERE created_at IS NOT NULL GROUP BY platform, account_id)
-            """
+            """,
         )[0]
         # the hyperactive core: fewest accounts that produce half of all posts
-        per_account = self.rows(
+        # accounts ranked by posts in scope (ties by key), with the running total
+        self.con.execute(
             """
+            CREATE OR REPLACE TEMP TABLE _c_rank AS
             WITH n AS (SELECT platform, account_id, count(*) posts FROM c_posts
                        WHERE account_id IS NOT NULL GROUP BY ALL)
-            SELECT n.platform, n.account_id, a.handle, n.posts, a.followers
-            FROM n LEFT JOIN _c_at a ON a.platform = n.platform AND a.native_id = n.account_id
-            ORDER BY n.posts DESC, n.platform, n.account_id
+            SELECT platform, account_id, posts,
+                   row_number() OVER w rn, sum(posts) OVER (w ROWS UNBOUNDED PRECEDING) running
+            FROM n WINDOW w AS (ORDER BY posts DESC, platform, account_id)
             """
         )
-        volume = sum(r[3] for r in per_account)
-        running, core = 0, 0
-        top_rows = []
-        for i, (platform, aid, handle, posts, followers) in enumerate(per_account):
-            if running < volume / 2:
-                core = i + 1
-            running += posts
-            if i < max(self.f.top, 50):
-                top_rows.append(
-                    [
-                        platform,
-                        aid,
-                        handle,
-                        posts,
-                        _pct(posts, volume),
-                        _pct(running, volume),
-                        followers,
-                    ]
-                )
+        n_accounts, volume = self.one("SELECT count(*), coalesce(sum(posts), 0) FROM _c_rank")
+        # the hyperactive core: fewest accounts that together produce half of all posts
+        core = self.one("SELECT count(*) FROM _c_rank WHERE running - posts < ?", [volume / 2])[0]
+        top_rows = [
+            [platform, aid, handle, posts, _pct(posts, volume), _pct(running, volume), followers]
+            for platform, aid, handle, posts, running, followers in self.rows(
+                """SELECT r.platform, r.account_id, a.handle, r.posts, r.running, a.followers
+                   FROM _c_rank r LEFT JOIN _c_at a
+                     ON a.platform = r.platform AND a.native_id = r.account_id
+                   WHERE r.rn <= ? ORDER BY r.rn""",
+                [max(self.f.top, 50)],
+            )
+        ]
         top = CensusTable(
             "top_accounts",
             L("Most active accounts", "أكثر الحسابات نشاطًا"),
@@ -466,7 +503,7 @@ class _Census:
             ],
             top_rows,
         )
-        curve = self._concentration(per_account, volume)
+        curve = self._concentration(n_accounts, volume)
         bursts = self._bursts()
         return CensusSection(
             "accounts",
@@ -508,7 +545,7 @@ class _Census:
                 Headline(
                     "core_share",
                     L("…as a share of posting accounts", "…نسبةً إلى الحسابات الناشرة"),
-                    _pct(core, len(per_account)),
+                    _pct(core, n_accounts),
                     "percent",
                 ),
                 Headline("burst_days", L("Burst days", "أيام الذروة"), len(bursts.rows), "count"),
@@ -516,16 +553,18 @@ class _Census:
             [dist, hist, top, curve, bursts],
         )
 
-    def _concentration(self, per_account: list[list[Any]], volume: int) -> CensusTable:
+    def _concentration(self, n: int, volume: int) -> CensusTable:
         """Share of posts by the top x% of accounts (a Lorenz-style curve)."""
-        n = len(per_account)
-        rows = []
-        cumulative = 0
         marks = {max(1, round(n * p / 100)): p for p in (1, 2, 5, 10, 20, 30, 50, 75, 100)}
-        for i, r in enumerate(per_account, start=1):
-            cumulative += r[3]
-            if i in marks:
-                rows.append([marks[i], i, _pct(cumulative, volume)])
+        rows = [
+            [marks[rn], rn, _pct(running, volume)]
+            for rn, running in self.rows_if(
+                "concentration",
+                "SELECT rn, running FROM _c_rank WHERE rn IN (SELECT unnest(?::BIGINT[])) "
+                "ORDER BY rn",
+                [sorted(marks)],
+            )
+        ]
         return CensusTable(
             "concentration",
             L("Share of posts by the most active accounts", "نسبة المنشورات لدى أنشط الحسابات"),
@@ -540,7 +579,8 @@ class _Census:
 
     def _bursts(self) -> CensusTable:
         """Days whose volume is far above the usual: robust z-score (median, MAD) > 3.5."""
-        daily = self.rows(
+        daily = self.rows_if(
+            "bursts",
             """SELECT CAST(date_trunc('day', ts) AS DATE) d, count(*)
                FROM c_posts WHERE ts IS NOT NULL GROUP BY d ORDER BY d""",
             period="day",
@@ -588,7 +628,8 @@ class _Census:
         top = self.f.top
 
         def shares(col: str, key: str, title: Label, label: Label) -> CensusTable:
-            rows = self.rows(
+            rows = self.rows_if(
+                key,
                 sql(
                     """SELECT {p0}, count(*) n, round(100.0 * n / sum(n) OVER (), 2),
                            count(DISTINCT (platform, account_id))
@@ -607,7 +648,8 @@ class _Census:
             )
 
         def account_shares(col: str, key: str, title: Label, label: Label) -> CensusTable:
-            rows = self.rows(
+            rows = self.rows_if(
+                key,
                 sql(
                     """
                 WITH c AS (SELECT platform, account_id, {p0} v, count(*) n FROM c_posts
@@ -657,19 +699,22 @@ class _Census:
             L("Accounts by their main language", "الحسابات حسب لغتها الرئيسية"),
             L("Language", "اللغة"),
         )
-        posts, coords, places, geo_accounts, accounts = self.one(
+        posts, coords, places, geo_accounts, accounts = self.one_if(
+            "geolocation",
+            5,
             """SELECT count(*), count(*) FILTER (WHERE lat IS NOT NULL),
                       count(*) FILTER (WHERE place_name IS NOT NULL OR country_code IS NOT NULL),
                       count(DISTINCT (platform, account_id)) FILTER (
                           WHERE lat IS NOT NULL OR place_name IS NOT NULL OR country_code IS NOT NULL),
                       count(DISTINCT (platform, account_id))
-               FROM c_posts"""
+               FROM c_posts""",
         )
         countries = CensusTable(
             "countries",
             L("Geolocated posts by country", "المنشورات المحدّدة جغرافيًا حسب البلد"),
             [Column("country_code", L("Country", "البلد")), C_POSTS, C_SHARE],
-            self.rows(
+            self.rows_if(
+                "countries",
                 """SELECT country_code, count(*) n, round(100.0 * n / sum(n) OVER (), 2)
                    FROM c_posts WHERE country_code IS NOT NULL
                    GROUP BY country_code ORDER BY n DESC, country_code LIMIT ?""",
@@ -677,7 +722,8 @@ class _Census:
             ),
             Chart("hbar", "country_code", ("posts",)),
         )
-        age_rows = self.rows(
+        age_rows = self.rows_if(
+            "account_age",
             """
             WITH a AS (SELECT date_diff('day', created_at, observed_at) d FROM _c_at
                        WHERE created_at IS NOT NULL AND observed_at IS NOT NULL
@@ -687,11 +733,13 @@ class _Census:
             SELECT ['< 1 week','1-4 weeks','1-3 months','3-12 months','1-2 years','2+ years'][bin + 1],
                    count(*), round(100.0 * count(*) / sum(count(*)) OVER (), 2)
             FROM b GROUP BY bin ORDER BY bin
-            """
+            """,
         )
-        median_age = self.one(
+        median_age = self.one_if(
+            "account_age",
+            1,
             """SELECT median(date_diff('day', created_at, observed_at)) FROM _c_at
-               WHERE created_at IS NOT NULL AND observed_at >= created_at"""
+               WHERE created_at IS NOT NULL AND observed_at >= created_at""",
         )[0]
         ages = CensusTable(
             "account_age",
@@ -700,7 +748,8 @@ class _Census:
             age_rows,
             Chart("bar", "age", ("accounts",)),
         )
-        creation = self.rows(
+        creation = self.rows_if(
+            "creation",
             sql(
                 """SELECT {p0} k, count(*) FROM c_accounts
                 WHERE created_at IS NOT NULL GROUP BY k ORDER BY k""",
@@ -790,7 +839,8 @@ class _Census:
         top = self.f.top
 
         def top_list(col: str, key: str, title: Label, label: Label) -> CensusTable:
-            rows = self.rows(
+            rows = self.rows_if(
+                key,
                 sql(
                     """SELECT v, count(*) n, count(DISTINCT (platform, account_id)),
                            round(100.0 * n / (SELECT count(*) FROM c_posts), 2)
@@ -833,7 +883,8 @@ class _Census:
             "hashtag_series",
             L("Top hashtags over time", "أكثر الوسوم عبر الزمن"),
             [self.period, Column("hashtag", L("Hashtag", "الوسم")), C_POSTS],
-            self.rows(
+            self.rows_if(
+                "hashtag_series",
                 sql(
                     """SELECT k, h, count(*) FROM (
                         SELECT {p0} k, unnest(hashtags) h FROM c_posts
@@ -855,7 +906,11 @@ class _Census:
                 Headline(
                     "distinct_hashtags",
                     L("Distinct hashtags", "وسوم مختلفة"),
-                    self.one("SELECT count(DISTINCT h) FROM c_posts, unnest(hashtags) u(h)")[0],
+                    self.one_if(
+                        "distinct_hashtags",
+                        1,
+                        "SELECT count(DISTINCT h) FROM c_posts, unnest(hashtags) u(h)",
+                    )[0],
                     "count",
                 ),
                 Headline(
@@ -871,9 +926,11 @@ class _Census:
                 Headline(
                     "posts_with_links",
                     L("Posts with links", "منشورات بروابط"),
-                    self.one(
+                    self.one_if(
+                        "links",
+                        1,
                         "SELECT round(100.0 * count(*) FILTER (WHERE len(urls) > 0) / "
-                        "greatest(count(*), 1), 2) FROM c_posts"
+                        "greatest(count(*), 1), 2) FROM c_posts",
                     )[0],
                     "percent",
                 ),
@@ -883,7 +940,8 @@ class _Census:
 
     def _rising(self) -> CensusTable:
         """Hashtags of the last 30 days of the range against the 30 days before."""
-        rows = self.rows(
+        rows = self.rows_if(
+            "rising_hashtags",
             """
             WITH bounds AS (SELECT max(created_at) hi FROM c_posts),
             t AS (
@@ -1510,6 +1568,8 @@ SECTIONS = (
     "migration",
     "campaigns",
 )
+#: the sections the headline statistics come from
+HEADLINE_SECTIONS = ("size", "accounts", "devices", "content", "survival")
 
 
 def run_census(
@@ -1519,15 +1579,23 @@ def run_census(
     outlets: OutletRegistry | None = None,
     sections: Sequence[str] = SECTIONS,
     workspace: Path | None = None,
+    headline: bool = False,
 ) -> CensusResult:
-    """Compute the census of the workspace open on *con* (read-only)."""
+    """Compute the census of the workspace open on *con* (read-only).
+
+    *headline* computes only the headline statistics (accounts by status, posts
+    per month, followers, clients, languages, top hashtags, the hyperactive
+    core, survival); the other tables come back empty.
+    """
     flt = flt or CensusFilter()
     unknown = set(sections) - set(SECTIONS)
     if unknown:
         from marsad.errors import ConfigError
 
         raise ConfigError(f"unknown census section(s): {', '.join(sorted(unknown))}")
-    census = _Census(con, flt, outlets or OutletRegistry.load())
+    if headline and tuple(sections) == SECTIONS:
+        sections = HEADLINE_SECTIONS
+    census = _Census(con, flt, outlets or OutletRegistry.load(), headline)
     census.setup()
     meta = census.meta()
     if workspace is not None:
