@@ -198,3 +198,26 @@ def test_status_events_set_account_status(tmp_path: Path) -> None:
         store.write_batch(Batch("s", list(events), [], [], 1, True), t0)
         rows = store.query("SELECT native_id, status FROM accounts ORDER BY native_id")
         assert rows == [("8", "deleted"), ("9", "active")]  # latest observation wins
+
+
+def test_info_counts_seen_accounts_as_active(tmp_path: Path) -> None:
+    """`marsad info` and the census agree: an account seen (observed or posting) with
+    no suspension or deletion known is active; one never seen stays unknown."""
+    from marsad.store.info import workspace_info
+
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
+    records: list[Any] = [
+        Account("x", "1", handle="seen", observed_at=t0),
+        Account("x", "2", handle="poster"),
+        Post("x", "100", account_id="2", created_at=t0, text="daily update number 1"),
+        Account("x", "3", handle="never"),
+        StatusEvent("x", "4", AccountStatus.SUSPENDED, t0),
+    ]
+    with DuckDBStore(tmp_path / "ws") as store:
+        store.begin_source(SourceInfo("s", "s", 1, "t", "1"), t0)
+        store.write_batch(Batch("s", records, [], [], 1, True), t0)
+        assert workspace_info(store)["account_status"] == {
+            "active": 2,
+            "suspended": 1,
+            "unknown": 1,
+        }
