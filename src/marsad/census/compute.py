@@ -85,16 +85,9 @@ CREATE OR REPLACE TEMP VIEW c_texts AS
 SELECT c.platform, c.native_id, p.text_norm
 FROM c_posts c JOIN posts p ON p.platform = c.platform AND p.native_id = c.native_id;
 
--- status: the last one marsad learnt; an account seen with no suspension or deletion
--- known is counted as active ("unknown" is kept for accounts never observed)
+-- the accounts in scope, with their status as analytics count it (accounts_now)
 CREATE OR REPLACE TEMP TABLE c_accounts AS
-WITH posters AS (SELECT DISTINCT platform, account_id FROM posts WHERE account_id IS NOT NULL)
-SELECT a.* REPLACE (
-    CASE WHEN a.status IN ('unknown', 'active')
-              AND (a.observed_at IS NOT NULL OR w.account_id IS NOT NULL)
-         THEN 'active' ELSE a.status END AS status)
-FROM accounts a
-LEFT JOIN posters w ON w.platform = a.platform AND w.account_id = a.native_id, _c_filter f
+SELECT a.* FROM accounts_now a, _c_filter f
 WHERE (f.any_platform OR a.platform IN (SELECT platform FROM _c_platforms))
   AND (f.any_account OR (a.platform, a.native_id) IN (SELECT platform, native_id FROM _c_set))
   AND (NOT f.posts_filtered OR (a.platform, a.native_id) IN

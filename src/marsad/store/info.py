@@ -42,12 +42,8 @@ def workspace_info(store: Store) -> dict[str, Any]:
             "GROUP BY 1 ORDER BY n DESC, 1"
         ),
         "account_status": breakdown(
-            # as the census counts them: seen with no suspension or deletion known = active
-            """SELECT CASE WHEN a.status IN ('unknown', 'active') AND (a.observed_at IS NOT NULL
-                             OR EXISTS (SELECT 1 FROM posts p WHERE p.platform = a.platform
-                                        AND p.account_id = a.native_id))
-                           THEN 'active' ELSE a.status END s, count(*) n
-               FROM accounts a GROUP BY 1 ORDER BY n DESC, 1"""
+            # as the census counts them (the accounts_now view)
+            "SELECT status, count(*) n FROM accounts_now GROUP BY 1 ORDER BY n DESC, 1"
         ),
         "posts_from": span[0],
         "posts_to": span[1],

@@ -193,10 +193,25 @@ LEFT JOIN latest l ON l.platform = p.platform AND l.edit_root_id = p.edit_root_i
 WHERE l.edit_root_id IS NULL OR p.edit_seq = l.edit_seq;
 """
 
+_V4 = """
+-- accounts with the status analytics count: the last one marsad learnt, except
+-- that an account seen (observed, or with a post) with no suspension or deletion
+-- known is active; "unknown" stays for accounts never observed
+CREATE OR REPLACE VIEW accounts_now AS
+WITH posters AS (SELECT DISTINCT platform, account_id FROM posts WHERE account_id IS NOT NULL)
+SELECT a.* REPLACE (
+    CASE WHEN a.status IN ('unknown', 'active')
+              AND (a.observed_at IS NOT NULL OR w.account_id IS NOT NULL)
+         THEN 'active' ELSE a.status END AS status)
+FROM accounts a
+LEFT JOIN posters w ON w.platform = a.platform AND w.account_id = a.native_id;
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "records, provenance, quarantine, detections", _V1),
     (2, "current_posts view over edit histories", _V2),
     (3, "current_posts without a correlated subquery", _V3),
+    (4, "accounts_now view: status as analytics count it", _V4),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
