@@ -61,6 +61,14 @@ C_PERIOD = {
     "week": Column("period", L("Week", "الأسبوع"), "week"),
 }
 C_DAY = Column("day", L("Day", "اليوم"), "date")
+#: account statuses (marsad.model.AccountStatus) for people
+STATUS_LABELS = {
+    "active": L("active", "نشط"),
+    "suspended": L("suspended", "معلَّق"),
+    "deleted": L("deleted", "محذوف"),
+    "protected": L("protected", "محمي"),
+    "unknown": L("unknown", "غير معروف"),
+}
 C_POSTS = Column("posts", L("Posts", "المنشورات"), "count")
 C_ACCOUNTS = Column("accounts", L("Accounts", "الحسابات"), "count")
 C_SHARE = Column("share", L("Share", "النسبة"), "percent")
@@ -284,7 +292,7 @@ class _Census:
         status_table = CensusTable(
             "status",
             L("Accounts by last known status", "الحسابات حسب آخر حالة معروفة"),
-            [Column("status", L("Status", "الحالة")), C_ACCOUNTS, C_SHARE],
+            [Column("status", L("Status", "الحالة"), values=STATUS_LABELS), C_ACCOUNTS, C_SHARE],
             [[s, c, _pct(c, total)] for s, c in by_status],
             Chart("hbar", "status", ("accounts",)),
         )

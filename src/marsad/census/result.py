@@ -40,9 +40,21 @@ Unit = Literal["", "count", "percent", "days", "ratio", "date", "month", "week"]
 
 @dataclass(frozen=True)
 class Column:
+    """A table column; *values* labels the column's values for people (a status
+    ``suspended`` shown as ``معلّق`` in Arabic) while the rows, JSON and CSV keep
+    the values themselves."""
+
     key: str
     label: Label
     unit: Unit = ""
+    values: dict[str, Label] | None = None
+
+    def shown(self, value: Any, lang: str) -> Any:
+        """*value* as a person reads it in *lang*: its label when it has one."""
+        if self.values and isinstance(value, str) and value in self.values:
+            labels = self.values[value]
+            return labels.get(lang) or labels.get("en") or value
+        return value
 
 
 @dataclass(frozen=True)

@@ -334,7 +334,7 @@ class _Report:
             el(
                 "tr",
                 [
-                    el("td", _value(v, c.unit), class_="num" if n else None)
+                    el("td", _value(c.shown(v, self.lang), c.unit), class_="num" if n else None)
                     for v, c, n in zip(row, table.columns, numeric, strict=True)
                 ],
             )

@@ -76,6 +76,8 @@ class ChartData:
     #: how many series and categories the table had before the caps
     series_total: int
     categories_total: int
+    #: labels of x values for people (from the x column's ``values``)
+    x_labels: tuple[tuple[Any, str], ...] = ()
 
     @property
     def points(self) -> int:
@@ -83,6 +85,9 @@ class ChartData:
         return sum(s.points for s in self.series)
 
     def x_text(self, x: Any) -> str:
+        for value, label in self.x_labels:
+            if value == x:
+                return label
         return format_value(x, self.x_unit)
 
 
@@ -218,4 +223,9 @@ def chart_data(table: CensusTable, lang: str) -> ChartData:
         y_unit=y_unit,
         series_total=len(every),
         categories_total=len(xs),
+        x_labels=tuple(
+            (x, str(columns[chart.x].shown(x, lang)))
+            for x in xs[:shown]
+            if columns[chart.x].shown(x, lang) != x
+        ),
     )
