@@ -16,6 +16,11 @@ from typing import Any
 
 from marsad.errors import MalformedRecord
 from marsad.model import (
+    BOOL_FIELDS,
+    FLOAT_FIELDS,
+    INT_FIELDS,
+    LIST_FIELDS,
+    TIME_FIELDS,
     Account,
     AccountKind,
     AccountStatus,
@@ -117,38 +122,26 @@ def record_from_dict(obj: Any, provenance: Provenance | None = None) -> Record:
 
 
 _NAMES: dict[type, frozenset[str]] = {t: frozenset(f.name for f in fs) for t, fs in _FIELDS.items()}
-_TIME_FIELDS = {"created_at", "observed_at"}
-_TUPLE_FIELDS = {"hashtags", "mentions", "urls", "domains", "withheld_in"}
-_INT_FIELDS = {
-    "followers",
-    "following",
-    "posts_count",
-    "listed",
-    "edit_seq",
-    "size_bytes",
-    "width",
-    "height",
-    "duration_ms",
-}
 
 
 #: fields whose JSON value is a plain string stored as is
 _PLAIN_STR = frozenset(
     {f.name for t in TYPE_NAMES for f in dataclasses.fields(t)}
-    - _TIME_FIELDS
-    - _TUPLE_FIELDS
-    - _INT_FIELDS
-    - {"kind", "status", "provenance", "metrics", "lat", "lon", "lang_score"}
-    - {"is_verified", "is_protected"}
+    - TIME_FIELDS
+    - LIST_FIELDS
+    - INT_FIELDS
+    - FLOAT_FIELDS
+    - BOOL_FIELDS
+    - {"kind", "status", "provenance", "metrics"}
 )
 
 
 def _coerce(cls: type, key: str, value: Any) -> Any:
     if value is None:
         return None
-    if key in _TIME_FIELDS:
+    if key in TIME_FIELDS:
         return parse_time(value)
-    if key in _TUPLE_FIELDS:
+    if key in LIST_FIELDS:
         if not isinstance(value, list):
             raise TypeError("expected a list")
         return tuple(str(v) for v in value)
@@ -156,7 +149,7 @@ def _coerce(cls: type, key: str, value: Any) -> Any:
         return _KIND_ENUM[cls](value)
     if key == "status":
         return AccountStatus(value)
-    if key in _INT_FIELDS:
+    if key in INT_FIELDS:
         if isinstance(value, bool) or not isinstance(value, int):
             raise TypeError("expected an integer")
         return value
@@ -164,9 +157,9 @@ def _coerce(cls: type, key: str, value: Any) -> Any:
         if not isinstance(value, dict):
             raise TypeError("expected an object")
         return {str(k): int(v) for k, v in value.items()}
-    if key in {"lat", "lon", "lang_score", "score"}:
+    if key in FLOAT_FIELDS or key == "score":
         return float(value)
-    if key in {"is_verified", "is_protected"}:
+    if key in BOOL_FIELDS:
         return bool(value)
     if not isinstance(value, str):
         raise TypeError("expected a string")

@@ -24,7 +24,12 @@ from enum import StrEnum
 from typing import Any
 
 __all__ = [
+    "BOOL_FIELDS",
+    "FLOAT_FIELDS",
+    "INT_FIELDS",
+    "LIST_FIELDS",
     "SCHEMA_RECORDS",
+    "TIME_FIELDS",
     "Account",
     "AccountKind",
     "AccountStatus",
@@ -39,6 +44,26 @@ __all__ = [
     "Snapshot",
     "StatusEvent",
 ]
+
+
+#: record fields by kind of value, for codecs and stores (one list for all of them)
+TIME_FIELDS = frozenset({"created_at", "observed_at"})
+FLOAT_FIELDS = frozenset({"lat", "lon", "lang_score"})
+BOOL_FIELDS = frozenset({"is_verified", "is_protected"})
+LIST_FIELDS = frozenset({"hashtags", "mentions", "urls", "domains", "withheld_in"})
+INT_FIELDS = frozenset(
+    {
+        "followers",
+        "following",
+        "posts_count",
+        "listed",
+        "edit_seq",
+        "size_bytes",
+        "width",
+        "height",
+        "duration_ms",
+    }
+)
 
 
 class AccountStatus(StrEnum):

@@ -18,28 +18,23 @@ from typing import Any
 
 import pyarrow as pa
 
-from marsad.model import SCHEMA_RECORDS, Account, Record, StatusEvent
+from marsad.model import (
+    BOOL_FIELDS,
+    FLOAT_FIELDS,
+    INT_FIELDS,
+    LIST_FIELDS,
+    SCHEMA_RECORDS,
+    TIME_FIELDS,
+    Account,
+    Record,
+    StatusEvent,
+)
 from marsad.store.base import Batch
 from marsad.store.schema import KEYS
 
 __all__ = ["ArrowBatch", "to_arrow_batch"]
 
 _TS = pa.timestamp("us", tz="UTC")
-_LIST_FIELDS = {"hashtags", "mentions", "urls", "domains", "withheld_in"}
-_TIME_FIELDS = {"created_at", "observed_at"}
-_INT_FIELDS = {
-    "followers",
-    "following",
-    "posts_count",
-    "listed",
-    "edit_seq",
-    "size_bytes",
-    "width",
-    "height",
-    "duration_ms",
-}
-_FLOAT_FIELDS = {"lat", "lon", "lang_score"}
-_BOOL_FIELDS = {"is_verified", "is_protected"}
 _ACCOUNT_UPDATE = [
     f.name
     for f in dataclasses.fields(Account)
@@ -48,15 +43,15 @@ _ACCOUNT_UPDATE = [
 
 
 def _arrow_type(name: str) -> pa.DataType:
-    if name in _LIST_FIELDS:
+    if name in LIST_FIELDS:
         return pa.list_(pa.string())
-    if name in _TIME_FIELDS:
+    if name in TIME_FIELDS:
         return _TS
-    if name in _INT_FIELDS:
+    if name in INT_FIELDS:
         return pa.int64()
-    if name in _FLOAT_FIELDS:
+    if name in FLOAT_FIELDS:
         return pa.float64()
-    if name in _BOOL_FIELDS:
+    if name in BOOL_FIELDS:
         return pa.bool_()
     return pa.string()
 
