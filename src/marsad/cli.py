@@ -439,10 +439,11 @@ def _add_census_options(fn: Callable[..., Any], lang_flag: str) -> Callable[...,
             help="Counter-messaging campaign NAME=#tag,keyword (repeatable).",
         ),
         click.option(
-            "--outlets",
-            "outlets_file",
+            "--indicators",
+            "indicators_file",
             type=click.Path(exists=True, dir_okay=False, path_type=Path),
-            help="Your outlet registry (JSON), added to the built-in one.",
+            help="Your indicator registry (JSON), merged over the built-in one; "
+            "its outlets and publications are counted.",
         ),
     ]
     for option in reversed(options):
@@ -460,7 +461,7 @@ def _census(
         parse_when,
         read_account_set,
     )
-    from marsad.census.outlets import OutletRegistry
+    from marsad.detect.indicators import IndicatorRegistry
 
     flt = CensusFilter(
         since=parse_when(opts["since"]) if opts["since"] else None,
@@ -473,7 +474,7 @@ def _census(
         interval=opts["interval"],
         top=opts["top"],
     )
-    registry = OutletRegistry.load(opts["outlets_file"])
+    registry = IndicatorRegistry.load(opts["indicators_file"])
     with pipeline.open_store(workspace, create=False) as store:
         return run_census(
             store.analytics(),
@@ -607,6 +608,371 @@ def report(workspace: Path, report_lang: str, out_path: Path, **opts: Any) -> No
     result = _run(lambda: _census(workspace, opts))
     path = write_report(result, out_path, report_lang)
     out.print(f"report written: {path}")
+
+
+# -- detection ------------------------------------------------------------------------
+
+data_option = click.option(
+    "--data",
+    "data",
+    multiple=True,
+    required=True,
+    metavar="FILE[:LABEL]",
+    help="Labelled CSV (repeatable). FILE uses its 'label' column; FILE:1 or FILE:0 "
+    "labels every row.",
+)
+hard_option = click.option(
+    "--hard-negatives",
+    "hard",
+    multiple=True,
+    metavar="FILE",
+    help="A --data file whose negatives are hard (news, counter-speech): the threshold "
+    "keeps their false-positive rate under --max-fpr (repeatable).",
+)
+cv_options = [
+    click.option("--folds", type=int, default=5, show_default=True, help="Cross-validation folds."),
+    click.option("--seed", type=int, default=0, show_default=True, help="Fold assignment seed."),
+    click.option(
+        "--max-fpr",
+        type=float,
+        default=0.02,
+        show_default=True,
+        help="Highest false-positive rate on hard negatives at the chosen threshold.",
+    ),
+]
+
+
+def _with(options: list[Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+
+    return wrap
+
+
+def _hard_names(hard: tuple[str, ...]) -> list[str]:
+    from marsad.detect.datasets import parse_data_arg
+
+    return [parse_data_arg(h).path.name for h in hard]
+
+
+def _summary_rows(report: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    rows = []
+    for block in ("risk", "text_only"):
+        data = report[block]
+        for name, m in data["by_file"].items():
+            rows.append((block, name, m))
+        for name, m in data["by_language"].items():
+            rows.append((block, f"language: {name}", m))
+    return rows
+
+
+def _print_evaluation(report: dict[str, Any]) -> None:
+    table = Table(title="cross-validated (grouped by account)")
+    for col in (
+        "score",
+        "rows",
+        "n",
+        "pos",
+        "precision",
+        "recall",
+        "F1",
+        "accuracy",
+        "FPR",
+        "PR-AUC",
+    ):
+        table.add_column(col, justify="right" if col not in ("score", "rows") else "left")
+
+    def f(v: Any) -> str:
+        return "–" if v is None else f"{v:.3f}"
+
+    for block, name, m in _summary_rows(report):
+        table.add_row(
+            block,
+            name,
+            f"{m['n']:,}",
+            f"{m['positives']:,}",
+            f(m["precision"]),
+            f(m["recall"]),
+            f(m["f1"]),
+            f(m["accuracy"]),
+            f(m["fpr"]),
+            f(m.get("pr_auc")),
+        )
+    out.print(table)
+
+
+@main.command()
+@data_option
+@hard_option
+@_with(cv_options)
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Model file to write (safetensors).",
+)
+@click.option(
+    "--card",
+    "card_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Model card to write (Markdown; default: beside the model, .md).",
+)
+@click.option(
+    "--c", "C", type=float, default=10.0, show_default=True, help="Inverse regularisation."
+)
+@json_option
+def train(
+    data: tuple[str, ...],
+    hard: tuple[str, ...],
+    folds: int,
+    seed: int,
+    max_fpr: float,
+    out_path: Path,
+    card_path: Path | None,
+    C: float,
+    as_json: bool,  # noqa: N803
+) -> None:
+    """Train the text classifier and the risk score on labelled CSV files, with a grouped
+    cross-validation for calibration and thresholds; write the model and its model card.
+
+    \b
+    Example:
+      marsad train --data pro.csv:1 --data general.csv:0 --data keyword.csv \\
+        --hard-negatives keyword.csv --out my-model.safetensors
+    """
+    from marsad.detect.card import model_card
+    from marsad.detect.datasets import parse_data_arg, read_labelled
+    from marsad.detect.evaluate import train as run_train
+
+    def go() -> Any:
+        rows = read_labelled([parse_data_arg(d) for d in data])
+        err.print(f"{len(rows):,} labelled rows from {len(rows.files)} file(s); training …")
+        model, ev = run_train(
+            rows,
+            C=C,
+            folds=folds,
+            seed=seed,
+            max_fpr=max_fpr,
+            hard_files=_hard_names(hard),
+            progress=lambda msg: err.print(f"  {msg}", highlight=False),
+        )
+        model.save(out_path)
+        card = card_path or out_path.with_suffix(".md")
+        card.write_text(model_card(model), encoding="utf-8")
+        return model, ev, card
+
+    model, ev, card = _run(go)
+    if as_json:
+        _emit_json(
+            {
+                "model": str(out_path),
+                "card": str(card),
+                "version": model.version,
+                "thresholds": model.thresholds_,
+                "evaluation": ev.report,
+            }
+        )
+        return
+    _print_evaluation(ev.report)
+    out.print(f"model {model.version} written: {out_path}\nmodel card: {card}")
+
+
+@main.command()
+@data_option
+@hard_option
+@_with(cv_options)
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the evaluation report as HTML.",
+)
+@click.option(
+    "--c", "C", type=float, default=10.0, show_default=True, help="Inverse regularisation."
+)
+@json_option
+def evaluate(
+    data: tuple[str, ...],
+    hard: tuple[str, ...],
+    folds: int,
+    seed: int,
+    max_fpr: float,
+    html_path: Path | None,
+    C: float,
+    as_json: bool,  # noqa: N803
+) -> None:
+    """Cross-validate the detector on labelled CSV files, grouped by account: precision,
+    recall, F1, PR-AUC, false-positive rate, calibration, per language and per file,
+    and the worst errors (by file and line; texts are not printed).
+
+    \b
+    Example:
+      marsad evaluate --data pro.csv:1 --data general.csv:0 --html eval.html
+    """
+    from marsad.detect.classifier import TextClassifier
+    from marsad.detect.datasets import parse_data_arg, read_labelled
+    from marsad.detect.evaluate import evaluate as run_evaluate
+
+    def go() -> Any:
+        rows = read_labelled([parse_data_arg(d) for d in data])
+        err.print(f"{len(rows):,} labelled rows from {len(rows.files)} file(s); {folds} folds …")
+        ev = run_evaluate(
+            rows,
+            lambda: TextClassifier(C=C),
+            folds=folds,
+            seed=seed,
+            max_fpr=max_fpr,
+            hard_files=_hard_names(hard),
+            progress=lambda msg: err.print(f"  {msg}", highlight=False),
+        )
+        if html_path is not None:
+            from marsad.report.evaluation import write_evaluation
+
+            write_evaluation(ev.report, html_path)
+        return ev
+
+    ev = _run(go)
+    if as_json:
+        _emit_json(ev.report)
+        return
+    _print_evaluation(ev.report)
+    if html_path is not None:
+        out.print(f"report written: {html_path}")
+
+
+model_option = click.option(
+    "--model",
+    "model_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Model file (default: the packaged model).",
+)
+
+
+def _scorer(model_path: Path | None, indicators_file: Path | None) -> Any:
+    from marsad.detect.classifier import TextClassifier
+    from marsad.detect.indicators import IndicatorRegistry
+    from marsad.detect.scorer import RiskScorer
+
+    return RiskScorer(
+        TextClassifier.load(model_path),
+        IndicatorRegistry.load(indicators_file) if indicators_file else None,
+    )
+
+
+indicators_option = click.option(
+    "--indicators",
+    "indicators_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Your indicator registry (JSON), merged over the built-in one.",
+)
+
+
+@main.command()
+@workspace_option
+@model_option
+@indicators_option
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Thresholds per language (JSON) instead of the model's.",
+)
+@json_option
+def scan(
+    workspace: Path,
+    model_path: Path | None,
+    indicators_file: Path | None,
+    policy_path: Path | None,
+    as_json: bool,
+) -> None:
+    """Score every post of the workspace that needs it -- new posts, or all of them when
+    the model or the indicators changed -- and store the detections (text classifier,
+    indicators, risk). Resumable: an interrupted scan goes on where it stopped.
+
+    \b
+    Example:
+      marsad scan --workspace ./case-42
+    """
+    from marsad.detect.policy import Policy
+    from marsad.detect.scan import flagged_count
+    from marsad.detect.scan import scan as run_scan
+
+    def go() -> Any:
+        scorer = _scorer(model_path, indicators_file)
+        started = time.monotonic()
+
+        def progress(done: int, todo: int) -> None:
+            if err.is_terminal:
+                rate = done / max(time.monotonic() - started, 1e-9)
+                err.print(f"  {done:,}/{todo:,} posts ({rate:,.0f}/s)", end="\r", highlight=False)
+
+        with pipeline.open_store(workspace) as store:
+            summary = run_scan(store, scorer, progress=progress)
+            if policy_path is not None:
+                summary.flagged = flagged_count(store, scorer, Policy.load(policy_path))
+        return summary, scorer
+
+    summary, scorer = _run(go)
+    if as_json:
+        _emit_json(summary.as_dict() | {"thresholds": scorer.policy().thresholds})
+        return
+    out.print(
+        f"scanned {summary.scanned:,} of {summary.total:,} posts in {summary.seconds:.1f} s; "
+        f"author context for {summary.authors:,} accounts; {summary.flagged:,} posts at or over "
+        f"the threshold (risk {summary.versions['risk']})",
+        highlight=False,
+    )
+
+
+@main.command()
+@click.argument("post")
+@workspace_option
+@model_option
+@indicators_option
+@click.option("--platform", default=None, help="Platform of POST when the id is on several.")
+@click.option("--text", "as_text", is_flag=True, help="POST is a text to score, not a post id.")
+@json_option
+def explain(
+    post: str,
+    workspace: Path,
+    model_path: Path | None,
+    indicators_file: Path | None,
+    platform: str | None,
+    as_text: bool,
+    as_json: bool,
+) -> None:
+    """Show why a post got its risk: the classifier's words and n-grams, the indicators,
+    the scripture context, the author context, and the threshold of its language.
+
+    \b
+    Example:
+      marsad explain 1263511424512638976
+      marsad explain --text "a text to score"
+    """
+    from marsad.detect.explain import explain_post
+
+    def go() -> Any:
+        scorer = _scorer(model_path, indicators_file)
+        if as_text:
+            return explain_post(None, scorer, text=post)
+        with pipeline.open_store(workspace) as store:
+            return explain_post(store, scorer, post_id=post, platform=platform)
+
+    result = _run(go)
+    if as_json:
+        _emit_json(result)
+        return
+    from marsad.detect.explain import render_explanation
+
+    render_explanation(result, out)
 
 
 @main.command()

@@ -8,6 +8,7 @@ only the edges translate them -- the CLI into a message and an exit code::
     ├── InputError                   the user's input cannot be used    (exit 2)
     │   ├── UnreadableFile           missing, unreadable, not the format
     │   ├── UnknownFormat            no adapter recognises the file
+    │   ├── BadModel                 a model file is not a valid marsad model
     │   └── MalformedRecord          one record is bad (quarantined, not raised
     │                                 out of an ingest run)
     ├── StoreError                   the workspace store failed         (exit 1)
@@ -19,6 +20,7 @@ only the edges translate them -- the CLI into a message and an exit code::
 from __future__ import annotations
 
 __all__ = [
+    "BadModel",
     "ConfigError",
     "DependencyError",
     "InputError",
@@ -52,6 +54,11 @@ class UnreadableFile(InputError):
 
 class UnknownFormat(InputError):
     """No ingest adapter recognises a file; ``--format`` names one."""
+
+
+class BadModel(InputError):
+    """A model file cannot be loaded: not a marsad model (a pickle, say, which
+    is never loaded), truncated, or of another format version."""
 
 
 class MalformedRecord(InputError):

@@ -22,9 +22,9 @@ import pytest
 
 from marsad.census.compute import run_census
 from marsad.census.filters import Campaign, CensusFilter, parse_campaign, parse_when
-from marsad.census.outlets import OutletRegistry
 from marsad.census.result import CensusResult
 from marsad.census.survival import kaplan_meier
+from marsad.detect.indicators import IndicatorRegistry
 from marsad.pipeline import ingest_file
 from marsad.simulate import SimConfig, simulate
 from marsad.store.duckdb import DuckDBStore
@@ -143,7 +143,7 @@ def sim(
         # the whole workspace's outlets, and what the registry's Python matcher finds
         everything = run_census(store.analytics(), CensusFilter(), sections=["outlets"])
         by_sql = {r[0]: r[3] for r in everything.section("outlets").table("outlets").rows}
-        registry = OutletRegistry.load()
+        registry = IndicatorRegistry.load().outlets()
         by_python: Counter[str] = Counter()
         for text_norm, hashtags, mentions, domains, handle in store.query(
             """SELECT p.text_norm, p.hashtags, p.mentions, p.domains, a.handle

@@ -34,7 +34,6 @@ import duckdb
 
 from marsad import __version__
 from marsad.census.filters import CensusFilter
-from marsad.census.outlets import OutletRegistry
 from marsad.census.platforms import CATEGORY_LABELS, PLATFORM_LABELS, platforms_table
 from marsad.census.result import (
     CensusResult,
@@ -46,6 +45,7 @@ from marsad.census.result import (
     Label,
 )
 from marsad.census.survival import kaplan_meier
+from marsad.detect.indicators import IndicatorRegistry
 
 __all__ = ["run_census"]
 
@@ -161,7 +161,7 @@ class _Census:
         self,
         con: duckdb.DuckDBPyConnection,
         flt: CensusFilter,
-        outlets: OutletRegistry,
+        outlets: IndicatorRegistry,
         headline: bool = False,
     ) -> None:
         self.con = con
@@ -990,7 +990,7 @@ class _Census:
         self.con.execute(
             """
             CREATE OR REPLACE TEMP TABLE _c_outlet_posts AS
-            WITH tok AS (SELECT * FROM _c_outlet_tokens),
+            WITH tok AS (SELECT indicator AS outlet, kind, token FROM _c_outlet_tokens),
             by_tag AS (SELECT DISTINCT p.platform, p.native_id, t.outlet
                        FROM c_posts p, unnest(p.hashtags) u(v) JOIN tok t
                        ON t.kind = 'hashtag' AND t.token = u.v),
@@ -1577,7 +1577,7 @@ def run_census(
     con: duckdb.DuckDBPyConnection,
     flt: CensusFilter | None = None,
     *,
-    outlets: OutletRegistry | None = None,
+    outlets: IndicatorRegistry | None = None,
     sections: Sequence[str] = SECTIONS,
     workspace: Path | None = None,
     headline: bool = False,
@@ -1596,7 +1596,7 @@ def run_census(
         raise ConfigError(f"unknown census section(s): {', '.join(sorted(unknown))}")
     if headline and tuple(sections) == SECTIONS:
         sections = HEADLINE_SECTIONS
-    census = _Census(con, flt, outlets or OutletRegistry.load(), headline)
+    census = _Census(con, flt, (outlets or IndicatorRegistry.load()).outlets(), headline)
     census.setup()
     meta = census.meta()
     if workspace is not None:

@@ -1,27 +1,40 @@
-"""The outlet registry: which media outlets a post names, tags, mentions or links to.
+"""The indicator registry: outlets, publications, slogans, hashtags, handles,
+domains and links that mark a post as coming from, or relaying, an extremist
+movement's media.
 
-Part of the census (read-only analytics over the store).  An *outlet* is a
-branded media producer or distributor (Amaq, al-Naba, as-Sahab ...); the
-census counts the posts that refer to one.  The registry is data, not code:
-the packaged ``outlets.json`` lists well-known outlets by name, in Arabic,
-English and French spellings, and a user file in the same format adds
-outlets, replaces one (same ``key``) or removes one (``"disabled": true``) --
-for instance to add the handles and domains an outlet uses this month, which
-the default file deliberately leaves empty.
+Sits in the *detect* stage: :class:`~marsad.detect.indicator_detector.IndicatorDetector`
+scores posts by the indicators they carry, and the census (read-only analytics)
+counts the posts of each *outlet* (the indicators of category ``outlet``,
+:meth:`IndicatorRegistry.outlets`).  An indicator is **evidence, not a verdict**:
+a news report naming Amaq carries the Amaq indicator and is not propaganda; the
+risk score (:mod:`marsad.detect.risk`) weighs indicators with the classifier and
+the context.
+
+The registry is data, not code: the packaged ``indicators.json`` lists
+well-known outlets and publications by name, in Arabic, English and French
+spellings, and the movement's best-known slogans; a user file in the same
+format adds indicators, replaces one (same ``key``) or removes one
+(``"disabled": true``) -- for instance to add the handles, domains and links an
+outlet uses this month, which the default file deliberately leaves empty.
 
 **File format** (JSON, read with :mod:`json`; never pickle or eval)::
 
     {"version": 1, "notes": "...",
-     "outlets": [{"key": "amaq",
-                  "names": {"en": ["Amaq", "Amaq News Agency"], "ar": ["وكالة أعماق"]},
-                  "handles": ["some_handle"], "domains": ["example.org"],
-                  "hashtags": ["Amaq"], "notes": "why these names", "disabled": false}]}
+     "indicators": [{"key": "amaq", "category": "outlet", "weight": 0.6,
+                     "names": {"en": ["Amaq", "Amaq News Agency"], "ar": ["وكالة أعماق"]},
+                     "handles": ["some_handle"], "domains": ["example.org"],
+                     "urls": ["example.net/amaq/"], "hashtags": ["Amaq"],
+                     "notes": "why these names", "disabled": false}]}
 
-Only ``key`` is required, and an enabled outlet needs at least one name,
-handle, domain or hashtag.  Unknown fields, wrong types, duplicate keys and
-values that can never match are errors (:class:`~marsad.errors.ConfigError`
-naming the file, the entry and the problem): a typo in a registry would
-otherwise silently drop an outlet from every count.
+``key`` is required; ``category`` is one of :data:`CATEGORIES` (default
+``outlet``); ``weight`` in (0, 1] is how strongly one match alone suggests
+the movement's media (default :data:`DEFAULT_WEIGHTS` of the category: a
+slogan or a link into an outlet's archive says more than a hashtag anyone can
+type).  An enabled indicator needs at least one name, handle, domain, link or
+hashtag.  Unknown fields, wrong types, duplicate keys and values that can never
+match are errors (:class:`~marsad.errors.ConfigError` naming the file, the
+entry and the problem): a typo in a registry would otherwise silently drop an
+indicator from every count.
 
 **Normalisation** is the store's (:mod:`marsad.text.enrich`), applied to the
 registry and to the post alike: names and hashtags through
@@ -30,7 +43,7 @@ variants unified, case folded), hashtags without ``#``, handles lower-cased
 without ``@``, domains in :func:`~marsad.text.tokens.url_domain` form (host,
 lower case, no ``www.``).
 
-**Matching** (:meth:`OutletRegistry.match`):
+**Matching** (:meth:`IndicatorRegistry.match`):
 
 * *names* -- a spelling occurs in the normalised text on word boundaries: the
   characters around it are not letters, digits, combining marks or ``_``
@@ -51,25 +64,37 @@ lower case, no ``www.``).
   the spaces and punctuation as ``_`` or removed (``al-Naba`` ->
   ``al_naba``, ``alnaba``).
 * *handles* -- equality with a mention or with the post's author handle.
-* *domains* -- the link domain equals the outlet's domain or is a subdomain.
+* *domains* -- the link domain equals the indicator's domain or is a subdomain.
+* *links* (``urls``) -- a link's host (as for domains) and path start with the
+  entry's ``host/path`` prefix, compared without scheme, ``www.`` and case of
+  the host (``example.net/amaq/`` matches ``https://www.example.net/amaq/123``).
+
+Matching is one pass over the text whatever the size of the registry: the
+text is split once into runs of letters and digits, and only the names that
+can start at one of those runs (an index from a name's first run, with its
+proclitics, to the name) are checked on boundaries; hashtags, handles and
+domains are dictionary lookups.  This is the word-level equivalent of an
+Aho-Corasick automaton and needs no compiled extension; ``benchmarks/detect.py``
+measures it.
 
 Known false positives are those of the names themselves; the default file's
 ``notes`` say which bare names were left out because they are ordinary words
 or the names of other organisations.
 
-**In DuckDB**: :meth:`OutletRegistry.tokens_table` has one row per normalised
-token (outlet, kind, token).  Hashtags and handles join on equality, domains
+**In DuckDB**: :meth:`IndicatorRegistry.tokens_table` has one row per normalised
+token (indicator, kind, token).  Hashtags and handles join on equality, domains
 on ``domain = token OR ends_with(domain, '.' || token)``.  Names need the
-boundary and proclitic rules, so :meth:`OutletRegistry.name_patterns` gives
-one RE2 pattern per outlet for ``regexp_matches(text_norm, ?)``, with the
+boundary and proclitic rules, so :meth:`IndicatorRegistry.name_patterns` gives
+one RE2 pattern per indicator for ``regexp_matches(text_norm, ?)``, with the
 pattern bound as a parameter: a constant pattern is compiled once per query,
 while a pattern taken from a joined column is compiled again for every row
 (RE2's Unicode classes make that several milliseconds each).  The tests check
-that these joins find exactly what :meth:`~OutletRegistry.match` finds.
+that these joins find exactly what :meth:`~IndicatorRegistry.match` finds.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import unicodedata
@@ -85,15 +110,50 @@ from marsad.errors import ConfigError
 from marsad.text.normalize import normalize
 from marsad.text.tokens import extract_hashtags, url_domain
 
-__all__ = ["KINDS", "Outlet", "OutletRegistry"]
+__all__ = [
+    "CATEGORIES",
+    "DEFAULT_WEIGHTS",
+    "KINDS",
+    "Indicator",
+    "IndicatorMatch",
+    "IndicatorRegistry",
+]
 
-#: the kinds of token in :meth:`OutletRegistry.tokens_table`
-KINDS: tuple[str, ...] = ("hashtag", "handle", "domain", "name")
+#: what an indicator is; a storage value, never renamed
+CATEGORIES: tuple[str, ...] = (
+    "outlet",
+    "publication",
+    "slogan",
+    "hashtag",
+    "handle",
+    "domain",
+    "url",
+)
 
-_DEFAULT_SOURCE = "marsad/census/outlets.json (packaged default)"
+#: weight of one match of a category when the entry gives none.  Judgement, not
+#: fitted: a slogan or a link into an archive is rarely used by anyone but
+#: supporters; an outlet's name is used as often by the news reporting on it;
+#: a hashtag anyone can type (and counter-speech hijacks).
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "outlet": 0.5,
+    "publication": 0.5,
+    "slogan": 0.7,
+    "hashtag": 0.4,
+    "handle": 0.6,
+    "domain": 0.6,
+    "url": 0.8,
+}
+
+#: the kinds of token in :meth:`IndicatorRegistry.tokens_table`
+KINDS: tuple[str, ...] = ("hashtag", "handle", "domain", "url", "name")
+
+_DEFAULT_SOURCE = "marsad/detect/indicators.json (packaged default)"
 _FORMAT_VERSION = 1
-_TOP_FIELDS = frozenset({"version", "notes", "outlets"})
-_ENTRY_FIELDS = frozenset({"key", "names", "handles", "domains", "hashtags", "notes", "disabled"})
+_TOP_FIELDS = frozenset({"version", "notes", "indicators"})
+_ENTRY_FIELDS = frozenset(
+    {"key", "category", "weight", "names", "handles", "domains", "urls", "hashtags", "notes"}
+    | {"disabled"}
+)
 _KEY_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _LANG_RE = re.compile(r"[a-z]{2,3}")
 # X, Telegram, Instagram and TikTok handles: ASCII letters, digits, "_" and "."
@@ -115,11 +175,12 @@ _RE2_WORD = r"\pL\pN\pM_"
 
 
 @dataclass(frozen=True)
-class Outlet:
-    """One outlet: a stable ``key`` (a storage value, never renamed), its names
-    per language code (display spellings, first is the label), and its tokens
-    in normalised form: handles lower-case without ``@``, domains as hosts,
-    hashtags without ``#``."""
+class Indicator:
+    """One indicator: a stable ``key`` (a storage value, never renamed), its
+    category and weight, its names per language code (display spellings, first
+    is the label), and its tokens in normalised form: handles lower-case
+    without ``@``, domains as hosts, links as ``host/path`` prefixes, hashtags
+    without ``#``."""
 
     key: str
     names: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
@@ -127,6 +188,22 @@ class Outlet:
     domains: tuple[str, ...] = ()
     hashtags: tuple[str, ...] = ()
     notes: str = field(default="", compare=False)
+    category: str = "outlet"
+    weight: float = -1.0  # -1: the category's default weight
+    urls: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.category not in CATEGORIES:
+            raise ConfigError(
+                f"indicator {self.key!r}: category {self.category!r} is not one of "
+                f"{', '.join(CATEGORIES)}"
+            )
+        if self.weight == -1.0:
+            object.__setattr__(self, "weight", DEFAULT_WEIGHTS[self.category])
+        if not 0.0 < self.weight <= 1.0:
+            raise ConfigError(
+                f"indicator {self.key!r}: weight must be in (0, 1], got {self.weight!r}"
+            )
 
     def label(self, lang: str) -> str:
         """The first name in *lang*, else the first English name, else the key."""
@@ -146,6 +223,13 @@ def _tag(tag: str) -> str:
 
 def _handle(handle: str) -> str:
     return handle.strip().lstrip("@＠").lower()
+
+
+def _url_prefix(url: str) -> str:
+    """*url* as ``host/path``: no scheme, host as :func:`url_domain` gives it."""
+    rest = url.strip().split("://", 1)[-1]
+    host, slash, path = rest.partition("/")
+    return url_domain(host) + slash + path
 
 
 def _is_word(ch: str) -> bool:
@@ -205,8 +289,9 @@ def _surfaces(spelling: str) -> tuple[_Surface, ...]:
     return ((spelling, frozenset(c + p for c in _CONJUNCTIONS for p in _PREPOSITIONS)),)
 
 
-def _occurs(text: str, surface: str, prefixes: frozenset[str]) -> bool:
-    """Does *surface* occur in *text* as a whole word, after one of *prefixes*?
+def _occurs(text: str, surface: str, prefixes: frozenset[str]) -> int:
+    """Where *surface* first occurs in *text* as a whole word, after one of
+    *prefixes* (its start, or -1)?
 
     The reference rule (the module docstring; :func:`_re2_pattern` is the
     same rule in RE2): the character after it is not a word character, and
@@ -221,9 +306,9 @@ def _occurs(text: str, surface: str, prefixes: frozenset[str]) -> bool:
             while start > 0 and pos - start <= longest and _is_word(text[start - 1]):
                 start -= 1
             if (start == 0 or not _is_word(text[start - 1])) and text[start:pos] in prefixes:
-                return True
+                return pos
         pos = text.find(surface, pos + 1)
-    return False
+    return -1
 
 
 def _leading_run(text: str) -> str:
@@ -256,34 +341,52 @@ def _re2_pattern(spellings: Iterable[str]) -> str:
 # -- the registry ------------------------------------------------------------------
 
 
-def _outlet_tokens(outlet: Outlet) -> list[tuple[str, str]]:
-    """(kind, normalised token) pairs of *outlet*, each once, in :data:`KINDS` order."""
-    spellings = [s for names in outlet.names.values() for n in names for s in _spellings(n)]
-    tags = [_tag(t) for t in outlet.hashtags] + [t for s in spellings for t in _name_tags(s)]
+def _indicator_tokens(ind: Indicator) -> list[tuple[str, str]]:
+    """(kind, normalised token) pairs of *ind*, each once, in :data:`KINDS` order."""
+    spellings = [s for names in ind.names.values() for n in names for s in _spellings(n)]
+    tags = [_tag(t) for t in ind.hashtags] + [t for s in spellings for t in _name_tags(s)]
     pairs = [
         *(("hashtag", t) for t in tags),
-        *(("handle", _handle(h)) for h in outlet.handles),
-        *(("domain", url_domain(d)) for d in outlet.domains),
+        *(("handle", _handle(h)) for h in ind.handles),
+        *(("domain", url_domain(d)) for d in ind.domains),
+        *(("url", _url_prefix(u)) for u in ind.urls),
         *(("name", s) for s in spellings),
     ]
     return list(dict.fromkeys(pairs))
 
 
-class OutletRegistry:
-    """The outlets, in order, with their tokens indexed for :meth:`match`.
+@dataclass(frozen=True)
+class IndicatorMatch:
+    """One indicator found in one post: which (``key``, ``category``,
+    ``weight``), by what kind of token (:data:`KINDS`), the normalised token,
+    and for names where it starts and ends in the normalised text (else -1)."""
+
+    key: str
+    category: str
+    weight: float
+    kind: str
+    token: str
+    start: int = -1
+    end: int = -1
+
+
+class IndicatorRegistry:
+    """The indicators, in order, with their tokens indexed for :meth:`match`.
 
     Build one with :meth:`load` (the packaged default plus a user file) or
-    directly from :class:`Outlet` values (tokens are normalised here too).
+    directly from :class:`Indicator` values (tokens are normalised here too).
     """
 
-    def __init__(self, outlets: Iterable[Outlet] = ()) -> None:
-        self._outlets = tuple(outlets)
-        self._by_key = {o.key: o for o in self._outlets}
-        if len(self._by_key) != len(self._outlets):
-            seen = [o.key for o in self._outlets]
+    def __init__(self, indicators: Iterable[Indicator] = ()) -> None:
+        self._indicators = tuple(indicators)
+        self._by_key = {o.key: o for o in self._indicators}
+        if len(self._by_key) != len(self._indicators):
+            seen = [o.key for o in self._indicators]
             twice = sorted({k for k in seen if seen.count(k) > 1})
-            raise ConfigError(f"outlet keys must be unique; given twice: {', '.join(twice)}")
-        self._tokens = [(o.key, kind, t) for o in self._outlets for kind, t in _outlet_tokens(o)]
+            raise ConfigError(f"indicator keys must be unique; given twice: {', '.join(twice)}")
+        self._tokens = [
+            (o.key, kind, t) for o in self._indicators for kind, t in _indicator_tokens(o)
+        ]
         self._index: dict[str, dict[str, list[str]]] = {kind: {} for kind in KINDS}
         # names by the first run of letters and digits of a word they can start
         self._name_runs: dict[str, list[tuple[str, str, frozenset[str]]]] = {}
@@ -291,62 +394,86 @@ class OutletRegistry:
             self._index[kind].setdefault(token, []).append(key)
             if kind == "name":
                 self._index_name(key, token)
+        self._url_prefixes = sorted(self._index["url"].items())
 
     def _index_name(self, key: str, spelling: str) -> None:
         problem = _name_problem(spelling)
         if problem is not None:
-            raise ConfigError(f"outlet {key!r}: {problem}")
+            raise ConfigError(f"indicator {key!r}: {problem}")
         for surface, prefixes in _surfaces(spelling):
             for prefix in prefixes:
                 run = _leading_run(prefix + surface)
                 self._name_runs.setdefault(run, []).append((key, surface, prefixes))
 
     @classmethod
-    def load(cls, path: Path | None = None, *, include_default: bool = True) -> OutletRegistry:
-        """The packaged default outlets (unless *include_default* is False), then
-        the user file at *path* if given: an entry with a new key is added at
-        the end, one with an existing key replaces that outlet in its place,
-        and ``"disabled": true`` removes the outlet of that key.
+    def load(cls, path: Path | None = None, *, include_default: bool = True) -> IndicatorRegistry:
+        """The packaged default indicators (unless *include_default* is False),
+        then the user file at *path* if given: an entry with a new key is added
+        at the end, one with an existing key replaces that indicator in its
+        place, and ``"disabled": true`` removes the indicator of that key.
 
         Raises :class:`~marsad.errors.ConfigError` naming the file, the entry
         and the problem when a file cannot be read or is not a valid registry.
         """
-        merged: dict[str, Outlet] = {}
+        merged: dict[str, Indicator] = {}
         if include_default:
-            default = resources.files("marsad.census").joinpath("outlets.json")
+            default = resources.files("marsad.detect").joinpath("indicators.json")
             _merge(merged, _parse_document(default.read_text(encoding="utf-8"), _DEFAULT_SOURCE))
         if path is not None:
             _merge(merged, _parse_document(_read(path), str(path)))
         return cls(merged.values())
 
+    def outlets(self) -> IndicatorRegistry:
+        """The registry of the media only -- outlets and their publications --
+        which the census counts as "outlets"."""
+        return self.only("outlet", "publication")
+
+    def only(self, *categories: str) -> IndicatorRegistry:
+        """The registry of the indicators of *categories*, in order."""
+        unknown = set(categories) - set(CATEGORIES)
+        if unknown:
+            raise ValueError(f"unknown categories {sorted(unknown)}; known: {CATEGORIES}")
+        return IndicatorRegistry(o for o in self._indicators if o.category in categories)
+
+    @property
+    def version(self) -> str:
+        """A short digest of every indicator and token: changes when the registry does
+        (a detector's version includes it, so a changed registry re-scores posts)."""
+        digest = hashlib.sha256()
+        for o in self._indicators:
+            digest.update(f"{o.key}\x1f{o.category}\x1f{o.weight!r}\x1e".encode())
+        for key, kind, token in self._tokens:
+            digest.update(f"{key}\x1f{kind}\x1f{token}\x1e".encode())
+        return digest.hexdigest()[:12]
+
     # -- lookups
 
     @property
-    def outlets(self) -> tuple[Outlet, ...]:
-        return self._outlets
+    def indicators(self) -> tuple[Indicator, ...]:
+        return self._indicators
 
     def __len__(self) -> int:
-        return len(self._outlets)
+        return len(self._indicators)
 
-    def __iter__(self) -> Iterator[Outlet]:
-        return iter(self._outlets)
+    def __iter__(self) -> Iterator[Indicator]:
+        return iter(self._indicators)
 
     def __contains__(self, key: object) -> bool:
         return key in self._by_key
 
-    def get(self, key: str) -> Outlet:
-        """The outlet of *key*; ``KeyError`` names the known keys."""
+    def get(self, key: str) -> Indicator:
+        """The indicator of *key*; ``KeyError`` names the known keys."""
         try:
             return self._by_key[key]
         except KeyError:
-            raise KeyError(f"no outlet {key!r}; known: {', '.join(self._by_key)}") from None
+            raise KeyError(f"no indicator {key!r}; known: {', '.join(self._by_key)}") from None
 
     def keys(self) -> tuple[str, ...]:
         return tuple(self._by_key)
 
     def labels(self, lang: str) -> dict[str, str]:
-        """key -> display name in *lang* (:meth:`Outlet.label`), in registry order."""
-        return {o.key: o.label(lang) for o in self._outlets}
+        """key -> display name in *lang* (:meth:`Indicator.label`), in registry order."""
+        return {o.key: o.label(lang) for o in self._indicators}
 
     # -- matching
 
@@ -357,61 +484,117 @@ class OutletRegistry:
         hashtags: Iterable[str] = (),
         mentions: Iterable[str] = (),
         domains: Iterable[str] = (),
+        urls: Iterable[str] = (),
         author_handle: str | None = None,
     ) -> tuple[str, ...]:
-        """The keys of the outlets a post refers to, in registry order.
+        """The keys of the indicators a post carries, in registry order.
 
         *text_norm* is the post's ``text_norm`` (``normalize(text)``);
-        *hashtags*, *mentions* and *domains* its stored tokens (normalised
-        again here, which changes nothing for stored values); *author_handle*
-        the author's handle.  Rules in the module docstring.
+        *hashtags*, *mentions*, *domains* and *urls* its stored tokens
+        (normalised again here, which changes nothing for stored values);
+        *author_handle* the author's handle.  Rules in the module docstring.
         """
-        found: set[str] = set()
-        for tag in hashtags:
-            found.update(self._index["hashtag"].get(_tag(tag), ()))
-        handles = [*mentions, *([author_handle] if author_handle else [])]
-        for handle in handles:
-            found.update(self._index["handle"].get(_handle(handle), ()))
-        for domain in domains:
-            found.update(self._domain_keys(url_domain(domain)))
-        if text_norm:
-            found.update(self._named(text_norm))
+        found = {
+            m.key
+            for m in self.matches(
+                text_norm=text_norm,
+                hashtags=hashtags,
+                mentions=mentions,
+                domains=domains,
+                urls=urls,
+                author_handle=author_handle,
+            )
+        }
         return tuple(k for k in self._by_key if k in found)
 
-    def _named(self, text: str) -> set[str]:
-        """Outlets named in normalised *text*.  A name can only occur where a run
-        of letters and digits of the text equals the first run of the name (with
-        its proclitic), so only those names are checked with :func:`_occurs`."""
-        found: set[str] = set()
+    def matches(
+        self,
+        *,
+        text_norm: str | None = None,
+        hashtags: Iterable[str] = (),
+        mentions: Iterable[str] = (),
+        domains: Iterable[str] = (),
+        urls: Iterable[str] = (),
+        author_handle: str | None = None,
+    ) -> list[IndicatorMatch]:
+        """Every indicator token found in a post (arguments as :meth:`match`),
+        with where names were found in *text_norm*: the evidence of a detection.
+        One entry per (indicator, kind, token); names at their first place."""
+        hits: list[tuple[str, str, str, int, int]] = []
+        for tag in hashtags:
+            t = _tag(tag)
+            hits += [(k, "hashtag", t, -1, -1) for k in self._index["hashtag"].get(t, ())]
+        for handle in [*mentions, *([author_handle] if author_handle else [])]:
+            h = _handle(handle)
+            hits += [(k, "handle", h, -1, -1) for k in self._index["handle"].get(h, ())]
+        for domain in [*domains, *(url_domain(u) for u in urls)]:
+            host = url_domain(domain)
+            hits += [(k, "domain", d, -1, -1) for k, d in self._domain_keys(host)]
+        for url in urls:
+            link = _url_prefix(url)
+            hits += [(k, "url", p, -1, -1) for k, p in self._url_keys(link)]
+        if text_norm:
+            hits += [(k, "name", s, a, b) for k, s, a, b in self._named(text_norm)]
+        out: dict[tuple[str, str, str], IndicatorMatch] = {}
+        for key, kind, token, start, end in hits:
+            if (key, kind, token) not in out:
+                ind = self._by_key[key]
+                out[key, kind, token] = IndicatorMatch(
+                    key, ind.category, ind.weight, kind, token, start, end
+                )
+        return list(out.values())
+
+    def _named(self, text: str) -> list[tuple[str, str, int, int]]:
+        """Names found in normalised *text*: (key, spelling found, start, end).  A
+        name can only occur where a run of letters and digits of the text equals
+        the first run of the name (with its proclitic), so only those names are
+        checked with :func:`_occurs`."""
+        found: list[tuple[str, str, int, int]] = []
+        seen: set[tuple[str, str]] = set()
         for run in self._name_runs.keys() & set(_RUN_RE.findall(text)):
             for key, surface, prefixes in self._name_runs[run]:
-                if key not in found and surface in text and _occurs(text, surface, prefixes):
-                    found.add(key)
+                if (key, surface) in seen or surface not in text:
+                    continue
+                pos = _occurs(text, surface, prefixes)
+                if pos >= 0:
+                    seen.add((key, surface))
+                    found.append((key, surface, pos, pos + len(surface)))
         return found
 
-    def _domain_keys(self, host: str) -> list[str]:
-        keys: list[str] = []
+    def _domain_keys(self, host: str) -> list[tuple[str, str]]:
+        keys: list[tuple[str, str]] = []
         while host:
-            keys += self._index["domain"].get(host, ())
+            keys += [(k, host) for k in self._index["domain"].get(host, ())]
             host = host.partition(".")[2]
         return keys
 
+    def _url_keys(self, link: str) -> list[tuple[str, str]]:
+        """(key, prefix) of the ``urls`` prefixes *link* (``host/path``) starts with,
+        the host compared as for domains (a subdomain matches)."""
+        host, _, path = link.partition("/")
+        keys: list[tuple[str, str]] = []
+        for prefix, ks in self._url_prefixes:
+            p_host, slash, p_path = prefix.partition("/")
+            if (host == p_host or host.endswith("." + p_host)) and path.startswith(p_path):
+                keys += [(k, prefix) for k in ks]
+        return keys
+
     def tokens_table(self) -> pa.Table:
-        """Every normalised token as a row (outlet, kind, token), *kind* one of
+        """Every normalised token as a row (indicator, kind, token), *kind* one of
         :data:`KINDS`.  Joining posts on it (names through :meth:`name_patterns`)
         finds what :meth:`match` finds; see the module docstring."""
         return pa.table(
             {
-                "outlet": pa.array([k for k, _, _ in self._tokens], pa.string()),
+                "indicator": pa.array([k for k, _, _ in self._tokens], pa.string()),
                 "kind": pa.array([kind for _, kind, _ in self._tokens], pa.string()),
                 "token": pa.array([t for _, _, t in self._tokens], pa.string()),
             }
         )
 
     def name_patterns(self) -> dict[str, str]:
-        """outlet key -> one RE2 pattern finding any of its names in normalised
+        """indicator key -> one RE2 pattern finding any of its names in normalised
         text, for ``regexp_matches(text_norm, ?)`` with the pattern bound (module
-        docstring); outlets without names are left out."""
+        docstring); indicators without names are left out."""
         spellings: dict[str, list[str]] = {}
         for key, kind, token in self._tokens:
             if kind == "name":
@@ -425,7 +608,7 @@ class OutletRegistry:
 @dataclass(frozen=True)
 class _Entry:
     key: str
-    outlet: Outlet | None  # None: disabled
+    indicator: Indicator | None  # None: disabled
     where: str
 
 
@@ -443,10 +626,10 @@ def _read(path: Path) -> str:
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise ConfigError(
-            f"{path}: cannot read the outlet file ({reason}); check the path"
+            f"{path}: cannot read the indicator file ({reason}); check the path"
         ) from exc
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: the outlet file is not UTF-8 text ({exc.reason})") from exc
+        raise ConfigError(f"{path}: the indicator file is not UTF-8 text ({exc.reason})") from exc
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -468,18 +651,18 @@ def _parse_document(text: str, source: str) -> list[_Entry]:
     except _DuplicateField as exc:
         raise ConfigError(f"{source}: field {exc.args[0]!r} appears twice in one object") from exc
     if not isinstance(data, dict):
-        _fail(source, f'must be a JSON object {{"outlets": [...]}}, got {_kind(data)}')
+        _fail(source, f'must be a JSON object {{"indicators": [...]}}, got {_kind(data)}')
     _check_fields(data, _TOP_FIELDS, source)
     version = data.get("version", _FORMAT_VERSION)
     if type(version) is not int or version != _FORMAT_VERSION:
         _fail(source, f"'version' must be {_FORMAT_VERSION}, got {version!r}")
     _optional_str(data, "notes", source)
-    if "outlets" not in data:
-        _fail(source, "missing field 'outlets' (the list of outlets)")
-    entries = data["outlets"]
+    if "indicators" not in data:
+        _fail(source, "missing field 'indicators' (the list of indicators)")
+    entries = data["indicators"]
     if not isinstance(entries, list):
-        _fail(source, f"'outlets' must be a list of objects, got {_kind(entries)}")
-    parsed = [_parse_entry(entry, f"{source}: outlets[{i}]") for i, entry in enumerate(entries)]
+        _fail(source, f"'indicators' must be a list of objects, got {_kind(entries)}")
+    parsed = [_parse_entry(entry, f"{source}: indicators[{i}]") for i, entry in enumerate(entries)]
     seen: dict[str, str] = {}
     for entry in parsed:
         if entry.key in seen:
@@ -488,14 +671,14 @@ def _parse_document(text: str, source: str) -> list[_Entry]:
     return parsed
 
 
-def _merge(merged: dict[str, Outlet], entries: list[_Entry]) -> None:
+def _merge(merged: dict[str, Indicator], entries: list[_Entry]) -> None:
     for entry in entries:
-        if entry.outlet is not None:
-            merged[entry.key] = entry.outlet  # a replaced outlet keeps its place
+        if entry.indicator is not None:
+            merged[entry.key] = entry.indicator  # a replaced indicator keeps its place
         elif entry.key in merged:
             del merged[entry.key]
         else:
-            _fail(entry.where, f"there is no outlet {entry.key!r} to disable; check the key")
+            _fail(entry.where, f"there is no indicator {entry.key!r} to disable; check the key")
 
 
 def _parse_entry(obj: object, where: str) -> _Entry:
@@ -503,7 +686,7 @@ def _parse_entry(obj: object, where: str) -> _Entry:
         _fail(where, f"must be an object with at least a 'key', got {_kind(obj)}")
     key = obj.get("key")
     if key is None:
-        _fail(where, "missing field 'key' (the outlet's stable id, e.g. \"amaq\")")
+        _fail(where, "missing field 'key' (the indicator's stable id, e.g. \"amaq\")")
     if not isinstance(key, str) or not _KEY_RE.fullmatch(key):
         _fail(where, f"'key' must be lower-case letters, digits, '_' or '-' (1-64), got {key!r}")
     where = f"{where} (key {key!r})"
@@ -511,17 +694,26 @@ def _parse_entry(obj: object, where: str) -> _Entry:
     disabled = obj.get("disabled", False)
     if not isinstance(disabled, bool):
         _fail(where, f"'disabled' must be true or false, got {disabled!r}")
-    outlet = Outlet(
+    category = obj.get("category", "outlet")
+    if category not in CATEGORIES:
+        _fail(where, f"'category' must be one of {', '.join(CATEGORIES)}, got {category!r}")
+    weight = obj.get("weight", DEFAULT_WEIGHTS[category])
+    if type(weight) not in (int, float) or not 0 < weight <= 1:
+        _fail(where, f"'weight' must be a number in (0, 1], got {weight!r}")
+    ind = Indicator(
         key=key,
+        category=category,
+        weight=float(weight),
         names=_parse_names(obj.get("names", {}), where),
         handles=_parse_tokens(obj, "handles", _valid_handle, where),
         domains=_parse_tokens(obj, "domains", _valid_domain, where),
+        urls=_parse_tokens(obj, "urls", _valid_url, where),
         hashtags=_parse_tokens(obj, "hashtags", _valid_hashtag, where),
         notes=_optional_str(obj, "notes", where),
     )
-    if not (outlet.names or outlet.handles or outlet.domains or outlet.hashtags) and not disabled:
-        _fail(where, "has no names, handles, domains or hashtags, so it can never match")
-    return _Entry(key, None if disabled else outlet, where)
+    if not (ind.names or ind.handles or ind.domains or ind.urls or ind.hashtags) and not disabled:
+        _fail(where, "has no names, handles, domains, urls or hashtags, so it can never match")
+    return _Entry(key, None if disabled else ind, where)
 
 
 def _parse_names(value: object, where: str) -> dict[str, tuple[str, ...]]:
@@ -563,6 +755,13 @@ def _valid_domain(value: str) -> str | None:
         return None  # a URL, not a host
     domain = url_domain(value)
     return domain if _DOMAIN_RE.fullmatch(domain) else None
+
+
+def _valid_url(value: str) -> str | None:
+    prefix = _url_prefix(value)
+    host, slash, path = prefix.partition("/")
+    ok = _DOMAIN_RE.fullmatch(host) and slash and path and not any(c in path for c in " ?#")
+    return prefix if ok else None
 
 
 def _valid_hashtag(value: str) -> str | None:

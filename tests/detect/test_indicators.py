@@ -1,4 +1,4 @@
-"""Outlet registry: loading and validating files, matching posts, the DuckDB token table."""
+"""Indicator registry: loading and validating files, matching posts, the DuckDB token table."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from marsad.census.outlets import KINDS, Outlet, OutletRegistry
+from marsad.detect.indicators import KINDS, Indicator, IndicatorRegistry
 from marsad.errors import ConfigError
 from marsad.simulate.config import SimConfig
 from marsad.simulate.text import slug
@@ -21,24 +21,24 @@ from marsad.text.tokens import extract_hashtags, url_domain
 
 
 def _default_document() -> dict[str, Any]:
-    text = resources.files("marsad.census").joinpath("outlets.json").read_text(encoding="utf-8")
+    text = resources.files("marsad.detect").joinpath("indicators.json").read_text(encoding="utf-8")
     document: dict[str, Any] = json.loads(text)
     return document
 
 
 @pytest.fixture(scope="module")
-def registry() -> OutletRegistry:
-    return OutletRegistry.load()
+def registry() -> IndicatorRegistry:
+    return IndicatorRegistry.load()
 
 
 def _write(tmp_path: Path, document: object) -> Path:
-    path = tmp_path / "my_outlets.json"
+    path = tmp_path / "my_indicators.json"
     text = document if isinstance(document, str) else json.dumps(document, ensure_ascii=False)
     path.write_text(text, encoding="utf-8")
     return path
 
 
-def _text(registry: OutletRegistry, raw: str) -> tuple[str, ...]:
+def _text(registry: IndicatorRegistry, raw: str) -> tuple[str, ...]:
     """match() on a post text normalised the way the store does."""
     return registry.match(text_norm=normalize(raw))
 
@@ -46,19 +46,24 @@ def _text(registry: OutletRegistry, raw: str) -> tuple[str, ...]:
 # -- the default file -------------------------------------------------------------------
 
 
-def test_default_registry_is_the_packaged_file(registry: OutletRegistry) -> None:
-    entries = _default_document()["outlets"]
+def test_default_registry_is_the_packaged_file(registry: IndicatorRegistry) -> None:
+    entries = _default_document()["indicators"]
     assert registry.keys() == tuple(e["key"] for e in entries)
     for entry in entries:
-        outlet = registry.get(entry["key"])
-        assert outlet.names == {lang: tuple(names) for lang, names in entry["names"].items()}
-        assert set(outlet.names) == {"ar", "en", "fr"}  # every outlet in the three languages
-        assert outlet.handles == () and outlet.domains == ()  # left to users' own files
+        ind = registry.get(entry["key"])
+        names = entry.get("names", {})
+        assert ind.names == {lang: tuple(n) for lang, n in names.items()}
+        assert ind.category == entry["category"]
+        if ind.category in ("outlet", "publication", "slogan"):
+            assert set(ind.names) == {"ar", "en", "fr"}  # named in the three languages
+        else:
+            assert ind.hashtags and not ind.names
+        assert ind.handles == () and ind.domains == ()  # left to users' own files
         assert entry["notes"]
 
 
 def test_every_simulated_outlet_is_found_by_its_simulator_hashtag(
-    registry: OutletRegistry,
+    registry: IndicatorRegistry,
 ) -> None:
     outlets = SimConfig().outlets
     found = [registry.match(hashtags=[normalize(slug(name))]) for name in outlets]
@@ -66,7 +71,7 @@ def test_every_simulated_outlet_is_found_by_its_simulator_hashtag(
     assert len({keys[0] for keys in found}) == len(outlets)  # one distinct outlet each
 
 
-def test_every_default_name_is_found_in_a_sentence(registry: OutletRegistry) -> None:
+def test_every_default_name_is_found_in_a_sentence(registry: IndicatorRegistry) -> None:
     for outlet in registry:
         for names in outlet.names.values():
             for name in names:
@@ -74,13 +79,15 @@ def test_every_default_name_is_found_in_a_sentence(registry: OutletRegistry) -> 
                 assert outlet.key in _text(registry, f"({name})"), name
 
 
-def test_labels(registry: OutletRegistry) -> None:
-    entries = {e["key"]: e["names"] for e in _default_document()["outlets"]}
+def test_labels(registry: IndicatorRegistry) -> None:
+    entries = {e["key"]: e.get("names") for e in _default_document()["indicators"]}
     for lang in ("ar", "en", "fr"):
-        assert registry.labels(lang) == {k: names[lang][0] for k, names in entries.items()}
+        assert registry.labels(lang) == {
+            k: names[lang][0] if names else k for k, names in entries.items()
+        }
     # a language without names falls back to English, an outlet without names to its key
     assert registry.labels("de") == registry.labels("en")
-    assert Outlet("bare", hashtags=("x",)).label("ar") == "bare"
+    assert Indicator("bare", hashtags=("x",)).label("ar") == "bare"
     assert list(registry.labels("ar")) == list(registry.keys())
 
 
@@ -88,21 +95,21 @@ def test_labels(registry: OutletRegistry) -> None:
 
 
 def test_user_file_adds_overrides_and_disables(tmp_path: Path) -> None:
-    default = OutletRegistry.load()
+    default = IndicatorRegistry.load()
     keys = list(default.keys())
     replaced, removed = keys[0], keys[1]
     old_name = default.get(replaced).names["en"][0]
     path = _write(
         tmp_path,
         {
-            "outlets": [
+            "indicators": [
                 {"key": "newco", "names": {"en": ["Weather Desk Bulletin"]}},
                 {"key": replaced, "names": {"en": ["Replacement Name"]}, "handles": ["@Rep_1"]},
                 {"key": removed, "disabled": True},
             ]
         },
     )
-    reg = OutletRegistry.load(path)
+    reg = IndicatorRegistry.load(path)
     # replaced in place, removed, new one appended
     assert list(reg.keys()) == [k for k in keys if k != removed] + ["newco"]
     assert reg.get(replaced).handles == ("rep_1",)
@@ -114,93 +121,101 @@ def test_user_file_adds_overrides_and_disables(tmp_path: Path) -> None:
 
 
 def test_user_file_alone(tmp_path: Path) -> None:
-    path = _write(tmp_path, {"version": 1, "outlets": [{"key": "only", "hashtags": ["#Only"]}]})
-    reg = OutletRegistry.load(path, include_default=False)
+    path = _write(tmp_path, {"version": 1, "indicators": [{"key": "only", "hashtags": ["#Only"]}]})
+    reg = IndicatorRegistry.load(path, include_default=False)
     assert reg.keys() == ("only",)
     assert reg.match(hashtags=["only"]) == ("only",)
-    assert len(OutletRegistry.load(include_default=False)) == 0
+    assert len(IndicatorRegistry.load(include_default=False)) == 0
 
 
 BAD_FILES = [
     # (document, words the message must contain, why)
-    ('{"outlets": [', ["not valid JSON", "line 1"], "truncated JSON"),
+    ('{"indicators": [', ["not valid JSON", "line 1"], "truncated JSON"),
     ("[]", ["must be a JSON object"], "top level is a list"),
-    ("{}", ["missing field 'outlets'"], "no outlets"),
-    ('{"outlets": {}}', ["'outlets' must be a list"], "outlets is an object"),
-    ('{"version": 2, "outlets": []}', ["'version' must be 1"], "unknown format version"),
-    ('{"outlets": [], "extra": 1}', ["unknown field", "'extra'"], "unknown top-level field"),
-    ('{"outlets": ["amaq"]}', ["outlets[0]", "must be an object"], "entry is a string"),
-    ('{"outlets": [{"names": {"en": ["X"]}}]}', ["outlets[0]", "missing field 'key'"], "no key"),
-    ('{"outlets": [{"key": "Bad Key", "hashtags": ["x"]}]}', ["outlets[0]", "'key'"], "bad key"),
+    ("{}", ["missing field 'indicators'"], "no outlets"),
+    ('{"indicators": {}}', ["'indicators' must be a list"], "outlets is an object"),
+    ('{"version": 2, "indicators": []}', ["'version' must be 1"], "unknown format version"),
+    ('{"indicators": [], "extra": 1}', ["unknown field", "'extra'"], "unknown top-level field"),
+    ('{"indicators": ["amaq"]}', ["indicators[0]", "must be an object"], "entry is a string"),
     (
-        '{"outlets": [{"key": "a", "names": ["X"]}]}',
-        ["outlets[0] (key 'a')", "'names' must be an object"],
+        '{"indicators": [{"names": {"en": ["X"]}}]}',
+        ["indicators[0]", "missing field 'key'"],
+        "no key",
+    ),
+    (
+        '{"indicators": [{"key": "Bad Key", "hashtags": ["x"]}]}',
+        ["indicators[0]", "'key'"],
+        "bad key",
+    ),
+    (
+        '{"indicators": [{"key": "a", "names": ["X"]}]}',
+        ["indicators[0] (key 'a')", "'names' must be an object"],
         "names is a list",
     ),
     (
-        '{"outlets": [{"key": "a", "names": {"en": "X"}}]}',
+        '{"indicators": [{"key": "a", "names": {"en": "X"}}]}',
         ["(key 'a')", "names.en must be a list of strings"],
         "a language's names is a string",
     ),
     (
-        '{"outlets": [{"key": "a", "names": {"english": ["X"]}}]}',
+        '{"indicators": [{"key": "a", "names": {"english": ["X"]}}]}',
         ["(key 'a')", "language code"],
         "language is not a code",
     ),
     (
-        '{"outlets": [{"key": "a", "names": {"en": ["..."]}}]}',
+        '{"indicators": [{"key": "a", "names": {"en": ["..."]}}]}',
         ["(key 'a')", "no letter"],
         "a name that can never match",
     ),
     (
-        '{"outlets": [{"key": "a", "handles": "x"}]}',
+        '{"indicators": [{"key": "a", "handles": "x"}]}',
         ["(key 'a')", "handles must be a list of strings"],
         "handles is a string",
     ),
     (
-        '{"outlets": [{"key": "a", "handles": ["not a handle!"]}]}',
+        '{"indicators": [{"key": "a", "handles": ["not a handle!"]}]}',
         ["(key 'a')", "not a valid handle"],
         "handle with spaces",
     ),
     (
-        '{"outlets": [{"key": "a", "domains": ["https://example.org/x"]}]}',
+        '{"indicators": [{"key": "a", "domains": ["https://example.org/x"]}]}',
         ["(key 'a')", "not a valid domain"],
         "a URL, not a domain",
     ),
     (
-        '{"outlets": [{"key": "a", "hashtags": ["#123"]}]}',
+        '{"indicators": [{"key": "a", "hashtags": ["#123"]}]}',
         ["(key 'a')", "not a valid hashtag"],
         "digits alone are not a hashtag",
     ),
     (
-        '{"outlets": [{"key": "a", "hashtags": [1]}]}',
+        '{"indicators": [{"key": "a", "hashtags": [1]}]}',
         ["(key 'a')", "hashtags must be a list of strings"],
         "a number among hashtags",
     ),
     (
-        '{"outlets": [{"key": "a", "hashtags": ["x"], "disabled": "yes"}]}',
+        '{"indicators": [{"key": "a", "hashtags": ["x"], "disabled": "yes"}]}',
         ["(key 'a')", "'disabled' must be true or false"],
         "disabled is a string",
     ),
     (
-        '{"outlets": [{"key": "a", "hashtags": ["x"], "handle": ["y"]}]}',
-        ["outlets[0] (key 'a')", "unknown field", "'handle'"],
+        '{"indicators": [{"key": "a", "hashtags": ["x"], "handle": ["y"]}]}',
+        ["indicators[0] (key 'a')", "unknown field", "'handle'"],
         "misspelt field",
     ),
-    ('{"outlets": [{"key": "a"}]}', ["(key 'a')", "can never match"], "nothing to match"),
+    ('{"indicators": [{"key": "a"}]}', ["(key 'a')", "can never match"], "nothing to match"),
     (
-        '{"outlets": [{"key": "a", "hashtags": ["x"]}, {"key": "a", "hashtags": ["y"]}]}',
-        ["outlets[1] (key 'a')", "already used by", "outlets[0]"],
+        '{"indicators": [{"key": "a", "hashtags": ["x"]}, {"key": "a", "hashtags": ["y"]}]}',
+        ["indicators[1] (key 'a')", "already used by", "indicators[0]"],
         "same key twice in one file",
     ),
     (
-        '{"outlets": [{"key": "a", "hashtags": ["x"], "hashtags": ["y"]}]}',
+        '{"indicators": [{"key": "a", "hashtags": ["x"], "hashtags": ["y"]}]}',
         ["'hashtags' appears twice"],
         "same field twice in one object",
     ),
     (
-        '{"outlets": [{"key": "no_such_outlet", "disabled": true}]}',
-        ["outlets[0] (key 'no_such_outlet')", "no outlet 'no_such_outlet' to disable"],
+        '{"indicators": [{"key": "no_such_outlet", "disabled": true}]}',
+        ["indicators[0] (key 'no_such_outlet')", "no indicator 'no_such_outlet' to disable"],
         "disabling a key that does not exist",
     ),
 ]
@@ -210,7 +225,7 @@ BAD_FILES = [
 def test_bad_user_file(tmp_path: Path, document: str, words: list[str], why: str) -> None:
     path = _write(tmp_path, document)
     with pytest.raises(ConfigError) as info:
-        OutletRegistry.load(path)
+        IndicatorRegistry.load(path)
     message = str(info.value)
     assert message.startswith(str(path)), why  # names the file
     for word in words:
@@ -220,17 +235,19 @@ def test_bad_user_file(tmp_path: Path, document: str, words: list[str], why: str
 def test_missing_or_undecodable_user_file(tmp_path: Path) -> None:
     missing = tmp_path / "nope.json"
     with pytest.raises(ConfigError, match="cannot read") as info:
-        OutletRegistry.load(missing)
+        IndicatorRegistry.load(missing)
     assert str(missing) in str(info.value)
     latin1 = tmp_path / "latin1.json"
-    latin1.write_bytes('{"outlets": [{"key": "a", "names": {"fr": ["Média"]}}]}'.encode("latin-1"))
+    latin1.write_bytes(
+        '{"indicators": [{"key": "a", "names": {"fr": ["Média"]}}]}'.encode("latin-1")
+    )
     with pytest.raises(ConfigError, match="not UTF-8"):
-        OutletRegistry.load(latin1)
+        IndicatorRegistry.load(latin1)
 
 
 def test_duplicate_keys_in_code_are_refused() -> None:
     with pytest.raises(ConfigError, match="given twice: a"):
-        OutletRegistry([Outlet("a", hashtags=("x",)), Outlet("a", hashtags=("y",))])
+        IndicatorRegistry([Indicator("a", hashtags=("x",)), Indicator("a", hashtags=("y",))])
 
 
 # -- matching names in text --------------------------------------------------------------
@@ -268,13 +285,13 @@ NAME_CASES = [
 
 @pytest.mark.parametrize(("raw", "expected", "why"), NAME_CASES)
 def test_names_in_text(
-    registry: OutletRegistry, raw: str, expected: tuple[str, ...], why: str
+    registry: IndicatorRegistry, raw: str, expected: tuple[str, ...], why: str
 ) -> None:
     order = registry.keys()
     assert _text(registry, raw) == tuple(sorted(expected, key=order.index)), why
 
 
-def test_no_text_no_names(registry: OutletRegistry) -> None:
+def test_no_text_no_names(registry: IndicatorRegistry) -> None:
     assert registry.match(text_norm=None) == ()
     assert registry.match(text_norm="") == ()
     assert registry.match() == ()
@@ -284,10 +301,10 @@ def test_no_text_no_names(registry: OutletRegistry) -> None:
 
 
 @pytest.fixture(scope="module")
-def tokens_registry(tmp_path_factory: pytest.TempPathFactory) -> OutletRegistry:
+def tokens_registry(tmp_path_factory: pytest.TempPathFactory) -> IndicatorRegistry:
     path = tmp_path_factory.mktemp("outlets") / "tokens.json"
     document = {
-        "outlets": [
+        "indicators": [
             {
                 "key": "desk",
                 "names": {"en": ["Weather Desk"]},
@@ -299,7 +316,7 @@ def tokens_registry(tmp_path_factory: pytest.TempPathFactory) -> OutletRegistry:
         ]
     }
     path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
-    return OutletRegistry.load(path, include_default=False)
+    return IndicatorRegistry.load(path, include_default=False)
 
 
 TOKEN_CASES: list[tuple[dict[str, Any], tuple[str, ...], str]] = [
@@ -327,18 +344,18 @@ TOKEN_CASES: list[tuple[dict[str, Any], tuple[str, ...], str]] = [
 
 @pytest.mark.parametrize(("kwargs", "expected", "why"), TOKEN_CASES)
 def test_tokens(
-    tokens_registry: OutletRegistry, kwargs: dict[str, Any], expected: tuple[str, ...], why: str
+    tokens_registry: IndicatorRegistry, kwargs: dict[str, Any], expected: tuple[str, ...], why: str
 ) -> None:
     assert tokens_registry.match(**kwargs) == expected, why
 
 
-def test_stored_tokens_are_normalised(tokens_registry: OutletRegistry) -> None:
+def test_stored_tokens_are_normalised(tokens_registry: IndicatorRegistry) -> None:
     desk = tokens_registry.get("desk")
     assert desk.handles == ("weather_desk", "desk.news")
     assert desk.domains == ("weather-desk.example",)
     assert desk.hashtags == ("desknews",)
     assert tokens_registry.get("other").hashtags == (normalize("أخبار_المكتب"),)
-    with pytest.raises(KeyError, match="no outlet 'nope'"):
+    with pytest.raises(KeyError, match="no indicator 'nope'"):
         tokens_registry.get("nope")
     assert "desk" in tokens_registry and "nope" not in tokens_registry
     assert set(tokens_registry.name_patterns()) == {"desk"}  # "other" has no names
@@ -347,22 +364,22 @@ def test_stored_tokens_are_normalised(tokens_registry: OutletRegistry) -> None:
 # -- the token table ------------------------------------------------------------------------
 
 
-def _table_rows(reg: OutletRegistry) -> list[dict[str, Any]]:
+def _table_rows(reg: IndicatorRegistry) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = reg.tokens_table().to_pylist()
     return rows
 
 
 @pytest.mark.parametrize("which", ["default", "tokens"])
 def test_table_tokens_are_normalised_and_each_matches(
-    registry: OutletRegistry, tokens_registry: OutletRegistry, which: str
+    registry: IndicatorRegistry, tokens_registry: IndicatorRegistry, which: str
 ) -> None:
     reg = registry if which == "default" else tokens_registry
     rows = _table_rows(reg)
-    keys = [(r["outlet"], r["kind"], r["token"]) for r in rows]
+    keys = [(r["indicator"], r["kind"], r["token"]) for r in rows]
     assert len(keys) == len(set(keys))
     assert {r["kind"] for r in rows} <= set(KINDS)
     for row in rows:
-        outlet, kind, token = row["outlet"], row["kind"], row["token"]
+        outlet, kind, token = row["indicator"], row["kind"], row["token"]
         if kind == "hashtag":
             assert extract_hashtags("#" + token) == (token,)  # the store's form of the tag
             assert outlet in reg.match(hashtags=[token])
@@ -379,7 +396,7 @@ def test_table_tokens_are_normalised_and_each_matches(
             assert outlet in reg.match(text_norm=f"x, {token}!")
 
 
-def _duckdb_matches(reg: OutletRegistry, posts: list[dict[str, Any]]) -> list[tuple[str, ...]]:
+def _duckdb_matches(reg: IndicatorRegistry, posts: list[dict[str, Any]]) -> list[tuple[str, ...]]:
     """What joining posts on tokens_table() finds, by the rules in the outlets docstring."""
     con = duckdb.connect()
     con.register("tok", reg.tokens_table())
@@ -403,7 +420,7 @@ def _duckdb_matches(reg: OutletRegistry, posts: list[dict[str, Any]]) -> list[tu
     )
     found = con.execute(
         """
-        SELECT DISTINCT p.i, t.outlet FROM posts p JOIN tok t ON
+        SELECT DISTINCT p.i, t.indicator FROM posts p JOIN tok t ON
             (t.kind = 'hashtag' AND list_contains(p.hashtags, t.token))
          OR (t.kind = 'handle' AND (list_contains(p.mentions, t.token) OR lower(p.handle) = t.token))
          OR (t.kind = 'domain' AND len(list_filter(p.domains,
@@ -423,7 +440,7 @@ def _duckdb_matches(reg: OutletRegistry, posts: list[dict[str, Any]]) -> list[tu
 
 
 def test_duckdb_join_on_the_table_finds_what_match_finds(
-    registry: OutletRegistry, tokens_registry: OutletRegistry
+    registry: IndicatorRegistry, tokens_registry: IndicatorRegistry
 ) -> None:
     for reg, posts in (
         (registry, [{"text_norm": normalize(raw)} for raw, _, _ in NAME_CASES]),
@@ -478,7 +495,9 @@ _PIECES = [
         max_size=40,
     )
 )
-def test_match_agrees_with_the_regex_patterns(registry: OutletRegistry, texts: list[str]) -> None:
+def test_match_agrees_with_the_regex_patterns(
+    registry: IndicatorRegistry, texts: list[str]
+) -> None:
     """Property: on any text, the Python matcher and the RE2 patterns agree."""
     posts = [{"text_norm": normalize(t)} for t in texts]
     assert _duckdb_matches(registry, posts) == [registry.match(**p) for p in posts]

@@ -1,0 +1,118 @@
+"""Model cards: what a trained model is, what it was trained on, how good it is, where it fails.
+
+Part of the *detect* stage; ``marsad train`` writes one beside every model
+(Markdown) from the facts in the model file's header -- the training files
+and their SHA-256, the date, the parameters and the cross-validated metrics --
+so that the card cannot drift from the model it describes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marsad.detect.classifier import TextClassifier
+
+__all__ = ["model_card"]
+
+_LIMITS = """\
+- **Labels are account-level.** Every post of an account judged pro-ISIS is a
+  positive, whatever it says (news, chat, scripture). The risk with author
+  context is what reaches the account-level label; the text risk alone is
+  what one post says. Both are reported above.
+- **Topic is not stance.** News, research and counter-speech about the group
+  share its vocabulary. The hard negatives measure how often the model
+  confuses them; the threshold is set to keep that rate low, at a cost in
+  recall.
+- **Scripture is not extremism.** Posts that are mostly a quotation of the
+  Qur'an or Hadith have their risk scaled down by a fixed rule
+  (`marsad.detect.risk`), because the training data -- where supporters'
+  quotations carry their account's label -- would teach the opposite.
+- **Time and place.** The training tweets are from 2012-2019, mostly X
+  (Twitter), in English and Arabic; French has no labelled data here and is
+  covered by the indicators more than by the classifier. Slang, outlets and
+  handles change after every takedown wave: retrain on current, labelled data
+  before relying on the scores, and re-evaluate with `marsad evaluate`.
+- **A score is not a decision.** The thresholds are a starting policy for a
+  review queue, not grounds for action without review.
+"""
+
+
+def _f(value: object) -> str:
+    return (
+        "–"
+        if value is None
+        else f"{value:.3f}"
+        if isinstance(value, float)
+        else f"{value:,}"
+        if isinstance(value, int)
+        else str(value)
+    )
+
+
+def _table(rows: dict[str, dict[str, Any]]) -> str:
+    cols = ("n", "positives", "precision", "recall", "f1", "accuracy", "fpr", "pr_auc")
+    out = ["| rows | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for name, m in rows.items():
+        if m:
+            out.append(f"| {name} | " + " | ".join(_f(m.get(c)) for c in cols) + " |")
+    return "\n".join(out)
+
+
+def model_card(model: TextClassifier) -> str:
+    """The Markdown model card of *model* (from its header)."""
+    meta = model.meta_
+    ev: dict[str, Any] = meta.get("evaluation") or {}
+    lines = [
+        f"# Model card: marsad text classifier `{model.model_version_}`",
+        "",
+        f"Detector `{model.name}` version `{model.version}`, trained {meta.get('trained_at', 'at an unknown date')}.",
+        "A logistic regression over hashed word 1-2-grams and character n-grams "
+        "(`marsad.detect.features`), calibrated, combined with the indicator registry and the "
+        "author context into a risk score (`marsad.detect.risk`). The file is safetensors: "
+        "loading it cannot run code.",
+        "",
+        "**Intended use:** ranking posts for human review by trust-and-safety and research teams. "
+        "**Not for:** automated enforcement without review; judging individuals.",
+        "",
+        "## Parameters",
+        "",
+        f"- features: `{model.spec_.as_dict()}`",
+        f"- parameters: `{meta.get('params', {})}`",
+        f"- calibration (Platt): a = {model.calibration_[0]:.4f}, b = {model.calibration_[1]:.4f}",
+        f"- risk stages: text `{model.risk_text_.as_dict() if model.risk_text_ else None}`, "
+        f"author `{model.risk_author_.as_dict() if model.risk_author_ else None}`",
+        f"- thresholds (on the risk, per language group): `{model.thresholds_}`",
+        "",
+    ]
+    if ev:
+        p = ev["protocol"]
+        lines += [
+            "## Training data",
+            "",
+            "| file | rows | positives | label | grouped by | SHA-256 |",
+            "|---|---|---|---|---|---|",
+            *(
+                f"| {f['file']} | {f['rows']:,} | {f['positives']:,} | {f['label']} | "
+                f"{f['grouped_by'] or 'row'} | `{f['sha256']}` |"
+                for f in ev["files"]
+            ),
+            "",
+            f"Languages (identified): {ev.get('languages')}",
+            "",
+            "## Cross-validated metrics",
+            "",
+            f"{p['folds']}-fold {p['split']}; {p['calibration']}; threshold: {p['threshold_rule']}; "
+            f"hard negatives: {', '.join(p['hard_negative_files']) or 'none'}.",
+            "",
+        ]
+        for block, title in (("risk", "Risk (with author context)"), ("text_only", "Text alone")):
+            data = ev[block]
+            rows = {"all": data["overall"]} | {
+                f"lang {k}": v for k, v in data["by_language"].items()
+            }
+            rows |= {k: v for k, v in data["by_file"].items()}
+            if data.get("hard_negatives"):
+                rows["hard negatives"] = data["hard_negatives"]
+            lines += [f"### {title}", "", _table(rows), ""]
+    lines += ["## Known limits", "", _LIMITS]
+    return "\n".join(lines)

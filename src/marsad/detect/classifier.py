@@ -1,0 +1,417 @@
+"""The text classifier: a linear model over hashed word and character n-grams.
+
+Part of the *detect* stage (contract in :mod:`marsad.detect.base`).  The
+features are :mod:`marsad.detect.features` (word 1-2-grams and character
+2-5-grams inside words, TF-IDF weighted, hashed into ``2^bits`` buckets); the
+model is L2-regularised logistic regression fitted by scikit-learn; the score
+is a *calibrated* probability, ``sigmoid(a * margin + b)``, with ``a`` and
+``b`` fitted (Platt scaling) on out-of-fold margins of a cross-validation
+grouped by account (:mod:`marsad.detect.evaluate`), so that 0.8 means about
+8 in 10 posts scoring there were labelled propaganda -- in the training data.
+
+Scoring needs numpy only: the margin of a post is ``sum(w[b] * idf[b]) /
+sqrt(sum(idf[b]^2))`` over its n-gram occurrences ``b`` plus the intercept --
+two ``bincount`` calls for a whole batch.
+
+**Model files** are `safetensors <https://github.com/huggingface/safetensors>`_:
+a JSON header, then raw little-endian arrays.  Loading one reads numbers and
+JSON and nothing else, so a model file from anywhere cannot run code; a
+pickle (or anything but a marsad safetensors file) is refused with
+:class:`~marsad.errors.BadModel` before any of it is interpreted.  The header
+carries the feature spec, the calibration, the per-language thresholds the
+training chose, and the model card's facts (training files and their
+SHA-256, date, cross-validated metrics).
+
+**Explanations** (:meth:`TextClassifier.explain`): every n-gram occurrence
+contributes ``w[b] * idf[b] / norm`` to the margin; the contributions are
+summed per distinct n-gram (the top features) and per word of the prepared
+text (each character n-gram to the word it lies in, each word n-gram shared
+by its words), which is what an analyst reads.
+
+**Known false positives**: the model learns the vocabulary of its training
+data.  Posts *about* the movement (news, research, counter-speech) share that
+vocabulary, and the training data holds only a few thousand of them; quoted
+scripture shares the vocabulary of supporters who quote it.  The risk score
+(:mod:`marsad.detect.risk`) and the evaluation report (``docs/``) say how
+much of each remains.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import struct
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import numpy.typing as npt
+
+from marsad.detect.base import Detector, Explanation
+from marsad.detect.features import FeatureSpec, Occurrences, Prepared, featurize, prepare
+from marsad.detect.risk import RiskModel
+from marsad.errors import BadModel
+from marsad.model import Post
+
+__all__ = ["MODEL_FORMAT", "TextClassifier", "default_model_path"]
+
+MODEL_FORMAT = "marsad-text-classifier"
+_FORMAT_VERSION = 1
+_BATCH = 8192  # posts featurised at once: bounds memory (about 60 MB per batch)
+_MAX_HEADER = 16 << 20  # a safetensors header larger than this is not ours
+
+
+def default_model_path() -> Path:
+    """Where the packaged default model lies (``marsad/detect/models``)."""
+    return Path(__file__).with_name("models") / "default.safetensors"
+
+
+def _texts(posts: Sequence[Post]) -> list[str]:
+    return [p.text_norm if p.text_norm is not None else (p.text or "") for p in posts]
+
+
+def _sigmoid(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    out: npt.NDArray[np.float64] = 0.5 * (1.0 + np.tanh(0.5 * z))
+    return out
+
+
+class TextClassifier(Detector):
+    """Hashed n-gram logistic regression with calibrated scores.
+
+    Parameters (stored, not used until :meth:`fit`): *spec* the features,
+    *C* the inverse regularisation strength, *class_weight* ``"balanced"`` or
+    None, *max_iter* the solver's iteration limit.
+    """
+
+    name: ClassVar[str] = "text-classifier"
+    trainable: ClassVar[bool] = True
+    _CODE_VERSION = "1"
+
+    def __init__(
+        self,
+        spec: FeatureSpec | None = None,
+        *,
+        C: float = 10.0,  # noqa: N803 -- scikit-learn's name
+        class_weight: str | None = "balanced",
+        max_iter: int = 2000,
+    ) -> None:
+        self.spec = spec
+        self.C = C
+        self.class_weight = class_weight
+        self.max_iter = max_iter
+
+    # -- learned state (set by fit or load)
+    spec_: FeatureSpec
+    weights_: npt.NDArray[np.float32]  # w[b] * idf[b]
+    idf_: npt.NDArray[np.float32]
+    intercept_: float
+    calibration_: tuple[float, float] = (1.0, 0.0)
+    thresholds_: dict[str, float]
+    risk_text_: RiskModel | None = None  # set by training (marsad.detect.evaluate.train)
+    risk_author_: RiskModel | None = None
+    meta_: dict[str, Any]
+    model_version_: str
+
+    @property
+    def version(self) -> str:
+        return f"{self._CODE_VERSION}+{self.model_version_}"
+
+    # -- features
+
+    def _occurrences(
+        self, texts: Sequence[str], *, positions: bool = False
+    ) -> tuple[Prepared, Occurrences]:
+        prepared = prepare(texts, mentions=self.spec_.mentions)
+        return prepared, featurize(prepared, self.spec_, positions=positions)
+
+    def matrix(self, posts: Sequence[Post]) -> Any:
+        """The TF-IDF matrix of *posts* (scipy CSR) with the fitted idf: what
+        the linear model sees.  Used for fitting; scoring never builds it."""
+        from scipy import sparse
+
+        texts = _texts(posts)
+        blocks = []
+        for at in range(0, len(texts), _BATCH):
+            chunk = texts[at : at + _BATCH]
+            _, occ = self._occurrences(chunk)
+            idf = self.idf_.astype(np.float64)[occ.bucket]
+            norm = np.sqrt(np.bincount(occ.doc, idf * idf, minlength=len(chunk)))
+            values = idf / np.where(norm > 0, norm, 1.0)[occ.doc]
+            blocks.append(
+                sparse.csr_matrix(
+                    (values, (occ.doc, occ.bucket)), shape=(len(chunk), self.spec_.buckets)
+                )
+            )
+        return (
+            sparse.vstack(blocks, format="csr")
+            if blocks
+            else sparse.csr_matrix((0, self.spec_.buckets))
+        )
+
+    def _fit_idf(self, texts: Sequence[str]) -> None:
+        df = np.zeros(self.spec_.buckets, dtype=np.int64)
+        for at in range(0, len(texts), _BATCH):
+            _, occ = self._occurrences(texts[at : at + _BATCH])
+            pairs = np.unique(occ.doc * self.spec_.buckets + occ.bucket)
+            df += np.bincount(pairs % self.spec_.buckets, minlength=self.spec_.buckets)
+        n = len(texts)
+        self.idf_ = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
+
+    def fit(
+        self,
+        posts: Sequence[Post],
+        labels: Sequence[int] | npt.NDArray[np.int64],
+        *,
+        sample_weight: Sequence[float] | None = None,
+    ) -> Self:
+        """Fit the idf and the logistic regression on *posts* and *labels*
+        (1 propaganda, 0 not).  Calibration and thresholds are left as the
+        identity and 0.5: :func:`marsad.detect.evaluate.train` sets them from
+        a grouped cross-validation."""
+        from sklearn.linear_model import LogisticRegression
+
+        y = np.asarray(labels, dtype=np.int64)
+        if set(np.unique(y)) - {0, 1} or len(np.unique(y)) < 2:
+            raise ValueError("labels must be 0 and 1, with both present")
+        self.spec_ = self.spec or FeatureSpec()
+        self._fit_idf(_texts(posts))
+        x = self.matrix(posts)
+        model = LogisticRegression(
+            C=self.C, class_weight=self.class_weight, solver="liblinear", max_iter=self.max_iter
+        )
+        model.fit(x, y, sample_weight=None if sample_weight is None else np.asarray(sample_weight))
+        coef = model.coef_.ravel()
+        self.weights_ = (coef * self.idf_).astype(np.float32)
+        self.intercept_ = float(model.intercept_[0])
+        self.calibration_ = (1.0, 0.0)
+        self.thresholds_ = {"default": 0.5}
+        self.meta_ = {}
+        self._round()
+        return self
+
+    def _round(self) -> None:
+        """Store weights as a model file does (float16), so a fitted model and
+        the same model saved and loaded score alike; set the model version."""
+        self.weights_ = self.weights_.astype(np.float16).astype(np.float32)
+        self.idf_ = self.idf_.astype(np.float16).astype(np.float32)
+        digest = hashlib.sha256()
+        digest.update(self.weights_.tobytes())
+        digest.update(self.idf_.tobytes())
+        digest.update(json.dumps([self.spec_.as_dict(), self.intercept_]).encode())
+        self.model_version_ = digest.hexdigest()[:12]
+
+    # -- scoring
+
+    def margin(self, posts: Sequence[Post]) -> npt.NDArray[np.float64]:
+        """The linear model's margin (log-odds before calibration) per post."""
+        texts = _texts(posts)
+        out = np.empty(len(texts), dtype=np.float64)
+        for at in range(0, len(texts), _BATCH):
+            chunk = texts[at : at + _BATCH]
+            _, occ = self._occurrences(chunk)
+            idf = self.idf_[occ.bucket].astype(np.float64)
+            norm = np.sqrt(np.bincount(occ.doc, idf * idf, minlength=len(chunk)))
+            dot = np.bincount(
+                occ.doc, self.weights_[occ.bucket].astype(np.float64), minlength=len(chunk)
+            )
+            out[at : at + len(chunk)] = dot / np.where(norm > 0, norm, 1.0) + self.intercept_
+        return out
+
+    def calibrate(self, margins: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Calibrated probabilities from margins."""
+        a, b = self.calibration_
+        return _sigmoid(a * margins + b)
+
+    def score(self, posts: Sequence[Post]) -> npt.NDArray[np.float64]:
+        return self.calibrate(self.margin(posts))
+
+    def evidence(
+        self, posts: Sequence[Post], scores: npt.NDArray[np.float64]
+    ) -> list[dict[str, Any]]:
+        return [{"model": self.model_version_} for _ in posts]
+
+    def explain(self, post: Post, *, top: int = 10) -> Explanation:
+        """The margin's contributions: the *top* n-grams each way and every word."""
+        prepared, occ = self._occurrences(_texts([post]), positions=True)
+        text = prepared.text(0)
+        idf = self.idf_[occ.bucket].astype(np.float64)
+        norm = math.sqrt(float(np.sum(idf * idf))) or 1.0
+        contrib = self.weights_[occ.bucket].astype(np.float64) / norm
+        padded = f" {text} "
+        by_feature: dict[str, float] = {}
+        for c, s, n, k in zip(contrib, occ.start, occ.length, occ.kind, strict=True):
+            gram = padded[s + 1 : s + 1 + n]
+            key = f"word:{gram}" if k > 100 else f"char:{gram.replace(' ', '_')}"
+            by_feature[key] = by_feature.get(key, 0.0) + float(c)
+        # words: spans of the prepared text; each occurrence to the words it covers
+        starts, ends = [], []
+        pos = 0
+        for word in text.split(" "):
+            starts.append(pos)
+            ends.append(pos + len(word))
+            pos += len(word) + 1
+        word_starts = np.asarray(starts, dtype=np.int64)
+        per_word = np.zeros(len(starts))
+        if len(word_starts) and len(occ.start):
+            first = np.searchsorted(word_starts, np.maximum(occ.start, 0), side="right") - 1
+            last = np.searchsorted(word_starts, occ.start + occ.length - 1, side="right") - 1
+            last = np.minimum(np.maximum(last, first), len(starts) - 1)
+            for f, la, c in zip(first, last, contrib, strict=True):
+                per_word[f : la + 1] += c / (la - f + 1)
+        ranked = sorted(by_feature.items(), key=lambda kv: -abs(kv[1]))
+        score = float(self.calibrate(np.array([float(np.sum(contrib)) + self.intercept_]))[0])
+        words = sorted(range(len(starts)), key=lambda i: -abs(per_word[i]))
+        return Explanation(
+            detector=self.name,
+            version=self.version,
+            score=score,
+            text=text,
+            evidence={
+                "model": self.model_version_,
+                "margin": float(np.sum(contrib)) + self.intercept_,
+                "intercept": self.intercept_,
+                "top_features": [[k, round(v, 4)] for k, v in ranked if v > 0][:top],
+                "against": [[k, round(v, 4)] for k, v in ranked if v < 0][:top],
+            },
+            features=ranked,
+            spans=[
+                (starts[i], ends[i], f"{per_word[i]:+.3f}")
+                for i in words
+                if ends[i] > starts[i] and per_word[i] != 0
+            ],
+        )
+
+    def threshold(self, lang: str | None) -> float:
+        """The threshold the training chose for *lang* (else the default)."""
+        return self.thresholds_.get(lang or "", self.thresholds_["default"])
+
+    # -- model files
+
+    def save(self, path: Path, meta: dict[str, Any] | None = None) -> Path:
+        """Write the model to *path* (safetensors), atomically.  *meta* (training
+        files, metrics ...) is kept in the header beside what scoring needs."""
+        from safetensors.numpy import save_file
+
+        if meta is not None:
+            self.meta_ = meta
+        header = {
+            "format": MODEL_FORMAT,
+            "format_version": _FORMAT_VERSION,
+            "detector": self.name,
+            "model_version": self.model_version_,
+            "features": self.spec_.as_dict(),
+            "intercept": self.intercept_,
+            "calibration": list(self.calibration_),
+            "thresholds": self.thresholds_,
+            "risk": {
+                "text": None if self.risk_text_ is None else self.risk_text_.as_dict(),
+                "author": None if self.risk_author_ is None else self.risk_author_.as_dict(),
+            },
+            "meta": self.meta_,
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
+        try:
+            save_file(
+                {"weights": self.weights_.astype(np.float16), "idf": self.idf_.astype(np.float16)},
+                tmp,
+                metadata={"marsad": json.dumps(header, ensure_ascii=False, sort_keys=True)},
+            )
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        return path
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> TextClassifier:
+        """The model at *path* (default: the packaged one).
+
+        Raises :class:`~marsad.errors.BadModel` naming the file and the
+        problem for anything but a marsad model: a pickle or a zip is refused
+        by its first bytes, before anything in it is read as data.
+        """
+        path = path or default_model_path()
+        header, tensors = _read_model(path)
+        model = cls()
+        try:
+            model.spec_ = FeatureSpec.from_dict(header["features"])
+            model.intercept_ = float(header["intercept"])
+            a, b = header["calibration"]
+            model.calibration_ = (float(a), float(b))
+            model.thresholds_ = {str(k): float(v) for k, v in header["thresholds"].items()}
+            model.meta_ = dict(header.get("meta") or {})
+            risk = header.get("risk") or {}
+            model.risk_text_ = RiskModel.from_dict(risk["text"]) if risk.get("text") else None
+            model.risk_author_ = RiskModel.from_dict(risk["author"]) if risk.get("author") else None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise BadModel(f"{path}: the model header is incomplete or invalid ({exc})") from exc
+        if "default" not in model.thresholds_:
+            raise BadModel(f"{path}: the model has no default threshold")
+        for name in ("weights", "idf"):
+            arr = tensors.get(name)
+            if arr is None or arr.shape != (model.spec_.buckets,):
+                raise BadModel(
+                    f"{path}: tensor {name!r} must have shape ({model.spec_.buckets},), "
+                    f"got {None if arr is None else arr.shape}"
+                )
+            if not np.all(np.isfinite(arr)):
+                raise BadModel(f"{path}: tensor {name!r} holds non-finite values")
+        model.weights_ = tensors["weights"].astype(np.float32)
+        model.idf_ = tensors["idf"].astype(np.float32)
+        model._round()
+        if model.model_version_ != header.get("model_version"):
+            raise BadModel(
+                f"{path}: the weights do not match the model version in the header "
+                "(the file was altered or damaged)"
+            )
+        return model
+
+
+def _read_model(path: Path) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
+    """The marsad header and the tensors of a safetensors file, checked."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(9)
+            size = path.stat().st_size
+    except OSError as exc:
+        raise BadModel(f"{path}: cannot read the model file ({exc.strerror or exc})") from exc
+    if len(head) < 9:
+        raise BadModel(f"{path}: not a model file (only {len(head)} bytes)")
+    (length,) = struct.unpack("<Q", head[:8])
+    if head[8:9] != b"{" or length > min(_MAX_HEADER, size - 8):
+        kind = "a Python pickle" if head[:1] == b"\x80" else "not a safetensors file"
+        raise BadModel(
+            f"{path}: {kind}; marsad loads only its own safetensors model files "
+            "(never pickles, which can run code)"
+        )
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="numpy") as f:
+            meta = f.metadata() or {}
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise BadModel(f"{path}: damaged safetensors file ({exc})") from exc
+    try:
+        header = json.loads(meta.get("marsad", ""))
+    except json.JSONDecodeError as exc:
+        raise BadModel(
+            f"{path}: a safetensors file, but not a marsad model (no marsad header)"
+        ) from exc
+    if not isinstance(header, dict) or header.get("format") != MODEL_FORMAT:
+        raise BadModel(f"{path}: not a {MODEL_FORMAT} model")
+    if header.get("format_version") != _FORMAT_VERSION:
+        raise BadModel(
+            f"{path}: model format version {header.get('format_version')!r}; this marsad "
+            f"reads version {_FORMAT_VERSION} -- retrain with `marsad train`"
+        )
+    return header, tensors

@@ -1,0 +1,162 @@
+"""The post risk score: the classifier, the indicators and the context, in one calibrated number.
+
+Part of the *detect* stage.  Neither the text classifier nor the indicators
+alone is the right score for a review queue: the classifier knows the
+vocabulary but not the branding, the indicators know the branding but not
+who is using it, and neither knows the post's context.  The risk score
+combines them in two small logistic models whose coefficients are fitted on
+the *out-of-fold* outputs of the cross-validation (:mod:`marsad.detect.evaluate`),
+so they are learnt from posts the classifier had not seen:
+
+1. **Text risk** -- what the post alone says:
+   ``r0 = sigmoid(b + a * z + c * indicators)``, with ``z`` the classifier's
+   log-odds and ``indicators`` the indicator detector's score (noisy-OR of
+   weights); ``c >= 0``, so an indicator never lowers a risk.
+2. **Author context** -- when the author has other posts in the workspace:
+   ``r = sigmoid(b' + a' * logit(r0) + d * author_z)``, with ``author_z`` the
+   sum of the classifier's log-odds over the author's *other* posts divided
+   by their number plus :data:`AUTHOR_SHRINK` (a mean shrunk towards 0, so
+   that one other post says little and a hundred say a lot).  An account
+   whose other posts read as propaganda makes its ambiguous posts riskier
+   -- "hahah true" from such an account is not the same post as from anyone
+   else -- as a platform's account-level signals do, and an account whose
+   other posts are plainly news or sport makes them less risky.  Posts
+   without other posts by their author keep ``r0``.
+
+The labels of the training data are account-level (every tweet of an account
+judged pro-ISIS is "pro-ISIS", whatever it says), which a text-only model
+cannot know; the evaluation reports the text risk and the risk with author
+context side by side, so that the share of each is visible.
+
+3. **Context rules**, not learnt because the training data would teach the
+   opposite (supporters quote scripture, and their quotations carry the
+   account's label): a post that is mostly a quotation of the Qur'an or
+   Hadith (:mod:`marsad.detect.context`) and carries no indicator has its
+   risk scaled down by the share quoted -- quoting scripture is not
+   extremism.
+
+Thresholds are chosen on the text risk, per language group, in the same
+cross-validation (:class:`~marsad.detect.policy.Policy`), and apply to the
+risk: a post on its own is judged as the evaluation judged posts on their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["AUTHOR_SHRINK", "RiskModel", "logit", "sigmoid"]
+
+#: pseudo-posts of log-odds 0 added to an author's other posts (see the docstring)
+AUTHOR_SHRINK = 10.0
+#: how much of a post must be quotation before the scripture rule applies
+SCRIPTURE_MIN_SHARE = 0.5
+_CLIP = 1e-9
+
+
+def logit(p: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    q = np.clip(np.asarray(p, dtype=np.float64), _CLIP, 1 - _CLIP)
+    out: npt.NDArray[np.float64] = np.log(q) - np.log1p(-q)
+    return out
+
+
+def sigmoid(z: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    out: npt.NDArray[np.float64] = 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=np.float64)))
+    return out
+
+
+def author_z(
+    own_z: npt.NDArray[np.float64],
+    author_sum: npt.NDArray[np.float64],
+    author_n: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """(shrunk mean log-odds of the author's other posts, whether there are
+    any) from the author's sum and count over *all* their posts, this one included."""
+    others = np.asarray(author_n, dtype=np.float64) - 1
+    has = others > 0
+    z = np.where(
+        has, (np.asarray(author_sum) - own_z) / (np.maximum(others, 0) + AUTHOR_SHRINK), 0.0
+    )
+    return z, has
+
+
+def scripture_rule(
+    risk: npt.NDArray[np.float64],
+    scripture: npt.NDArray[np.float64],
+    indicators: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """The scripture context rule of the module docstring."""
+    s = np.asarray(scripture, dtype=np.float64)
+    quoted = (s >= SCRIPTURE_MIN_SHARE) & (np.asarray(indicators) == 0)
+    out: npt.NDArray[np.float64] = np.where(quoted, risk * (1.0 - s), risk)
+    return out
+
+
+@dataclass(frozen=True)
+class RiskModel:
+    """A small logistic model over named inputs (one stage of the module docstring)."""
+
+    names: tuple[str, ...]
+    intercept: float = 0.0
+    coef: tuple[float, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if len(self.coef) != len(self.names):
+            raise ValueError(f"{len(self.names)} inputs but {len(self.coef)} coefficients")
+
+    def logit(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        out: npt.NDArray[np.float64] = self.intercept + np.asarray(
+            x, dtype=np.float64
+        ) @ np.asarray(self.coef)
+        return out
+
+    def __call__(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        return sigmoid(self.logit(x))
+
+    @classmethod
+    def fit(
+        cls,
+        names: tuple[str, ...],
+        x: npt.NDArray[np.float64],
+        y: npt.NDArray[np.int64],
+        *,
+        nonnegative: tuple[str, ...] = (),
+        l2: float = 1e-3,
+    ) -> RiskModel:
+        """Logistic regression of *y* on the columns *x* (named *names*), with
+        the coefficients of *nonnegative* held at zero or above and a light L2
+        penalty on the coefficients (not the intercept)."""
+        from scipy.optimize import minimize
+
+        yf = np.asarray(y, dtype=np.float64)
+        n = max(len(yf), 1)
+
+        def loss(w: npt.NDArray[np.float64]) -> tuple[float, npt.NDArray[np.float64]]:
+            p = sigmoid(w[0] + x @ w[1:])
+            eps = 1e-12
+            value = -float(np.sum(yf * np.log(p + eps) + (1 - yf) * np.log(1 - p + eps))) / n
+            value += l2 * float(np.sum(w[1:] ** 2))
+            g = (p - yf) / n
+            return value, np.concatenate([[g.sum()], x.T @ g + 2 * l2 * w[1:]])
+
+        start = np.zeros(len(names) + 1)
+        start[1] = 1.0
+        bounds: list[tuple[float | None, float | None]] = [(None, None)] + [
+            (0.0, None) if name in nonnegative else (None, None) for name in names
+        ]
+        res = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds)
+        return cls(names, float(res.x[0]), tuple(float(v) for v in res.x[1:]))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"intercept": self.intercept, "coef": dict(zip(self.names, self.coef, strict=True))}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RiskModel:
+        coef = data["coef"]
+        if not isinstance(coef, dict):
+            raise ValueError("'coef' must be an object of input name -> coefficient")
+        names = tuple(str(k) for k in coef)
+        return cls(names, float(data["intercept"]), tuple(float(coef[k]) for k in names))

@@ -1,0 +1,198 @@
+"""The evaluation report: a detector's cross-validated quality as one HTML page.
+
+Part of the *report* stage; ``marsad evaluate --html`` writes it and
+``docs/evaluation.html`` is the default model's.  It draws the report of
+:func:`marsad.detect.evaluate.evaluate` -- the protocol, per-file and
+per-language metrics for the risk and for the text alone, the reliability
+table, the worst errors by file and line -- with the census report's safe
+markup (:mod:`marsad.report.markup`) and stylesheet; no text of the
+evaluated posts is in it (they are propaganda; the file and line say where
+to look).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from marsad.report.markup import Html, el, join
+from marsad.report.style import CSS
+
+__all__ = ["render_evaluation", "write_evaluation"]
+
+_METRICS = (
+    ("n", "rows"),
+    ("positives", "positives"),
+    ("precision", "precision"),
+    ("recall", "recall"),
+    ("f1", "F1"),
+    ("accuracy", "accuracy"),
+    ("fpr", "false-positive rate"),
+    ("pr_auc", "PR-AUC"),
+    ("roc_auc", "ROC-AUC"),
+    ("brier", "Brier"),
+    ("ece", "ECE"),
+)
+
+
+def _fmt(value: object) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _metrics_table(caption: str, rows: dict[str, dict[str, Any]]) -> Html:
+    head = el("tr", el("th", ""), *(el("th", label) for _, label in _METRICS))
+    body = [
+        el("tr", el("th", name), *(el("td", _fmt(m.get(key)), class_="num") for key, _ in _METRICS))
+        for name, m in rows.items()
+        if m
+    ]
+    return el("table", el("caption", caption), el("thead", head), el("tbody", *body))
+
+
+def _block(title: str, data: dict[str, Any]) -> Html:
+    rows = {"all rows": data["overall"]} | {
+        f"language: {k}": v for k, v in data["by_language"].items()
+    }
+    rows |= {f"file: {k}": v for k, v in data["by_file"].items()}
+    if data.get("hard_negatives"):
+        rows["hard negatives"] = data["hard_negatives"]
+    rel = data["overall"].get("reliability") or []
+    reliability = el(
+        "table",
+        el("caption", "Reliability (all rows): mean score vs share of positives per score bin"),
+        el(
+            "thead",
+            el(
+                "tr",
+                el("th", "bin"),
+                el("th", "rows"),
+                el("th", "mean score"),
+                el("th", "positive rate"),
+            ),
+        ),
+        el(
+            "tbody",
+            *(
+                el(
+                    "tr",
+                    el("td", r["bin"]),
+                    el("td", _fmt(r["n"]), class_="num"),
+                    el("td", _fmt(r["mean_score"]), class_="num"),
+                    el("td", _fmt(r["positive_rate"]), class_="num"),
+                )
+                for r in rel
+            ),
+        ),
+    )
+    return el("section", el("h2", title), _metrics_table(title, rows), reliability, class_="card")
+
+
+def render_evaluation(report: dict[str, Any], title: str = "Detector evaluation") -> str:
+    """The HTML page of an evaluation *report*."""
+    p = report["protocol"]
+    protocol = el(
+        "ul",
+        el(
+            "li",
+            f"{p['rows']:,} rows in {p['groups']:,} groups; {p['folds']} folds, seed {p['seed']}",
+        ),
+        el("li", "split: ", p["split"]),
+        el("li", "calibration: ", p["calibration"]),
+        el("li", "threshold: ", p["threshold_rule"]),
+        el("li", "hard negatives: ", ", ".join(p["hard_negative_files"]) or "none"),
+        el("li", "evaluated at ", report["evaluated_at"]),
+    )
+    files = el(
+        "table",
+        el("caption", "Data"),
+        el(
+            "thead",
+            el(
+                "tr",
+                *(
+                    el("th", h)
+                    for h in ("file", "rows", "positives", "label", "grouped by", "SHA-256")
+                ),
+            ),
+        ),
+        el(
+            "tbody",
+            *(
+                el(
+                    "tr",
+                    el("td", f["file"]),
+                    el("td", _fmt(f["rows"]), class_="num"),
+                    el("td", _fmt(f["positives"]), class_="num"),
+                    el("td", str(f["label"])),
+                    el("td", str(f["grouped_by"] or "row")),
+                    el("td", el("code", str(f["sha256"])[:16] + "…")),
+                )
+                for f in report["files"]
+            ),
+        ),
+    )
+    errors = el(
+        "table",
+        el("caption", "Worst errors (most confident, cross-validated); texts not shown"),
+        el(
+            "thead",
+            el(
+                "tr",
+                *(
+                    el("th", h)
+                    for h in ("kind", "file", "line", "lang", "risk", "text risk", "threshold")
+                ),
+            ),
+        ),
+        el(
+            "tbody",
+            *(
+                el(
+                    "tr",
+                    el("td", e["kind"]),
+                    el("td", e["file"]),
+                    el("td", _fmt(e["line"]), class_="num"),
+                    el("td", e["lang"]),
+                    el("td", _fmt(e["score"]), class_="num"),
+                    el("td", _fmt(e["text_score"]), class_="num"),
+                    el("td", _fmt(e["threshold"]), class_="num"),
+                )
+                for e in report["worst_errors"]
+            ),
+        ),
+    )
+    page = el(
+        "html",
+        el("head", el("meta", charset="utf-8"), el("title", title), el("style", CSS)),
+        el(
+            "body",
+            el("header", el("h1", title)),
+            el(
+                "main",
+                el("section", el("h2", "Protocol"), protocol, files, class_="card"),
+                _block("Risk (text, indicators and author context)", report["risk"]),
+                _block(
+                    "Text alone (classifier and indicators, no author context)", report["text_only"]
+                ),
+                el("section", errors, class_="card"),
+            ),
+        ),
+        lang="en",
+        dir="ltr",
+    )
+    return "<!doctype html>\n" + join(page)
+
+
+def write_evaluation(
+    report: dict[str, Any], path: Path, title: str = "Detector evaluation"
+) -> Path:
+    """Write :func:`render_evaluation` to *path* (UTF-8, folders made)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_evaluation(report, title), encoding="utf-8")
+    return path
