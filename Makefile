@@ -3,7 +3,7 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck install install-test browser bench clean
+.PHONY: demo test lint typecheck install install-test browser bench model clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) (set PY=python3 to use another)"; exit 2; }
@@ -41,6 +41,20 @@ test: install-test lint typecheck browser
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/ingest.py
+
+# the packaged default model, trained by one command from ../shared/datasets;
+# writes its model card beside it and in docs/, and the evaluation report in docs/
+DATA ?= ../shared/datasets
+model: install
+	$(BIN)/marsad train \
+	  --data $(DATA)/fifth_tribe_pro_isis_accounts.csv:1 \
+	  --data $(DATA)/general_tweets_negative.csv:0 \
+	  --data $(DATA)/arabic_pro_isis_vs_not.csv \
+	  --data $(DATA)/isis_keyword_tweets_labeled.csv \
+	  --hard-negatives $(DATA)/isis_keyword_tweets_labeled.csv \
+	  --out src/marsad/detect/models/default.safetensors \
+	  --html docs/evaluation.html
+	cp src/marsad/detect/models/default.md docs/model-card.md
 
 clean:
 	rm -rf $(VENV) marsad-data .mypy_cache .ruff_cache .pytest_cache

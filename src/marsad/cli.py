@@ -700,7 +700,8 @@ def _print_evaluation(report: dict[str, Any]) -> None:
             f(m["fpr"]),
             f(m.get("pr_auc")),
         )
-    out.print(table)
+    # piped output is not cut to 80 columns: file names are long
+    (out if out.is_terminal else Console(width=160)).print(table)
 
 
 @main.command()
@@ -722,7 +723,14 @@ def _print_evaluation(report: dict[str, Any]) -> None:
     help="Model card to write (Markdown; default: beside the model, .md).",
 )
 @click.option(
-    "--c", "C", type=float, default=10.0, show_default=True, help="Inverse regularisation."
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the cross-validation report as HTML.",
+)
+@click.option(
+    "--c", "C", type=float, default=30.0, show_default=True, help="Inverse regularisation."
 )
 @json_option
 def train(
@@ -733,6 +741,7 @@ def train(
     max_fpr: float,
     out_path: Path,
     card_path: Path | None,
+    html_path: Path | None,
     C: float,
     as_json: bool,  # noqa: N803
 ) -> None:
@@ -762,7 +771,12 @@ def train(
         )
         model.save(out_path)
         card = card_path or out_path.with_suffix(".md")
+        card.parent.mkdir(parents=True, exist_ok=True)
         card.write_text(model_card(model), encoding="utf-8")
+        if html_path is not None:
+            from marsad.report.evaluation import write_evaluation
+
+            write_evaluation(ev.report, html_path, f"Evaluation of model {model.model_version_}")
         return model, ev, card
 
     model, ev, card = _run(go)
@@ -793,7 +807,7 @@ def train(
     help="Also write the evaluation report as HTML.",
 )
 @click.option(
-    "--c", "C", type=float, default=10.0, show_default=True, help="Inverse regularisation."
+    "--c", "C", type=float, default=30.0, show_default=True, help="Inverse regularisation."
 )
 @json_option
 def evaluate(
@@ -979,8 +993,9 @@ def explain(
 @workspace_option
 @click.option("--seed", type=int, default=7, show_default=True, help="Simulation seed.")
 def demo(workspace: Path, seed: int) -> None:
-    """Simulate a small platform, ingest it through the real adapters, summarise it, and
-    write its census report in English and Arabic (report-en.html, report-ar.html).
+    """Simulate a small platform, ingest it through the real adapters, summarise it,
+    write its census report in English and Arabic (report-en.html, report-ar.html), and
+    score every post with the packaged detection model.
 
     \b
     Example:
@@ -988,6 +1003,8 @@ def demo(workspace: Path, seed: int) -> None:
     """
     from marsad.census.compute import run_census
     from marsad.census.filters import CensusFilter, parse_campaign
+    from marsad.detect.scan import scan as run_scan
+    from marsad.detect.scorer import RiskScorer
     from marsad.report import write_report
     from marsad.simulate import SimConfig
     from marsad.simulate import simulate as run_simulation
@@ -998,9 +1015,9 @@ def demo(workspace: Path, seed: int) -> None:
         from marsad.store.info import workspace_info
 
         config = SimConfig.from_profile("small", seed=seed)
-        err.print(f"1/4 simulating a platform (seed {seed}) into {exports} …")
+        err.print(f"1/5 simulating a platform (seed {seed}) into {exports} …")
         sim = run_simulation(config, exports, formats=["x-v2", "telegram"])
-        err.print("2/4 ingesting the exports through the real adapters …")
+        err.print("2/5 ingesting the exports through the real adapters …")
         progress, done = _progress_printer()
         with pipeline.open_store(workspace) as store:
             summaries = [
@@ -1008,9 +1025,9 @@ def demo(workspace: Path, seed: int) -> None:
                 for path, fmt in sim.inputs
             ]
             done()
-            err.print("3/4 summarising …")
+            err.print("3/5 summarising …")
             info = workspace_info(store)
-            err.print("4/4 census and report …")
+            err.print("4/5 census and report …")
             result = run_census(
                 store.analytics(),
                 CensusFilter(
@@ -1022,9 +1039,13 @@ def demo(workspace: Path, seed: int) -> None:
             )
         for lang in ("en", "ar"):
             reports.append(write_report(result, workspace / f"report-{lang}.html", lang))
+        err.print("5/5 scanning every post with the packaged model …")
+        with pipeline.open_store(workspace) as store:
+            scans.append(run_scan(store, RiskScorer()))
         return summaries, info
 
     reports: list[Path] = []
+    scans: list[Any] = []
     summaries, data = _run(go)
     table = Table(title="ingested")
     for col in ("file", "format", "records", "new posts", "quarantined"):
@@ -1048,6 +1069,13 @@ def demo(workspace: Path, seed: int) -> None:
         total = sum(shares.values()) or 1
         top = ", ".join(f"{k} {100 * v / total:.0f}%" for k, v in list(shares.items())[:5])
         out.print(f"  {section.replace('_', ' ')}: {top}", highlight=False)
+    scanned = scans[0]
+    out.print(
+        f"  detection: {scanned.scanned:,} posts scored in {scanned.seconds:.1f} s, "
+        f"{scanned.flagged:,} at or over the review threshold "
+        f"(`marsad explain -w {workspace} POST_ID` says why)",
+        highlight=False,
+    )
     out.print(f"ground truth: {exports / 'ground_truth'}")
     for path in reports:
         out.print(f"report: {path}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marsad.detect.classifier import TextClassifier
+from marsad.detect.classifier import ROUTES, TextClassifier
 
 __all__ = ["model_card"]
 
@@ -78,7 +78,11 @@ def model_card(model: TextClassifier) -> str:
         "",
         f"- features: `{model.spec_.as_dict()}`",
         f"- parameters: `{meta.get('params', {})}`",
-        f"- calibration (Platt): a = {model.calibration_[0]:.4f}, b = {model.calibration_[1]:.4f}",
+        "- calibration (Platt, per route): "
+        + ", ".join(
+            f"{name}: a = {a:.4f}, b = {b:.4f}"
+            for name, (a, b) in zip(ROUTES, model.calibration_.tolist(), strict=True)
+        ),
         f"- risk stages: text `{model.risk_text_.as_dict() if model.risk_text_ else None}`, "
         f"author `{model.risk_author_.as_dict() if model.risk_author_ else None}`",
         f"- thresholds (on the risk, per language group): `{model.thresholds_}`",
@@ -111,6 +115,7 @@ def model_card(model: TextClassifier) -> str:
                 f"lang {k}": v for k, v in data["by_language"].items()
             }
             rows |= {k: v for k, v in data["by_file"].items()}
+            rows |= {k: v for k, v in data.get("pairs", {}).items()}
             if data.get("hard_negatives"):
                 rows["hard negatives"] = data["hard_negatives"]
             lines += [f"### {title}", "", _table(rows), ""]

@@ -2,7 +2,7 @@
 
 Part of the *detect* stage (contract in :mod:`marsad.detect.base`).  The
 features are :mod:`marsad.detect.features` (word 1-2-grams and character
-2-5-grams inside words, TF-IDF weighted, hashed into ``2^bits`` buckets); the
+2-6-grams inside words, TF-IDF weighted, hashed into ``2^bits`` buckets); the
 model is L2-regularised logistic regression fitted by scikit-learn; the score
 is a *calibrated* probability, ``sigmoid(a * margin + b)``, with ``a`` and
 ``b`` fitted (Platt scaling) on out-of-fold margins of a cross-validation
@@ -57,9 +57,13 @@ from marsad.detect.risk import RiskModel
 from marsad.errors import BadModel
 from marsad.model import Post
 
-__all__ = ["MODEL_FORMAT", "TextClassifier", "default_model_path"]
+__all__ = ["MODEL_FORMAT", "ROUTES", "TextClassifier", "default_model_path"]
 
 MODEL_FORMAT = "marsad-text-classifier"
+#: the models of a classifier: Arabic-script posts ("ar") and the rest ("default")
+ROUTES = ("default", "ar")
+#: fewest training posts (with both labels) for a route to get its own model
+MIN_ROUTE_ROWS = 200
 _FORMAT_VERSION = 1
 _BATCH = 8192  # posts featurised at once: bounds memory (about 60 MB per batch)
 _MAX_HEADER = 16 << 20  # a safetensors header larger than this is not ours
@@ -95,7 +99,7 @@ class TextClassifier(Detector):
         self,
         spec: FeatureSpec | None = None,
         *,
-        C: float = 10.0,  # noqa: N803 -- scikit-learn's name
+        C: float = 30.0,  # noqa: N803 -- scikit-learn's name
         class_weight: str | None = "balanced",
         max_iter: int = 2000,
     ) -> None:
@@ -104,12 +108,12 @@ class TextClassifier(Detector):
         self.class_weight = class_weight
         self.max_iter = max_iter
 
-    # -- learned state (set by fit or load)
+    # -- learned state (set by fit or load); one row per route (ROUTES)
     spec_: FeatureSpec
-    weights_: npt.NDArray[np.float32]  # w[b] * idf[b]
-    idf_: npt.NDArray[np.float32]
-    intercept_: float
-    calibration_: tuple[float, float] = (1.0, 0.0)
+    weights_: npt.NDArray[np.float32]  # (routes, buckets): w[b] * idf[b]
+    idf_: npt.NDArray[np.float32]  # (routes, buckets)
+    intercept_: npt.NDArray[np.float64]  # (routes,)
+    calibration_: npt.NDArray[np.float64]  # (routes, 2): Platt's a and b
     thresholds_: dict[str, float]
     risk_text_: RiskModel | None = None  # set by training (marsad.detect.evaluate.train)
     risk_author_: RiskModel | None = None
@@ -128,9 +132,19 @@ class TextClassifier(Detector):
         prepared = prepare(texts, mentions=self.spec_.mentions)
         return prepared, featurize(prepared, self.spec_, positions=positions)
 
-    def matrix(self, posts: Sequence[Post]) -> Any:
-        """The TF-IDF matrix of *posts* (scipy CSR) with the fitted idf: what
-        the linear model sees.  Used for fitting; scoring never builds it."""
+    def routes(self, posts: Sequence[Post]) -> npt.NDArray[np.int64]:
+        """The route of each post: 1 (``ar``) when it has more Arabic-script
+        letters than Latin ones, else 0 (``default``)."""
+        texts = _texts(posts)
+        out = np.zeros(len(texts), dtype=np.int64)
+        for at in range(0, len(texts), _BATCH):
+            out[at : at + _BATCH] = prepare(texts[at : at + _BATCH]).arabic
+        return out
+
+    def matrix(self, posts: Sequence[Post], route: int = 0) -> Any:
+        """The TF-IDF matrix of *posts* (scipy CSR) with the fitted idf of
+        *route*: what that route's linear model sees.  Used for fitting;
+        scoring never builds it."""
         from scipy import sparse
 
         texts = _texts(posts)
@@ -138,7 +152,7 @@ class TextClassifier(Detector):
         for at in range(0, len(texts), _BATCH):
             chunk = texts[at : at + _BATCH]
             _, occ = self._occurrences(chunk)
-            idf = self.idf_.astype(np.float64)[occ.bucket]
+            idf = self.idf_[route].astype(np.float64)[occ.bucket]
             norm = np.sqrt(np.bincount(occ.doc, idf * idf, minlength=len(chunk)))
             values = idf / np.where(norm > 0, norm, 1.0)[occ.doc]
             blocks.append(
@@ -152,14 +166,33 @@ class TextClassifier(Detector):
             else sparse.csr_matrix((0, self.spec_.buckets))
         )
 
-    def _fit_idf(self, texts: Sequence[str]) -> None:
+    def _idf(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         df = np.zeros(self.spec_.buckets, dtype=np.int64)
         for at in range(0, len(texts), _BATCH):
             _, occ = self._occurrences(texts[at : at + _BATCH])
             pairs = np.unique(occ.doc * self.spec_.buckets + occ.bucket)
             df += np.bincount(pairs % self.spec_.buckets, minlength=self.spec_.buckets)
         n = len(texts)
-        self.idf_ = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
+        idf: npt.NDArray[np.float32] = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
+        return idf
+
+    def _fit_route(
+        self,
+        posts: Sequence[Post],
+        y: npt.NDArray[np.int64],
+        weight: npt.NDArray[np.float64] | None,
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], float]:
+        """(weights, idf, intercept) of one route's model fitted on *posts*."""
+        from sklearn.linear_model import LogisticRegression
+
+        idf = self._idf(_texts(posts))
+        self.idf_ = idf[None, :]
+        x = self.matrix(posts, 0)
+        model = LogisticRegression(
+            C=self.C, class_weight=self.class_weight, solver="liblinear", max_iter=self.max_iter
+        )
+        model.fit(x, y, sample_weight=weight)
+        return (model.coef_.ravel() * idf).astype(np.float32), idf, float(model.intercept_[0])
 
     def fit(
         self,
@@ -168,26 +201,41 @@ class TextClassifier(Detector):
         *,
         sample_weight: Sequence[float] | None = None,
     ) -> Self:
-        """Fit the idf and the logistic regression on *posts* and *labels*
-        (1 propaganda, 0 not).  Calibration and thresholds are left as the
-        identity and 0.5: :func:`marsad.detect.evaluate.train` sets them from
-        a grouped cross-validation."""
-        from sklearn.linear_model import LogisticRegression
-
+        """Fit one model per route on the *posts* of that route and their
+        *labels* (1 propaganda, 0 not): Arabic-script posts and the rest learn
+        apart, so that neither language's vocabulary drowns the other's (the
+        Arabic model is measured better on Arabic than a pooled one; issue 4's
+        notes).  A route with fewer than :data:`MIN_ROUTE_ROWS` posts or one
+        class takes the model fitted on every post.  Calibration and
+        thresholds are left as the identity and 0.5:
+        :func:`marsad.detect.evaluate.train` sets them from a grouped
+        cross-validation."""
         y = np.asarray(labels, dtype=np.int64)
         if set(np.unique(y)) - {0, 1} or len(np.unique(y)) < 2:
             raise ValueError("labels must be 0 and 1, with both present")
         self.spec_ = self.spec or FeatureSpec()
-        self._fit_idf(_texts(posts))
-        x = self.matrix(posts)
-        model = LogisticRegression(
-            C=self.C, class_weight=self.class_weight, solver="liblinear", max_iter=self.max_iter
-        )
-        model.fit(x, y, sample_weight=None if sample_weight is None else np.asarray(sample_weight))
-        coef = model.coef_.ravel()
-        self.weights_ = (coef * self.idf_).astype(np.float32)
-        self.intercept_ = float(model.intercept_[0])
-        self.calibration_ = (1.0, 0.0)
+        weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        route = self.routes(posts)
+        fitted: list[tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], float] | None] = []
+        for r in range(len(ROUTES)):
+            m = route == r
+            if m.sum() >= MIN_ROUTE_ROWS and len(np.unique(y[m])) == 2:
+                idx = np.flatnonzero(m)
+                fitted.append(
+                    self._fit_route(
+                        [posts[int(i)] for i in idx], y[m], None if weight is None else weight[m]
+                    )
+                )
+            else:
+                fitted.append(None)
+        if any(f is None for f in fitted):
+            pooled = self._fit_route(posts, y, weight)
+            fitted = [f or pooled for f in fitted]
+        done = [f for f in fitted if f is not None]
+        self.weights_ = np.stack([f[0] for f in done])
+        self.idf_ = np.stack([f[1] for f in done])
+        self.intercept_ = np.array([f[2] for f in done], dtype=np.float64)
+        self.calibration_ = np.tile(np.array([1.0, 0.0]), (len(ROUTES), 1))
         self.thresholds_ = {"default": 0.5}
         self.meta_ = {}
         self._round()
@@ -201,33 +249,46 @@ class TextClassifier(Detector):
         digest = hashlib.sha256()
         digest.update(self.weights_.tobytes())
         digest.update(self.idf_.tobytes())
-        digest.update(json.dumps([self.spec_.as_dict(), self.intercept_]).encode())
+        digest.update(json.dumps([self.spec_.as_dict(), self.intercept_.tolist()]).encode())
         self.model_version_ = digest.hexdigest()[:12]
 
     # -- scoring
 
-    def margin(self, posts: Sequence[Post]) -> npt.NDArray[np.float64]:
-        """The linear model's margin (log-odds before calibration) per post."""
+    def margins(
+        self, posts: Sequence[Post]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+        """(margin, route) per post: the route's linear model's margin (log-odds
+        before calibration)."""
         texts = _texts(posts)
         out = np.empty(len(texts), dtype=np.float64)
+        routes = np.zeros(len(texts), dtype=np.int64)
+        buckets = self.spec_.buckets
+        weights, idfs = self.weights_.ravel(), self.idf_.ravel()
         for at in range(0, len(texts), _BATCH):
             chunk = texts[at : at + _BATCH]
-            _, occ = self._occurrences(chunk)
-            idf = self.idf_[occ.bucket].astype(np.float64)
+            prepared, occ = self._occurrences(chunk)
+            route = prepared.arabic.astype(np.int64)
+            flat = route[occ.doc] * buckets + occ.bucket
+            idf = idfs[flat].astype(np.float64)
             norm = np.sqrt(np.bincount(occ.doc, idf * idf, minlength=len(chunk)))
-            dot = np.bincount(
-                occ.doc, self.weights_[occ.bucket].astype(np.float64), minlength=len(chunk)
-            )
-            out[at : at + len(chunk)] = dot / np.where(norm > 0, norm, 1.0) + self.intercept_
-        return out
+            dot = np.bincount(occ.doc, weights[flat].astype(np.float64), minlength=len(chunk))
+            out[at : at + len(chunk)] = dot / np.where(norm > 0, norm, 1.0) + self.intercept_[route]
+            routes[at : at + len(chunk)] = route
+        return out, routes
 
-    def calibrate(self, margins: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        """Calibrated probabilities from margins."""
-        a, b = self.calibration_
+    def margin(self, posts: Sequence[Post]) -> npt.NDArray[np.float64]:
+        """The margin of each post (:meth:`margins` without the routes)."""
+        return self.margins(posts)[0]
+
+    def calibrate(
+        self, margins: npt.NDArray[np.float64], routes: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.float64]:
+        """Calibrated probabilities from margins, with each route's Platt scaling."""
+        a, b = self.calibration_[routes, 0], self.calibration_[routes, 1]
         return _sigmoid(a * margins + b)
 
     def score(self, posts: Sequence[Post]) -> npt.NDArray[np.float64]:
-        return self.calibrate(self.margin(posts))
+        return self.calibrate(*self.margins(posts))
 
     def evidence(
         self, posts: Sequence[Post], scores: npt.NDArray[np.float64]
@@ -238,9 +299,11 @@ class TextClassifier(Detector):
         """The margin's contributions: the *top* n-grams each way and every word."""
         prepared, occ = self._occurrences(_texts([post]), positions=True)
         text = prepared.text(0)
-        idf = self.idf_[occ.bucket].astype(np.float64)
+        route = int(prepared.arabic[0])
+        idf = self.idf_[route][occ.bucket].astype(np.float64)
         norm = math.sqrt(float(np.sum(idf * idf))) or 1.0
-        contrib = self.weights_[occ.bucket].astype(np.float64) / norm
+        contrib = self.weights_[route][occ.bucket].astype(np.float64) / norm
+        intercept = float(self.intercept_[route])
         padded = f" {text} "
         by_feature: dict[str, float] = {}
         for c, s, n, k in zip(contrib, occ.start, occ.length, occ.kind, strict=True):
@@ -263,7 +326,8 @@ class TextClassifier(Detector):
             for f, la, c in zip(first, last, contrib, strict=True):
                 per_word[f : la + 1] += c / (la - f + 1)
         ranked = sorted(by_feature.items(), key=lambda kv: -abs(kv[1]))
-        score = float(self.calibrate(np.array([float(np.sum(contrib)) + self.intercept_]))[0])
+        margin = float(np.sum(contrib)) + intercept
+        score = float(self.calibrate(np.array([margin]), np.array([route]))[0])
         words = sorted(range(len(starts)), key=lambda i: -abs(per_word[i]))
         return Explanation(
             detector=self.name,
@@ -272,8 +336,9 @@ class TextClassifier(Detector):
             text=text,
             evidence={
                 "model": self.model_version_,
-                "margin": float(np.sum(contrib)) + self.intercept_,
-                "intercept": self.intercept_,
+                "margin": margin,
+                "intercept": intercept,
+                "route": ROUTES[route],
                 "top_features": [[k, round(v, 4)] for k, v in ranked if v > 0][:top],
                 "against": [[k, round(v, 4)] for k, v in ranked if v < 0][:top],
             },
@@ -284,10 +349,6 @@ class TextClassifier(Detector):
                 if ends[i] > starts[i] and per_word[i] != 0
             ],
         )
-
-    def threshold(self, lang: str | None) -> float:
-        """The threshold the training chose for *lang* (else the default)."""
-        return self.thresholds_.get(lang or "", self.thresholds_["default"])
 
     # -- model files
 
@@ -304,8 +365,9 @@ class TextClassifier(Detector):
             "detector": self.name,
             "model_version": self.model_version_,
             "features": self.spec_.as_dict(),
-            "intercept": self.intercept_,
-            "calibration": list(self.calibration_),
+            "routes": list(ROUTES),
+            "intercept": self.intercept_.tolist(),
+            "calibration": self.calibration_.tolist(),
             "thresholds": self.thresholds_,
             "risk": {
                 "text": None if self.risk_text_ is None else self.risk_text_.as_dict(),
@@ -341,9 +403,17 @@ class TextClassifier(Detector):
         model = cls()
         try:
             model.spec_ = FeatureSpec.from_dict(header["features"])
-            model.intercept_ = float(header["intercept"])
-            a, b = header["calibration"]
-            model.calibration_ = (float(a), float(b))
+            if header["routes"] != list(ROUTES):
+                raise ValueError(f"routes {header['routes']!r}, expected {list(ROUTES)!r}")
+            model.intercept_ = np.array([float(v) for v in header["intercept"]], dtype=np.float64)
+            model.calibration_ = np.array(
+                [[float(a), float(b)] for a, b in header["calibration"]], dtype=np.float64
+            )
+            if model.intercept_.shape != (len(ROUTES),) or model.calibration_.shape != (
+                len(ROUTES),
+                2,
+            ):
+                raise ValueError("one intercept and one (a, b) calibration per route")
             model.thresholds_ = {str(k): float(v) for k, v in header["thresholds"].items()}
             model.meta_ = dict(header.get("meta") or {})
             risk = header.get("risk") or {}
@@ -355,9 +425,10 @@ class TextClassifier(Detector):
             raise BadModel(f"{path}: the model has no default threshold")
         for name in ("weights", "idf"):
             arr = tensors.get(name)
-            if arr is None or arr.shape != (model.spec_.buckets,):
+            shape = (len(ROUTES), model.spec_.buckets)
+            if arr is None or arr.shape != shape:
                 raise BadModel(
-                    f"{path}: tensor {name!r} must have shape ({model.spec_.buckets},), "
+                    f"{path}: tensor {name!r} must have shape {shape}, "
                     f"got {None if arr is None else arr.shape}"
                 )
             if not np.all(np.isfinite(arr)):

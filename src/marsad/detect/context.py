@@ -64,15 +64,159 @@ from marsad.text.normalize import normalize_many
 
 __all__ = ["ScriptureIndex", "scripture_share", "sources"]
 
-_INDEX_VERSION = 1
-_K_AR, _K_EN = 4, 6
+_INDEX_VERSION = 2
+_K = {"ar": 4, "en": 6}
 _EN_MIN_CONTENT = 2
 _DROP_RE = re.compile(r"https?://\S+|www\.\S+|@\w+")
-_WORD_RE = re.compile(r"[^\W_]+")
-_MUL = np.uint64(0x9E3779B97F4A7C15)
+_MUL = np.uint64(0x9E3779B97F4A7C15)  # odd: invertible modulo 2^64
+_MUL_INV = np.uint64(pow(0x9E3779B97F4A7C15, -1, 2**64))
 
 EN_FUNCTION_WORDS = frozenset(
-    ["a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "yourselves", "s", "t", "ye", "thee", "thou", "thy", "thine", "unto", "hath", "shall", "may", "let", "us", "also", "one", "day", "end"]
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "s",
+        "t",
+        "ye",
+        "thee",
+        "thou",
+        "thy",
+        "thine",
+        "unto",
+        "hath",
+        "shall",
+        "may",
+        "let",
+        "us",
+        "also",
+        "one",
+        "day",
+        "end",
+    ]
 )
 
 #: stock formulae left out of the index (module docstring)
@@ -181,16 +325,59 @@ def _passages() -> Iterator[tuple[str, str]]:
                     yield "ar", str(json.loads(line).get("text", ""))
 
 
-def _words(texts: Sequence[str]) -> list[list[str]]:
-    return [_WORD_RE.findall(_DROP_RE.sub(" ", t)) for t in normalize_many(list(texts))]
+def _word_hashes(
+    texts: Sequence[str],
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """(hash of every word, its text's index, words per text) of *texts*,
+    normalised as the store does, links and mentions dropped.
+
+    A word is a run of letters and digits (``str.isalnum``; ``_`` separates).
+    All texts are laid out as one array of code points (joined by newlines,
+    which normalised text has none of) and each word's polynomial hash comes
+    from prefix sums, as in :mod:`marsad.detect.features`: no Python loop over
+    words, and the same word always hashes alike.
+    """
+    joined = "\n".join(_DROP_RE.sub(" ", t).replace("\n", " ") for t in normalize_many(list(texts)))
+    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    is_word = np.zeros(len(codes), dtype=bool)
+    bmp = codes < _LUT_SIZE
+    is_word[bmp] = _alnum()[codes[bmp]]
+    n_docs = len(texts)
+    if not is_word.any():
+        empty = np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.uint64), empty, np.zeros(n_docs, dtype=np.int64)
+    before = np.concatenate(([False], is_word[:-1]))
+    after = np.concatenate((is_word[1:], [False]))
+    starts = np.flatnonzero(is_word & ~before)
+    ends = np.flatnonzero(is_word & ~after) + 1
+    c = codes.astype(np.uint64)
+    total = len(c)
+    with np.errstate(over="ignore"):
+        pw = np.empty(total + 1, dtype=np.uint64)
+        pw[0] = 1
+        pw[1:] = _MUL
+        np.cumprod(pw, out=pw)
+        ipw = np.empty(total, dtype=np.uint64)
+        ipw[0] = 1
+        ipw[1:] = _MUL_INV
+        np.cumprod(ipw, out=ipw)
+        prefix = np.zeros(total + 1, dtype=np.uint64)
+        np.cumsum(c * ipw, out=prefix[1:])
+        h = pw[ends - 1] * (prefix[ends] - prefix[starts])
+        h ^= h >> np.uint64(31)
+        h *= np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(29)
+    doc = np.cumsum(codes == 10)[starts].astype(np.int64)
+    return h, doc, np.bincount(doc, minlength=n_docs).astype(np.int64)
 
 
-def _word_hash(word: str) -> int:
-    return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+_LUT_SIZE = 0x10000
 
 
-def _hashes(words: list[str]) -> npt.NDArray[np.uint64]:
-    return np.fromiter((_word_hash(w) for w in words), dtype=np.uint64, count=len(words))
+@functools.cache
+def _alnum() -> npt.NDArray[np.bool_]:
+    """``str.isalnum`` of every BMP code point."""
+    return np.array([chr(cp).isalnum() for cp in range(_LUT_SIZE)], dtype=bool)
 
 
 def _runs(h: npt.NDArray[np.uint64], k: int) -> npt.NDArray[np.uint64]:
@@ -206,6 +393,13 @@ def _runs(h: npt.NDArray[np.uint64], k: int) -> npt.NDArray[np.uint64]:
     return out
 
 
+def _passage_runs(passages: list[str], k: int) -> npt.NDArray[np.uint64]:
+    """Run hashes of *passages*, runs within one passage only."""
+    h, doc, _ = _word_hashes(passages)
+    runs = _runs(h, k)
+    return runs[doc[: len(runs)] == doc[k - 1 :]] if len(runs) else runs
+
+
 @dataclass(frozen=True)
 class ScriptureIndex:
     """Sorted run hashes of the sources: ``ar`` (k = 4) and ``en`` (k = 6)."""
@@ -216,42 +410,34 @@ class ScriptureIndex:
 
     @classmethod
     def build(cls) -> ScriptureIndex:
+        batches: dict[str, list[str]] = {"ar": [], "en": []}
         keys: dict[str, list[npt.NDArray[np.uint64]]] = {"ar": [], "en": []}
         for lang, passage in _passages():
-            words = _words([passage])[0]
-            keys[lang].append(_runs(_hashes(words), _K_AR if lang == "ar" else _K_EN))
-        formulae = {"ar": [], "en": []}  # type: dict[str, list[npt.NDArray[np.uint64]]]
-        for words in _words(FORMULAE):
-            lang = "en" if words and words[0].isascii() else "ar"
-            formulae[lang].append(_runs(_hashes(words), _K_AR if lang == "ar" else _K_EN))
+            batches[lang].append(passage)
+            if len(batches[lang]) >= 2000:
+                keys[lang].append(_passage_runs(batches[lang], _K[lang]))
+                batches[lang] = []
         out = {}
         for lang in ("ar", "en"):
-            all_keys = (
-                np.unique(np.concatenate(keys[lang])) if keys[lang] else np.zeros(0, np.uint64)
-            )
-            if formulae[lang]:
-                all_keys = np.setdiff1d(
-                    all_keys, np.concatenate(formulae[lang]), assume_unique=False
-                )
-            out[lang] = all_keys
-        stop = np.unique(_hashes(sorted(EN_FUNCTION_WORDS)))
-        return cls(out["ar"], out["en"], stop)
+            if batches[lang]:
+                keys[lang].append(_passage_runs(batches[lang], _K[lang]))
+            found = np.unique(np.concatenate(keys[lang])) if keys[lang] else np.zeros(0, np.uint64)
+            formulae = [f for f in FORMULAE if f.isascii() == (lang == "en")]
+            out[lang] = np.setdiff1d(found, _passage_runs(formulae, _K[lang]))
+        stop, _, _ = _word_hashes(sorted(EN_FUNCTION_WORDS))
+        return cls(out["ar"], out["en"], np.unique(stop))
 
     def share(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
         """The share of each text's words inside a quotation (0 to 1), for a
         whole batch at once: the words of all texts in one array, runs that
         cross from one text into the next left out."""
-        words = _words(texts)
-        sizes = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
-        flat = [w for ws in words for w in ws]
-        if not flat:
+        h, doc, sizes = _word_hashes(texts)
+        if not len(h):
             return np.zeros(len(texts), dtype=np.float64)
-        doc = np.repeat(np.arange(len(words)), sizes)
-        h = _hashes(flat)
-        covered = self._covered(h, doc, self.ar, _K_AR, None)
+        covered = self._covered(h, doc, self.ar, _K["ar"], None)
         if len(self.en):
-            covered |= self._covered(h, doc, self.en, _K_EN, ~np.isin(h, self.stop))
-        quoted = np.bincount(doc, covered.astype(np.float64), minlength=len(words))
+            covered |= self._covered(h, doc, self.en, _K["en"], ~np.isin(h, self.stop))
+        quoted = np.bincount(doc, covered.astype(np.float64), minlength=len(texts))
         out: npt.NDArray[np.float64] = quoted / np.maximum(sizes, 1)
         return out
 

@@ -46,7 +46,7 @@ import numpy as np
 import numpy.typing as npt
 
 from marsad.detect.base import text_posts
-from marsad.detect.classifier import TextClassifier
+from marsad.detect.classifier import ROUTES, TextClassifier
 from marsad.detect.context import scripture_share
 from marsad.detect.datasets import LabelledRows
 from marsad.detect.features import FeatureSpec
@@ -91,7 +91,13 @@ def platt(margins: npt.NDArray[np.float64], labels: npt.NDArray[np.int64]) -> tu
         grad = p - t
         return value, np.array([float(np.sum(grad * margins)), float(np.sum(grad))])
 
-    res = minimize(loss, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B")
+    res = minimize(
+        loss,
+        np.array([1.0, 0.0]),
+        jac=True,
+        method="L-BFGS-B",
+        options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 1000},
+    )
     return float(res.x[0]), float(res.x[1])
 
 
@@ -136,19 +142,22 @@ def choose_thresholds(
     hard_negative: npt.NDArray[np.bool_],
     lang_groups: npt.NDArray[np.str_],
     max_fpr: float = DEFAULT_MAX_FPR,
+    fit_on: npt.NDArray[np.bool_] | None = None,
 ) -> dict[str, float]:
     """The threshold rule of the module docstring: max F1 per language group
-    (groups with fewer than 20 rows or one class take the default group's),
-    then the *pooled* false-positive rate on hard negatives held at *max_fpr*
-    by raising the ``default`` group's threshold first and the others' only
-    if that is not enough -- the target is on hard negatives as a whole, and
-    a small group's few hard negatives would otherwise force its threshold to
-    the top."""
+    -- on the rows of *fit_on* where the group has at least 20 of them with
+    both labels, else on all its rows; groups with neither take the default
+    group's -- then the *pooled* false-positive rate on all hard negatives
+    held at *max_fpr* by raising the ``default`` group's threshold first and
+    the others' only if that is not enough: the target is on hard negatives
+    as a whole, and a small group's few hard negatives would otherwise force
+    its threshold to the top."""
     out: dict[str, float] = {}
     for g in LANG_GROUPS:
-        m = lang_groups == g
-        if m.sum() >= 20 and len(np.unique(labels[m])) == 2:
-            out[g] = _max_f1(scores[m], labels[m])
+        for m in ([fit_on & (lang_groups == g)] if fit_on is not None else []) + [lang_groups == g]:
+            if m.sum() >= 20 and len(np.unique(labels[m])) == 2:
+                out[g] = _max_f1(scores[m], labels[m])
+                break
     if "default" not in out:
         out["default"] = _max_f1(scores, labels)
     hard = hard_negative & (labels == 0)
@@ -243,6 +252,7 @@ class Evaluation:
     thresholds: npt.NDArray[np.float64]  # the cross-fitted threshold of each row (its risk's)
     alone_thresholds: npt.NDArray[np.float64]  # ... of its text risk (as if it had no author)
     margins: npt.NDArray[np.float64]  # the classifier's out-of-fold margins
+    routes: npt.NDArray[np.int64]  # the classifier's route of each row
     indicators: npt.NDArray[np.float64]
     scripture: npt.NDArray[np.float64]
     langs: list[str]
@@ -254,7 +264,7 @@ class Evaluation:
 class Fitted:
     """What is fitted on out-of-fold margins: calibration, risk stages, thresholds."""
 
-    calibration: tuple[float, float]
+    calibration: npt.NDArray[np.float64]  # (routes, 2): Platt's a and b per route
     text: RiskModel
     author: RiskModel | None
     thresholds: dict[str, float]  # "ar", "default"; with author context "ar+author" ...
@@ -265,9 +275,19 @@ class Fitted:
         alone = t.get(group, t["default"])
         return t.get(f"{group}{AUTHOR_SUFFIX}", alone) if with_author else alone
 
+    def z(
+        self, margins: npt.NDArray[np.float64], routes: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.float64]:
+        """The classifier's calibrated log-odds."""
+        out: npt.NDArray[np.float64] = (
+            self.calibration[routes, 0] * margins + self.calibration[routes, 1]
+        )
+        return out
+
     def apply(
         self,
         margins: npt.NDArray[np.float64],
+        routes: npt.NDArray[np.int64],
         indicators: npt.NDArray[np.float64],
         author_sum: npt.NDArray[np.float64],
         author_n: npt.NDArray[np.float64],
@@ -276,8 +296,7 @@ class Fitted:
         """(risk, text risk) of posts from their margins, indicator scores,
         their authors' sums and counts of classifier log-odds (all posts) and
         their scripture shares -- what :class:`~marsad.detect.scorer.RiskScorer` computes."""
-        a, b = self.calibration
-        z = a * margins + b
+        z = self.z(margins, routes)
         r0 = scripture_rule(self.text(np.column_stack([z, indicators])), scripture, indicators)
         if self.author is None:
             return r0, r0
@@ -311,6 +330,7 @@ def _author_sums(
 
 def fit_stages(
     margins: npt.NDArray[np.float64],
+    routes: npt.NDArray[np.int64],
     y: npt.NDArray[np.int64],
     indicators: npt.NDArray[np.float64],
     row_groups: Sequence[str],
@@ -322,8 +342,14 @@ def fit_stages(
     """Calibration, the two risk stages and the thresholds, fitted on
     out-of-fold *margins* (see the module docstring of :mod:`marsad.detect.risk`;
     the scripture rule is applied as the scorer applies it, and is not fitted)."""
-    a, b = platt(margins, y)
-    z = a * margins + b
+    calibration = np.tile(np.array([1.0, 0.0]), (len(ROUTES), 1))
+    for r in range(len(ROUTES)):
+        m = routes == r
+        if m.sum() >= 20 and len(np.unique(y[m])) == 2:
+            calibration[r] = platt(margins[m], y[m])
+        else:  # too few to calibrate apart: the pooled scaling
+            calibration[r] = platt(margins, y)
+    z = calibration[routes, 0] * margins + calibration[routes, 1]
     text = RiskModel.fit(
         ("z", "indicators"), np.column_stack([z, indicators]), y, nonnegative=("indicators",)
     )
@@ -335,12 +361,16 @@ def fit_stages(
         author = RiskModel.fit(
             ("text_logit", "author_z"), np.column_stack([logit(r0), az])[has], y[has]
         )
-    thresholds = choose_thresholds(r0, y, hard, lang_groups, max_fpr)
+    # thresholds for posts alone are fitted on the posts without author context
+    # where a group has enough of them (the posts they will be applied to),
+    # and keep the hard-negative rate of every post judged alone
+    alone = ~has if author is not None else None
+    thresholds = choose_thresholds(r0, y, hard, lang_groups, max_fpr, fit_on=alone)
     if author is not None:
         risk = scripture_rule(author(np.column_stack([logit(r0), az])), scripture, indicators)
         with_author = choose_thresholds(risk[has], y[has], hard[has], lang_groups[has], max_fpr)
         thresholds |= {f"{g}{AUTHOR_SUFFIX}": t for g, t in with_author.items()}
-    return Fitted((a, b), text, author, thresholds)
+    return Fitted(calibration, text, author, thresholds)
 
 
 def evaluate(
@@ -370,12 +400,13 @@ def evaluate(
     fold = _fold_ids(rows, folds, seed)
     k = int(fold.max()) + 1
     margins = np.zeros(len(y))
+    routes = np.zeros(len(y), dtype=np.int64)
     started = time.perf_counter()
     for i in range(k):
         test = fold == i
         train_idx = np.flatnonzero(~test)
         model = make().fit([posts[j] for j in train_idx], y[train_idx])
-        margins[test] = model.margin([posts[j] for j in np.flatnonzero(test)])
+        margins[test], routes[test] = model.margins([posts[j] for j in np.flatnonzero(test)])
         say(f"fold {i + 1}/{k} done ({time.perf_counter() - started:.0f} s)")
     scores, text_scores = np.zeros(len(y)), np.zeros(len(y))
     thresholds, alone = np.zeros(len(y)), np.zeros(len(y))
@@ -384,6 +415,7 @@ def evaluate(
         test, rest = fold == i, fold != i
         fitted = fit_stages(
             margins[rest],
+            routes[rest],
             y[rest],
             indicators[rest],
             [g for g, r in zip(groups, rest, strict=True) if r],
@@ -392,9 +424,8 @@ def evaluate(
             max_fpr,
             scripture[rest],
         )
-        a, b = fitted.calibration
-        sums, counts = _author_sums(groups, a * margins + b)
-        risk, text_risk = fitted.apply(margins, indicators, sums, counts, scripture)
+        sums, counts = _author_sums(groups, fitted.z(margins, routes))
+        risk, text_risk = fitted.apply(margins, routes, indicators, sums, counts, scripture)
         has = counts > 1
         scores[test], text_scores[test] = risk[test], text_risk[test]
         thresholds[test] = [
@@ -403,7 +434,7 @@ def evaluate(
         ]
         alone[test] = [fitted.threshold(g, False) for g in lang_groups[test]]
     ev = Evaluation(
-        scores, text_scores, thresholds, alone, margins, indicators, scripture, langs, fold
+        scores, text_scores, thresholds, alone, margins, routes, indicators, scripture, langs, fold
     )
     ev.report = _report(rows, ev, y, lang_groups, hard, max_fpr, worst, k, seed, hard_files)
     return ev
@@ -428,8 +459,18 @@ def _report(
         for f in rows.files:
             m = sources == f["file"]
             by_file[str(f["file"])] = metrics(s[m], y[m], t[m])
+        # each file of positives only against each file of negatives only: the
+        # F1 of telling those two kinds of post apart
+        pos = [str(f["file"]) for f in rows.files if f["positives"] == f["rows"]]
+        neg = [str(f["file"]) for f in rows.files if f["positives"] == 0]
+        pairs = {}
+        for a in pos:
+            for b in neg:
+                m = (sources == a) | (sources == b)
+                pairs[f"{a} vs {b}"] = metrics(s[m], y[m], t[m])
         return {
             "overall": metrics(s, y, t),
+            "pairs": pairs,
             "by_language": {
                 g: metrics(s[groups == g], y[groups == g], t[groups == g])
                 for g in LANG_GROUPS
@@ -489,7 +530,7 @@ def train(
     rows: LabelledRows,
     *,
     spec: FeatureSpec | None = None,
-    C: float = 10.0,  # noqa: N803
+    C: float = 30.0,  # noqa: N803
     folds: int = 5,
     seed: int = 0,
     max_fpr: float = DEFAULT_MAX_FPR,
@@ -520,7 +561,15 @@ def train(
     lang_groups = np.array([lang_group(lang) for lang in ev.langs])
     hard = np.isin(np.asarray(rows.sources), list(hard_files)) & (y == 0)
     fitted = fit_stages(
-        ev.margins, y, ev.indicators, rows.groups, lang_groups, hard, max_fpr, ev.scripture
+        ev.margins,
+        ev.routes,
+        y,
+        ev.indicators,
+        rows.groups,
+        lang_groups,
+        hard,
+        max_fpr,
+        ev.scripture,
     )
     model = make().fit(posts, y)
     model.calibration_ = fitted.calibration

@@ -135,6 +135,7 @@ def explain_post(
         },
         "indicators": {"score": round(float(c.indicators[0]), 6), **ind.evidence},
         "scripture_share": round(float(c.scripture[0]), 4),
+        "source": "text" if text is not None else "workspace",
         "stored": stored,
     }
 

@@ -58,6 +58,9 @@ _SEP = 0  # NUL: between texts
 
 # placeholders: what the token is, not which one
 _URL_RE = re.compile(r"(?:https?://|www\.)\S+")
+# the "RT @handle:" a retweet's text starts with on X: says how it was shared, not
+# what it says (and retweets are a third of one training file: a spurious signal)
+_RETWEET_RE = re.compile(r"^rt @\w+:? ?", re.MULTILINE)
 _MENTION_RE = re.compile(r"@\w+")
 _HTML_ENTITY_RE = re.compile(r"&(?:amp|lt|gt|quot|#39|nbsp);")
 
@@ -74,10 +77,10 @@ class FeatureSpec:
     which network it comes from, and nothing about accounts outside it.
     """
 
-    char_ngrams: tuple[int, int] = (2, 5)
+    char_ngrams: tuple[int, int] = (2, 6)
     word_ngrams: tuple[int, int] = (1, 2)
     bits: int = 20
-    mentions: bool = False
+    mentions: bool = True
 
     def __post_init__(self) -> None:
         for name, (lo, hi) in (
@@ -126,6 +129,7 @@ class Prepared:
     codes: npt.NDArray[np.uint32]
     begin: npt.NDArray[np.int64]  # where each text starts in ``codes``
     end: npt.NDArray[np.int64]  # where it ends
+    arabic: npt.NDArray[np.bool_]  # more Arabic-script letters than Latin ones
 
     def __len__(self) -> int:
         return len(self.begin)
@@ -157,7 +161,8 @@ def _classes() -> npt.NDArray[np.uint8]:
 
 def prepare(texts: Sequence[str], *, mentions: bool = False) -> Prepared:
     """The texts as the features see them: normalised as the store does
-    (:func:`~marsad.text.normalize.normalize`); HTML entities removed; links
+    (:func:`~marsad.text.normalize.normalize`); a leading ``RT @handle:``
+    and HTML entities removed; links
     and (unless *mentions*) user mentions as the placeholder words ``httpurl``
     and ``_user_``; every run of digits as one ``0``; every character that is
     neither a word character nor a space (punctuation, symbols, emoji) a word
@@ -167,6 +172,7 @@ def prepare(texts: Sequence[str], *, mentions: bool = False) -> Prepared:
     batch (texts joined by a line holding only NUL, which no rule crosses);
     the rest is done on the code points in numpy."""
     joined = "\n\x00\n".join(t.replace("\x00", " ") for t in normalize_many(texts))
+    joined = _RETWEET_RE.sub("", joined)
     joined = _HTML_ENTITY_RE.sub(" ", joined)
     joined = _URL_RE.sub(" httpurl ", joined)
     if not mentions:
@@ -202,7 +208,37 @@ def prepare(texts: Sequence[str], *, mentions: bool = False) -> Prepared:
         1:-1
     ]  # no space before the first NUL or after the last
     nuls = np.flatnonzero(codes == 0)
-    return Prepared(codes, (nuls[:-1] + 2).astype(np.int64), (nuls[1:] - 1).astype(np.int64))
+    doc = np.cumsum(codes == 0) - 1
+    n = len(nuls) - 1
+    arabic = np.bincount(doc, _is_arabic(codes), minlength=n + 1)[:n]
+    latin = np.bincount(doc, _is_latin(codes), minlength=n + 1)[:n]
+    return Prepared(
+        codes,
+        (nuls[:-1] + 2).astype(np.int64),
+        (nuls[1:] - 1).astype(np.int64),
+        arabic > latin,
+    )
+
+
+def _is_arabic(c: npt.NDArray[np.uint32]) -> npt.NDArray[np.float64]:
+    """1.0 for letters of the Arabic script blocks (and presentation forms)."""
+    out: npt.NDArray[np.float64] = (
+        ((c >= 0x0620) & (c <= 0x064A))
+        | ((c >= 0x0671) & (c <= 0x06D3))
+        | ((c >= 0x0750) & (c <= 0x077F))
+        | ((c >= 0x08A0) & (c <= 0x08C9))
+        | ((c >= 0xFB50) & (c <= 0xFDFF))
+        | ((c >= 0xFE70) & (c <= 0xFEFC))
+    ).astype(np.float64)
+    return out
+
+
+def _is_latin(c: npt.NDArray[np.uint32]) -> npt.NDArray[np.float64]:
+    """1.0 for Latin letters (ASCII and Latin-1/Extended-A/B, after case folding)."""
+    out: npt.NDArray[np.float64] = (
+        ((c >= 0x61) & (c <= 0x7A)) | ((c >= 0xDF) & (c <= 0x24F) & (c != 0xF7))
+    ).astype(np.float64)
+    return out
 
 
 @dataclass(frozen=True)

@@ -57,12 +57,16 @@ class Policy:
                 )
 
     def threshold(self, lang: str | None, *, with_author: bool = False) -> float:
-        """The threshold for a post in *lang* (with author context or not): its
-        language's entry, else its group's, else ``default``."""
+        """The threshold for a post in *lang* (with author context or not): the
+        language's own entries first (``fr+author``, ``fr``), then its group's
+        (``ar+author``, ``ar``), then ``default``'s."""
         group = "ar" if lang == "ar" else "default"
-        keys = [lang, group, "default"] if lang else [group, "default"]
-        if with_author:
-            keys = [f"{k}{AUTHOR_SUFFIX}" for k in keys] + keys
+        levels = [lang, group, "default"] if lang else [group, "default"]
+        keys = [
+            k
+            for level in levels
+            for k in ([f"{level}{AUTHOR_SUFFIX}"] if with_author else []) + [level]
+        ]
         return next(self.thresholds[k] for k in keys if k in self.thresholds)
 
     def decide(self, score: float, lang: str | None, *, with_author: bool = False) -> str:

@@ -147,7 +147,14 @@ class RiskModel:
         bounds: list[tuple[float | None, float | None]] = [(None, None)] + [
             (0.0, None) if name in nonnegative else (None, None) for name in names
         ]
-        res = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds)
+        res = minimize(
+            loss,
+            start,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 1000},
+        )
         return cls(names, float(res.x[0]), tuple(float(v) for v in res.x[1:]))
 
     def as_dict(self) -> dict[str, Any]:

@@ -91,6 +91,24 @@ class ScanSummary:
         }
 
 
+def _arrow_reader(relation: Any, batch: int) -> Any:
+    """A record batch reader over a DuckDB relation (duckdb 1.x and 2.x names)."""
+    for name in ("to_arrow_reader", "fetch_arrow_reader", "record_batch"):
+        method = getattr(relation, name, None)
+        if method is not None:
+            return method(batch)
+    raise RuntimeError("this duckdb cannot stream Arrow record batches")  # pragma: no cover
+
+
+def _arrow_table(relation: Any) -> pa.Table:
+    for name in ("to_arrow_table", "arrow", "fetch_arrow_table"):
+        method = getattr(relation, name, None)
+        if method is not None:
+            table = method()
+            return table if isinstance(table, pa.Table) else table.read_all()
+    raise RuntimeError("this duckdb has no Arrow export")  # pragma: no cover
+
+
 def _posts(batch: pa.RecordBatch) -> list[Post]:
     cols = {name: batch.column(name).to_pylist() for name in _POST_COLUMNS}
     return [
@@ -128,7 +146,7 @@ def scan(
     summary.total = int(con.execute("SELECT count(*) FROM current_posts").fetchone()[0])  # type: ignore[index]
     params = [scorer.name, scorer.version]
     todo = int(con.execute(_TODO_COUNT_SQL, params).fetchone()[0])  # type: ignore[index]
-    reader = con.cursor().execute(_TODO_SQL, params).fetch_record_batch(batch)
+    reader = _arrow_reader(con.cursor().sql(_TODO_SQL, params=params), batch)
     touched: set[tuple[str, str]] = set()
     now = dt.datetime.now(dt.UTC)
     for record_batch in reader:
@@ -218,8 +236,9 @@ def _author_context(
         pa.table({"platform": [p for p, _ in touched], "account_id": [a for _, a in touched]}),
     )
     try:
-        rows = con.execute(
-            """
+        rows = _arrow_table(
+            con.sql(
+                """
             WITH z AS (
                 SELECT p.platform, p.native_id, p.account_id,
                        ln(greatest(least(c.score, 1 - 1e-9), 1e-9))
@@ -238,8 +257,14 @@ def _author_context(
                  AND r.target_id = z.native_id
             ORDER BY z.platform, z.native_id
             """,
-            [scorer.model_.name, versions[scorer.model_.name], scorer.name, versions[scorer.name]],
-        ).fetch_arrow_table()
+                params=[
+                    scorer.model_.name,
+                    versions[scorer.model_.name],
+                    scorer.name,
+                    versions[scorer.name],
+                ],
+            )
+        )
     finally:
         con.unregister("_scan_authors")
     if rows.num_rows == 0:
@@ -282,15 +307,17 @@ def flagged_count(store: Store, scorer: RiskScorer, policy: Policy | None = None
     author's context."""
     policy = policy or scorer.policy()
     con = store.analytics()
-    rows = con.execute(
-        """
+    rows = _arrow_table(
+        con.sql(
+            """
         SELECT p.lang, json_extract(d.evidence, '$.author') IS NOT NULL AS ctx, d.score
         FROM detections d JOIN current_posts p
           ON d.platform = p.platform AND d.target_id = p.native_id
         WHERE d.detector = ? AND d.detector_version = ? AND d.target_kind = 'post'
         """,
-        [scorer.name, scorer.version],
-    ).fetch_arrow_table()
+            params=[scorer.name, scorer.version],
+        )
+    )
     langs = rows.column("lang").to_pylist()
     ctx = rows.column("ctx").to_pylist()
     scores = rows.column("score").to_numpy()

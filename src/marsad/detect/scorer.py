@@ -99,8 +99,8 @@ class RiskScorer(Detector):
         return Policy(dict(self.model_.thresholds_), f"model {self.model_.model_version_}")
 
     def components(self, posts: Sequence[Post]) -> Components:
-        margin = self.model_.margin(posts)
-        p = self.model_.calibrate(margin)
+        margin, route = self.model_.margins(posts)
+        p = self.model_.calibrate(margin, route)
         z = logit(p)
         found = self.indicators_.detect_matches(posts)
         ind = np.array([score for score, _ in found], dtype=np.float64)
@@ -165,7 +165,9 @@ def risk_evidence(c: Components, i: int) -> dict[str, Any]:
         "indicators": round(float(c.indicators[i]), 6),
     }
     if c.indicator_evidence[i]:
-        out["matched"] = [m["key"] for m in c.indicator_evidence[i]["indicators"]]
+        out["matched"] = list(
+            dict.fromkeys(m["key"] for m in c.indicator_evidence[i]["indicators"])
+        )
     if c.scripture[i] > 0:
         out["scripture"] = round(float(c.scripture[i]), 4)
     return out

@@ -60,6 +60,7 @@ def _block(title: str, data: dict[str, Any]) -> Html:
         f"language: {k}": v for k, v in data["by_language"].items()
     }
     rows |= {f"file: {k}": v for k, v in data["by_file"].items()}
+    rows |= {f"pair: {k}": v for k, v in data.get("pairs", {}).items()}
     if data.get("hard_negatives"):
         rows["hard negatives"] = data["hard_negatives"]
     rel = data["overall"].get("reliability") or []

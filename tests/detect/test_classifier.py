@@ -1,0 +1,61 @@
+"""The text classifier: it learns, its explanation adds up, and routes split by script."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from marsad.detect.base import text_posts
+from marsad.detect.classifier import ROUTES, TextClassifier
+from marsad.detect.features import FeatureSpec
+from tests.detect.synthetic import labelled
+
+
+@pytest.fixture(scope="module")
+def model() -> TextClassifier:
+    posts, labels, _ = labelled(600)
+    return TextClassifier(FeatureSpec(bits=16), C=5.0).fit(posts, labels)
+
+
+def test_it_learns_the_indicator_tokens_in_both_scripts(model: TextClassifier) -> None:
+    posts, labels, _ = labelled(200, seed=11)  # new posts of the same kind
+    margins, routes = model.margins(posts)
+    y = np.asarray(labels)
+    assert ((margins > 0) == (y == 1)).mean() > 0.95
+    assert set(routes.tolist()) == {0, 1}  # both routes were used
+    arabic = np.array([p.text is not None and "ال" in p.text for p in posts])
+    assert (routes[arabic] == ROUTES.index("ar")).all()
+
+
+def test_explanation_contributions_add_up_to_the_margin(model: TextClassifier) -> None:
+    for post in text_posts(["the weather is calm today Amaq", "فريقنا لعب مباراة وكالة أعماق", ""]):
+        why = model.explain(post)
+        total = sum(v for _, v in why.features)
+        assert total + why.evidence["intercept"] == pytest.approx(why.evidence["margin"])
+        assert why.evidence["margin"] == pytest.approx(float(model.margin([post])[0]), abs=1e-9)
+        words = sum(float(label) for _, _, label in why.spans)
+        assert words == pytest.approx(total, abs=1e-3 * max(1, len(why.spans)))
+
+
+def test_explanation_names_the_token_that_pushed_the_score(model: TextClassifier) -> None:
+    why = model.explain(text_posts(["the library opens a quiet reading room Dabiq"])[0])
+    top_words = [why.text[a:b] for a, b, label in why.spans if float(label) > 0][:2]
+    assert "dabiq" in top_words
+    for feature, _ in why.evidence["top_features"][:3]:  # n-grams of the token
+        kind, _, gram = feature.partition(":")
+        assert gram.replace("_", " ") in " dabiq ", feature
+
+
+def test_labels_must_have_both_classes() -> None:
+    posts, _, _ = labelled(20)
+    with pytest.raises(ValueError, match="both"):
+        TextClassifier().fit(posts, [1] * 20)
+
+
+def test_a_route_without_enough_rows_takes_the_pooled_model() -> None:
+    posts, labels, _ = labelled(300)
+    english = [i for i, p in enumerate(posts) if p.text and p.text.isascii()]
+    m = TextClassifier(FeatureSpec(bits=12)).fit(
+        [posts[i] for i in english], [labels[i] for i in english]
+    )
+    np.testing.assert_array_equal(m.weights_[0], m.weights_[1])  # no Arabic: one model for both

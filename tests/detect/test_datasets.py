@@ -1,0 +1,98 @@
+"""Labelled CSV files: columns, labels, groups, and clear errors."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from marsad.detect.datasets import DataFile, parse_data_arg, read_labelled
+from marsad.errors import InputError
+from tests.conftest import shared_file
+
+
+def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+@pytest.mark.parametrize(
+    "arg, path, label",
+    [
+        ("a.csv", "a.csv", None),  # the label column
+        ("a.csv:1", "a.csv", 1),  # every row positive
+        ("dir/a.csv:0", "dir/a.csv", 0),
+        ("C:/data/a.csv", "C:/data/a.csv", None),  # a colon that is not a label
+        ("a.csv:2", "a.csv:2", None),  # not 0/1: part of the name
+    ],
+)
+def test_parse_data_arg(arg: str, path: str, label: int | None) -> None:
+    assert parse_data_arg(arg) == DataFile(Path(path), label)
+
+
+def test_columns_labels_and_groups(tmp_path: Path) -> None:
+    a = _write(
+        tmp_path / "a.csv",
+        ["username", "tweet", "label"],
+        [["Alice", "one", "1"], ["", "two", "0"], ["bob", "", "1"], ["ALICE", "three", "true"]],
+    )
+    b = _write(tmp_path / "b.csv", ["text"], [["x"], ["y"]])
+    rows = read_labelled([DataFile(a), DataFile(b, 0)])
+    assert rows.texts == ["one", "two", "three", "x", "y"]
+    assert rows.labels == [1, 0, 1, 0, 0]
+    # an account is one group across case; rows without one are their own group
+    assert rows.groups == ["@alice", "a.csv:#3", "@alice", "b.csv:#2", "b.csv:#3"]
+    assert rows.lines == [2, 3, 5, 2, 3]
+    assert rows.files[0]["skipped_empty"] == 1 and rows.files[0]["positives"] == 2
+    assert len(str(rows.files[1]["sha256"])) == 64
+
+
+@pytest.mark.parametrize(
+    "header, rows, given, words",
+    [
+        (["body2"], [["x"]], None, "no text column"),
+        (["text"], [["x"]], None, "no 'label' column"),
+        (["text", "label"], [["x", "maybe"]], None, ":2: label 'maybe'"),
+        (["text", "label"], [["", "1"]], None, "no labelled rows"),
+    ],
+)
+def test_errors_name_the_file_and_line(
+    tmp_path: Path, header: list[str], rows: list[list[str]], given: int | None, words: str
+) -> None:
+    path = _write(tmp_path / "bad.csv", header, rows)
+    with pytest.raises(InputError, match=words) as info:
+        read_labelled([DataFile(path, given)])
+    assert "bad.csv" in str(info.value)
+
+
+def test_the_shared_datasets_read_with_independent_counts() -> None:
+    files = {
+        "fifth_tribe_pro_isis_accounts.csv": 1,
+        "general_tweets_negative.csv": 0,
+        "arabic_pro_isis_vs_not.csv": None,
+        "isis_keyword_tweets_labeled.csv": None,
+    }
+    paths = {name: shared_file(f"datasets/{name}") for name in files}
+    rows = read_labelled([DataFile(paths[n], label) for n, label in files.items()])
+    for name, path in paths.items():
+        with path.open(encoding="utf-8", newline="") as fh:
+            raw = list(csv.DictReader(fh))
+        text_col = next(c for c in ("text", "tweet", "tweets") if c in raw[0])
+        expect = [r for r in raw if (r[text_col] or "").strip()]
+        got = [i for i, s in enumerate(rows.sources) if s == name]
+        assert len(got) == len(expect), name
+        if "label" in raw[0]:
+            assert sum(rows.labels[i] for i in got) == sum(int(r["label"]) for r in expect)
+        if "username" in raw[0]:
+            users = {
+                (r["username"] or "").strip().lower()
+                for r in expect
+                if (r["username"] or "").strip()
+            }
+            assert {rows.groups[i] for i in got if rows.groups[i].startswith("@")} == {
+                f"@{u}" for u in users
+            }
