@@ -132,3 +132,40 @@ def test_census_benchmark_tiny_run_agrees_with_its_peer(tmp_path: Path) -> None:
     assert "the statistics of both sides agree" in done.stdout
     assert re.search(r"\| marsad \|\s+[\d.]+ \|", done.stdout)
     assert re.search(r"\| pandas \|\s+[\d.]+ \|", done.stdout)
+
+
+@pytest.mark.slow
+def test_detect_benchmark_tiny_run_prints_both_models() -> None:
+    """benchmarks/detect.py on 150 rows per file: both models cross-validated on
+    the same folds and timed on the same posts, as markdown."""
+    from tests.conftest import shared_file
+
+    data = shared_file("datasets/arabic_pro_isis_vs_not.csv").parent
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "detect.py"),
+            "--data-dir",
+            str(data),
+            "--limit",
+            "150",
+            "--folds",
+            "3",
+            "--repeats",
+            "1",
+            "--scale",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "| peer TF-IDF + LR " in out and "| marsad text classifier (text alone) " in out
+    rates = dict(
+        re.findall(
+            r"\| (peer TF-IDF \+ LR: [^|]*?|marsad text classifier: [^|]*?) +\| +([\d,]+) \|", out
+        )
+    )
+    assert len(rates) == 2 and all(int(v.replace(",", "")) > 0 for v in rates.values())

@@ -639,6 +639,14 @@ cv_options = [
         show_default=True,
         help="Highest false-positive rate on hard negatives at the chosen threshold.",
     ),
+    click.option(
+        "--file-label-weight",
+        type=float,
+        default=0.3,
+        show_default=True,
+        help="Fitting weight of rows labelled by their file (FILE:LABEL): account- or "
+        "collection-level labels are noisier than labels given post by post.",
+    ),
 ]
 
 
@@ -739,6 +747,7 @@ def train(
     folds: int,
     seed: int,
     max_fpr: float,
+    file_label_weight: float,
     out_path: Path,
     card_path: Path | None,
     html_path: Path | None,
@@ -766,6 +775,7 @@ def train(
             folds=folds,
             seed=seed,
             max_fpr=max_fpr,
+            file_label_weight=file_label_weight,
             hard_files=_hard_names(hard),
             progress=lambda msg: err.print(f"  {msg}", highlight=False),
         )
@@ -816,6 +826,7 @@ def evaluate(
     folds: int,
     seed: int,
     max_fpr: float,
+    file_label_weight: float,
     html_path: Path | None,
     C: float,
     as_json: bool,  # noqa: N803
@@ -841,6 +852,7 @@ def evaluate(
             folds=folds,
             seed=seed,
             max_fpr=max_fpr,
+            file_label_weight=file_label_weight,
             hard_files=_hard_names(hard),
             progress=lambda msg: err.print(f"  {msg}", highlight=False),
         )

@@ -38,6 +38,10 @@ def test_risk_model_recovers_coefficients_and_keeps_indicators_non_negative() ->
     m2 = RiskModel.fit(("z", "indicators"), x, y2, nonnegative=("indicators",))
     assert m2.coef[1] == pytest.approx(0.0, abs=1e-6)
     assert RiskModel.from_dict(m.as_dict()) == m
+    # inputs go by name: the same model with its names in another order gives the same risk
+    flipped = RiskModel(m.names[::-1], m.intercept, m.coef[::-1])
+    inputs = {"z": x[:5, 0], "indicators": x[:5, 1]}
+    np.testing.assert_allclose(flipped(inputs), m(inputs))
 
 
 def test_threshold_maximises_f1_then_respects_the_hard_negative_rate() -> None:

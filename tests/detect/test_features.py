@@ -14,7 +14,7 @@ from marsad.text.normalize import normalize
 
 def reference_prepare(text: str, mentions: bool = False) -> str:
     """The rules of :func:`prepare` written the slow, obvious way."""
-    t = normalize(text)
+    t = normalize(text, ta_marbuta=True)
     t = re.sub(r"^rt @\w+:? ?", "", t)
     t = re.sub(r"&(?:amp|lt|gt|quot|#39|nbsp);", " ", t)
     t = re.sub(r"(?:https?://|www\.)\S+", " httpurl ", t)
@@ -62,6 +62,7 @@ CASES = [
     (" x\ty\n\nz ", "x y z"),
     ("😀a😀 &amp; b", "😀 a 😀 b"),  # emoji are words of their own; entities go
     ("ٱلْحَمْدُ لِلَّهِ", "الحمد لله"),  # Arabic normalised first (harakat, alef wasla)
+    ("مدرسة جميلة", "مدرسه جميله"),  # ta marbuta as heh
 ]
 
 

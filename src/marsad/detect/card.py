@@ -58,6 +58,44 @@ def _table(rows: dict[str, dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+def _headline(ev: dict[str, Any]) -> list[str]:
+    """The numbers a reader looks for first: each file of positives against
+    each file of negatives (F1), each file labelled post by post (accuracy),
+    and the hard negatives (false-positive rate) -- risk and text alone."""
+    risk, text = ev["risk"], ev["text_only"]
+    rows = []
+    for pair, m in risk.get("pairs", {}).items():
+        rows.append((f"F1, {pair}", m.get("f1"), text["pairs"][pair].get("f1")))
+    for f in ev["files"]:
+        if f.get("label") == "column":
+            name = str(f["file"])
+            rows.append(
+                (
+                    f"accuracy, {name}",
+                    risk["by_file"][name].get("accuracy"),
+                    text["by_file"][name].get("accuracy"),
+                )
+            )
+    if risk.get("hard_negatives"):
+        rows.append(
+            (
+                "false-positive rate, hard negatives",
+                risk["hard_negatives"].get("fpr"),
+                text["hard_negatives"].get("fpr"),
+            )
+        )
+    if not rows:
+        return []
+    return [
+        "## Headline numbers (cross-validated)",
+        "",
+        "| measure | risk (with author context) | text alone |",
+        "|---|---|---|",
+        *(f"| {name} | {_f(a)} | {_f(b)} |" for name, a, b in rows),
+        "",
+    ]
+
+
 def model_card(model: TextClassifier) -> str:
     """The Markdown model card of *model* (from its header)."""
     meta = model.meta_
@@ -101,8 +139,10 @@ def model_card(model: TextClassifier) -> str:
                 for f in ev["files"]
             ),
             "",
-            f"Languages (identified): {ev.get('languages')}",
+            "Languages (identified, most common): "
+            + ", ".join(f"{k} {v:,}" for k, v in list((ev.get("languages") or {}).items())[:8]),
             "",
+            *_headline(ev),
             "## Cross-validated metrics",
             "",
             f"{p['folds']}-fold {p['split']}; {p['calibration']}; threshold: {p['threshold_rule']}; "

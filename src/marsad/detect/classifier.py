@@ -199,7 +199,7 @@ class TextClassifier(Detector):
         posts: Sequence[Post],
         labels: Sequence[int] | npt.NDArray[np.int64],
         *,
-        sample_weight: Sequence[float] | None = None,
+        sample_weight: Sequence[float] | npt.NDArray[np.float64] | None = None,
     ) -> Self:
         """Fit one model per route on the *posts* of that route and their
         *labels* (1 propaganda, 0 not): Arabic-script posts and the rest learn
@@ -384,6 +384,7 @@ class TextClassifier(Detector):
                 tmp,
                 metadata={"marsad": json.dumps(header, ensure_ascii=False, sort_keys=True)},
             )
+            os.chmod(tmp, 0o644)  # mkstemp makes it private; a model is meant to be shared
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):

@@ -161,7 +161,9 @@ def _classes() -> npt.NDArray[np.uint8]:
 
 def prepare(texts: Sequence[str], *, mentions: bool = False) -> Prepared:
     """The texts as the features see them: normalised as the store does
-    (:func:`~marsad.text.normalize.normalize`); a leading ``RT @handle:``
+    (:func:`~marsad.text.normalize.normalize`) and with ``ة`` as ``ه`` (tweets
+    write either; measured +0.4 points of accuracy on the Arabic labelled
+    file); a leading ``RT @handle:``
     and HTML entities removed; links
     and (unless *mentions*) user mentions as the placeholder words ``httpurl``
     and ``_user_``; every run of digits as one ``0``; every character that is
@@ -171,7 +173,7 @@ def prepare(texts: Sequence[str], *, mentions: bool = False) -> Prepared:
     The three rules that need a regular expression run once over the whole
     batch (texts joined by a line holding only NUL, which no rule crosses);
     the rest is done on the code points in numpy."""
-    joined = "\n\x00\n".join(t.replace("\x00", " ") for t in normalize_many(texts))
+    joined = "\n\x00\n".join(t.replace("\x00", " ") for t in normalize_many(texts, ta_marbuta=True))
     joined = _RETWEET_RE.sub("", joined)
     joined = _HTML_ENTITY_RE.sub(" ", joined)
     joined = _URL_RE.sub(" httpurl ", joined)

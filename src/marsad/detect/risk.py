@@ -42,6 +42,7 @@ risk: a post on its own is judged as the evaluation judged posts on their own.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,14 +108,18 @@ class RiskModel:
         if len(self.coef) != len(self.names):
             raise ValueError(f"{len(self.names)} inputs but {len(self.coef)} coefficients")
 
-    def logit(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        out: npt.NDArray[np.float64] = self.intercept + np.asarray(
-            x, dtype=np.float64
-        ) @ np.asarray(self.coef)
+    def logit(self, inputs: Mapping[str, npt.ArrayLike]) -> npt.NDArray[np.float64]:
+        """The model's log-odds from its inputs by name (never by position: a
+        model read from a file keeps its names, whatever their order there)."""
+        missing = set(self.names) - set(inputs)
+        if missing:
+            raise ValueError(f"risk model inputs missing: {sorted(missing)}")
+        x = np.column_stack([np.asarray(inputs[n], dtype=np.float64) for n in self.names])
+        out: npt.NDArray[np.float64] = self.intercept + x @ np.asarray(self.coef)
         return out
 
-    def __call__(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        return sigmoid(self.logit(x))
+    def __call__(self, inputs: Mapping[str, npt.ArrayLike]) -> npt.NDArray[np.float64]:
+        return sigmoid(self.logit(inputs))
 
     @classmethod
     def fit(
@@ -158,12 +163,13 @@ class RiskModel:
         return cls(names, float(res.x[0]), tuple(float(v) for v in res.x[1:]))
 
     def as_dict(self) -> dict[str, Any]:
-        return {"intercept": self.intercept, "coef": dict(zip(self.names, self.coef, strict=True))}
+        pairs = [[n, c] for n, c in zip(self.names, self.coef, strict=True)]
+        return {"intercept": self.intercept, "coef": pairs}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RiskModel:
         coef = data["coef"]
-        if not isinstance(coef, dict):
-            raise ValueError("'coef' must be an object of input name -> coefficient")
-        names = tuple(str(k) for k in coef)
-        return cls(names, float(data["intercept"]), tuple(float(coef[k]) for k in names))
+        if not isinstance(coef, list) or not all(isinstance(p, list) and len(p) == 2 for p in coef):
+            raise ValueError("'coef' must be a list of [input name, coefficient] pairs")
+        names = tuple(str(n) for n, _ in coef)
+        return cls(names, float(data["intercept"]), tuple(float(c) for _, c in coef))

@@ -106,7 +106,7 @@ class RiskScorer(Detector):
         ind = np.array([score for score, _ in found], dtype=np.float64)
         texts = [p.text_norm if p.text_norm is not None else (p.text or "") for p in posts]
         share = self.scripture_(texts)
-        r0 = scripture_rule(self.text_stage(np.column_stack([z, ind])), share, ind)
+        r0 = scripture_rule(self.text_stage({"z": z, "indicators": ind}), share, ind)
         return Components(margin, p, z, ind, [ev for _, ev in found], share, r0)
 
     def score(self, posts: Sequence[Post]) -> npt.NDArray[np.float64]:
@@ -128,7 +128,7 @@ class RiskScorer(Detector):
         stage = self.model_.risk_author_
         if stage is None:
             return text_risk, az
-        risk = stage(np.column_stack([logit(text_risk), az]))
+        risk = stage({"text_logit": logit(text_risk), "author_z": az})
         risk = scripture_rule(risk, scripture, indicators)
         return np.where(has, risk, text_risk), az
 
