@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -501,3 +502,83 @@ def test_match_agrees_with_the_regex_patterns(
     """Property: on any text, the Python matcher and the RE2 patterns agree."""
     posts = [{"text_norm": normalize(t)} for t in texts]
     assert _duckdb_matches(registry, posts) == [registry.match(**p) for p in posts]
+
+
+# -- categories, weights, links and evidence (the detect stage's use) ---------------
+
+
+def test_categories_weights_and_the_outlet_view(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        {
+            "version": 1,
+            "indicators": [
+                {"key": "desk", "names": {"en": ["Weather Desk"]}},
+                {"key": "mag", "category": "publication", "names": {"en": ["Desk Monthly"]}},
+                {
+                    "key": "motto",
+                    "category": "slogan",
+                    "weight": 0.9,
+                    "names": {"en": ["rain or shine"]},
+                },
+                {"key": "site", "category": "url", "urls": ["https://www.example.net/desk/"]},
+            ],
+        },
+    )
+    reg = IndicatorRegistry.load(path, include_default=False)
+    assert [i.category for i in reg] == ["outlet", "publication", "slogan", "url"]
+    assert [i.weight for i in reg] == [0.5, 0.5, 0.9, 0.8]  # category defaults unless given
+    assert reg.outlets().keys() == ("desk", "mag")  # what the census counts
+    assert reg.only("slogan").keys() == ("motto",)
+
+
+@pytest.mark.parametrize(
+    "entry, words",
+    [
+        ({"key": "a", "category": "rumour", "names": {"en": ["A"]}}, "'category' must be one of"),
+        ({"key": "a", "weight": 0, "names": {"en": ["A"]}}, "'weight' must be a number in (0, 1]"),
+        ({"key": "a", "weight": "high", "names": {"en": ["A"]}}, "'weight' must be a number"),
+        ({"key": "a", "urls": ["example.net"]}, "urls: 'example.net' is not a valid url"),
+    ],
+)
+def test_bad_categories_weights_and_links(
+    tmp_path: Path, entry: dict[str, object], words: str
+) -> None:
+    path = _write(tmp_path, {"indicators": [entry]})
+    with pytest.raises(ConfigError, match=re.escape(words)):
+        IndicatorRegistry.load(path, include_default=False)
+
+
+@pytest.mark.parametrize(
+    "url, found",
+    [
+        ("https://www.example.net/desk/2024/item", True),  # scheme, www and case ignored
+        ("http://cdn.example.net/desk/x", True),  # a subdomain of the host
+        ("https://example.net/other/desk/", False),  # the path must start with the prefix
+        ("https://notexample.net/desk/", False),  # not a subdomain
+    ],
+)
+def test_link_prefixes(tmp_path: Path, url: str, found: bool) -> None:
+    path = _write(
+        tmp_path,
+        {"indicators": [{"key": "site", "category": "url", "urls": ["EXAMPLE.net/desk/"]}]},
+    )
+    reg = IndicatorRegistry.load(path, include_default=False)
+    assert (reg.match(urls=[url]) == ("site",)) is found
+
+
+def test_matches_give_kind_token_and_span() -> None:
+    reg = IndicatorRegistry.load()
+    text = normalize("A report: وَكَالَـةُ أَعْمَاق said so #AllEyesOnISIS")
+    found = {(m.key, m.kind): m for m in reg.matches(text_norm=text, hashtags=["AllEyesOnISIS"])}
+    amaq = found["amaq", "name"]
+    assert text[amaq.start : amaq.end] == amaq.token == normalize("وكالة أعماق")
+    assert found["all_eyes_on_isis", "hashtag"].start == -1
+    assert found["amaq", "name"].category == "outlet" and found["amaq", "name"].weight == 0.5
+
+
+def test_version_changes_with_the_registry(tmp_path: Path) -> None:
+    base = IndicatorRegistry.load()
+    assert base.version == IndicatorRegistry.load().version
+    path = _write(tmp_path, {"indicators": [{"key": "amaq", "disabled": True}]})
+    assert IndicatorRegistry.load(path).version != base.version
