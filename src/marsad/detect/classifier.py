@@ -87,7 +87,9 @@ class TextClassifier(Detector):
     """Hashed n-gram logistic regression with calibrated scores.
 
     Parameters (stored, not used until :meth:`fit`): *spec* the features,
-    *C* the inverse regularisation strength, *class_weight* ``"balanced"`` or
+    *C* the inverse regularisation strength, *C_ar* the Arabic route's (None:
+    *C*; less regularised by default: measured +0.3 points of accuracy on the
+    Arabic labelled file at 100 against 30), *class_weight* ``"balanced"`` or
     None, *max_iter* the solver's iteration limit.
     """
 
@@ -100,11 +102,13 @@ class TextClassifier(Detector):
         spec: FeatureSpec | None = None,
         *,
         C: float = 30.0,  # noqa: N803 -- scikit-learn's name
+        C_ar: float | None = 100.0,  # noqa: N803
         class_weight: str | None = "balanced",
         max_iter: int = 2000,
     ) -> None:
         self.spec = spec
         self.C = C
+        self.C_ar = C_ar
         self.class_weight = class_weight
         self.max_iter = max_iter
 
@@ -181,6 +185,7 @@ class TextClassifier(Detector):
         posts: Sequence[Post],
         y: npt.NDArray[np.int64],
         weight: npt.NDArray[np.float64] | None,
+        C: float,  # noqa: N803
     ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], float]:
         """(weights, idf, intercept) of one route's model fitted on *posts*."""
         from sklearn.linear_model import LogisticRegression
@@ -189,7 +194,7 @@ class TextClassifier(Detector):
         self.idf_ = idf[None, :]
         x = self.matrix(posts, 0)
         model = LogisticRegression(
-            C=self.C, class_weight=self.class_weight, solver="liblinear", max_iter=self.max_iter
+            C=C, class_weight=self.class_weight, solver="liblinear", max_iter=self.max_iter
         )
         model.fit(x, y, sample_weight=weight)
         return (model.coef_.ravel() * idf).astype(np.float32), idf, float(model.intercept_[0])
@@ -223,13 +228,16 @@ class TextClassifier(Detector):
                 idx = np.flatnonzero(m)
                 fitted.append(
                     self._fit_route(
-                        [posts[int(i)] for i in idx], y[m], None if weight is None else weight[m]
+                        [posts[int(i)] for i in idx],
+                        y[m],
+                        None if weight is None else weight[m],
+                        self.C_ar if ROUTES[r] == "ar" and self.C_ar is not None else self.C,
                     )
                 )
             else:
                 fitted.append(None)
         if any(f is None for f in fitted):
-            pooled = self._fit_route(posts, y, weight)
+            pooled = self._fit_route(posts, y, weight, self.C)
             fitted = [f or pooled for f in fitted]
         done = [f for f in fitted if f is not None]
         self.weights_ = np.stack([f[0] for f in done])

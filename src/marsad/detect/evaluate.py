@@ -608,6 +608,7 @@ def train(
         "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "params": {
             "C": C,
+            "C_ar": model.C_ar,
             "class_weight": "balanced",
             "file_label_weight": file_label_weight,
             "features": model.spec_.as_dict(),

@@ -107,7 +107,10 @@ def render_evaluation(report: dict[str, Any], title: str = "Detector evaluation"
         el("li", "calibration: ", p["calibration"]),
         el("li", "threshold: ", p["threshold_rule"]),
         el("li", "hard negatives: ", ", ".join(p["hard_negative_files"]) or "none"),
-        el("li", f"fitting weight of rows labelled by their file: {p.get('file_label_weight', 1.0)}"),
+        el(
+            "li",
+            f"fitting weight of rows labelled by their file: {p.get('file_label_weight', 1.0)}",
+        ),
         el("li", "evaluated at ", report["evaluated_at"]),
     )
     files = el(
