@@ -103,13 +103,19 @@ class Detector(ABC):
         """What to store with each score; by default nothing."""
         return [{} for _ in posts]
 
+    def scored(self, posts: Sequence[Post]) -> tuple[npt.NDArray[np.float64], list[dict[str, Any]]]:
+        """(scores, evidence) of *posts*; detectors that find both in one pass
+        override it so that :meth:`detect` does the work once."""
+        scores = self.score(posts)
+        return scores, self.evidence(posts, scores)
+
     @abstractmethod
     def explain(self, post: Post) -> Explanation:
         """The full evidence for *post*'s score."""
 
     def detect(self, posts: Sequence[Post]) -> list[Detection]:
         """The detections of *posts*: one per post, in order."""
-        scores = self.score(posts)
+        scores, evidence = self.scored(posts)
         return [
             Detection(
                 detector=self.name,
@@ -120,7 +126,7 @@ class Detector(ABC):
                 score=float(score),
                 evidence=ev,
             )
-            for post, score, ev in zip(posts, scores, self.evidence(posts, scores), strict=True)
+            for post, score, ev in zip(posts, scores, evidence, strict=True)
         ]
 
     @classmethod

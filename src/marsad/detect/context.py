@@ -60,16 +60,16 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from marsad.detect.features import prefix_hashes, span_hashes
 from marsad.text.normalize import normalize_many
 
 __all__ = ["ScriptureIndex", "scripture_share", "sources"]
 
-_INDEX_VERSION = 2
+_INDEX_VERSION = 3
 _K = {"ar": 4, "en": 6}
 _EN_MIN_CONTENT = 2
 _DROP_RE = re.compile(r"https?://\S+|www\.\S+|@\w+")
-_MUL = np.uint64(0x9E3779B97F4A7C15)  # odd: invertible modulo 2^64
-_MUL_INV = np.uint64(pow(0x9E3779B97F4A7C15, -1, 2**64))
+_MUL = np.uint64(0x9E3779B97F4A7C15)  # combines word hashes into run hashes
 
 EN_FUNCTION_WORDS = frozenset(
     [
@@ -350,20 +350,9 @@ def _word_hashes(
     after = np.concatenate((is_word[1:], [False]))
     starts = np.flatnonzero(is_word & ~before)
     ends = np.flatnonzero(is_word & ~after) + 1
-    c = codes.astype(np.uint64)
-    total = len(c)
+    pw, prefix = prefix_hashes(codes.astype(np.uint64))
+    h = span_hashes(pw, prefix, starts, ends)
     with np.errstate(over="ignore"):
-        pw = np.empty(total + 1, dtype=np.uint64)
-        pw[0] = 1
-        pw[1:] = _MUL
-        np.cumprod(pw, out=pw)
-        ipw = np.empty(total, dtype=np.uint64)
-        ipw[0] = 1
-        ipw[1:] = _MUL_INV
-        np.cumprod(ipw, out=ipw)
-        prefix = np.zeros(total + 1, dtype=np.uint64)
-        np.cumsum(c * ipw, out=prefix[1:])
-        h = pw[ends - 1] * (prefix[ends] - prefix[starts])
         h ^= h >> np.uint64(31)
         h *= np.uint64(0xBF58476D1CE4E5B9)
         h ^= h >> np.uint64(29)

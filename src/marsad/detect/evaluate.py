@@ -52,7 +52,7 @@ from marsad.detect.datasets import LabelledRows
 from marsad.detect.features import FeatureSpec
 from marsad.detect.indicator_detector import IndicatorDetector
 from marsad.detect.policy import AUTHOR_SUFFIX
-from marsad.detect.risk import RiskModel, author_z, logit, scripture_rule
+from marsad.detect.risk import RiskModel, author_risk, author_z, logit, text_risk
 from marsad.model import Post
 
 __all__ = [
@@ -297,14 +297,9 @@ class Fitted:
         their authors' sums and counts of classifier log-odds (all posts) and
         their scripture shares -- what :class:`~marsad.detect.scorer.RiskScorer` computes."""
         z = self.z(margins, routes)
-        r0 = scripture_rule(self.text({"z": z, "indicators": indicators}), scripture, indicators)
-        if self.author is None:
-            return r0, r0
-        az, has = author_z(z, author_sum, author_n)
-        r = scripture_rule(
-            self.author({"text_logit": logit(r0), "author_z": az}), scripture, indicators
-        )
-        return np.where(has, r, r0), r0
+        r0 = text_risk(self.text, z, indicators, scripture)
+        risk, _ = author_risk(self.author, r0, z, author_sum, author_n, scripture, indicators)
+        return risk, r0
 
 
 def _fold_ids(rows: LabelledRows, k: int, seed: int) -> npt.NDArray[np.int64]:
@@ -355,7 +350,7 @@ def fit_stages(
     text = RiskModel.fit(
         ("z", "indicators"), np.column_stack([z, indicators]), y, nonnegative=("indicators",)
     )
-    r0 = scripture_rule(text({"z": z, "indicators": indicators}), scripture, indicators)
+    r0 = text_risk(text, z, indicators, scripture)
     sums, counts = _author_sums(row_groups, z)
     az, has = author_z(z, sums, counts)
     author = None
@@ -369,9 +364,7 @@ def fit_stages(
     alone = ~has if author is not None else None
     thresholds = choose_thresholds(r0, y, hard, lang_groups, max_fpr, fit_on=alone)
     if author is not None:
-        risk = scripture_rule(
-            author({"text_logit": logit(r0), "author_z": az}), scripture, indicators
-        )
+        risk, _ = author_risk(author, r0, z, sums, counts, scripture, indicators)
         with_author = choose_thresholds(risk[has], y[has], hard[has], lang_groups[has], max_fpr)
         thresholds |= {f"{g}{AUTHOR_SUFFIX}": t for g, t in with_author.items()}
     return Fitted(calibration, text, author, thresholds)

@@ -20,51 +20,33 @@ from rich.table import Table
 from rich.text import Text
 
 from marsad.detect.base import text_posts
+from marsad.detect.scan import POST_SELECT, posts_from_arrow
 from marsad.detect.scorer import RiskScorer
 from marsad.errors import InputError
 from marsad.model import Post
 from marsad.store.base import Store
+from marsad.store.duckdb import arrow_table
 
 __all__ = ["explain_post", "render_explanation"]
 
-_COLUMNS = (
-    "platform",
-    "native_id",
-    "account_id",
-    "text",
-    "text_norm",
-    "lang",
-    "hashtags",
-    "mentions",
-    "urls",
-    "domains",
-)
-
 
 def _stored_post(store: Store, post_id: str, platform: str | None) -> Post:
-    con = store.analytics()
-    sql = (
-        "SELECT platform, native_id, account_id, text, text_norm, lang, hashtags, mentions, "
-        "urls, domains FROM current_posts WHERE native_id = ?"
-    )
+    sql = POST_SELECT + "WHERE p.native_id = ?"
     params: list[Any] = [post_id]
     if platform:
-        sql += " AND platform = ?"
+        sql += " AND p.platform = ?"
         params.append(platform)
-    rows = con.execute(sql, params).fetchall()
-    if not rows:
+    posts = posts_from_arrow(arrow_table(store.analytics().sql(sql, params=params)))
+    if not posts:
         raise InputError(
             f"no post {post_id!r}{' on ' + platform if platform else ''} in this workspace"
         )
-    if len(rows) > 1:
+    if len(posts) > 1:
         raise InputError(
-            f"post id {post_id!r} is on several platforms ({', '.join(r[0] for r in rows)}); "
+            f"post id {post_id!r} is on several platforms ({', '.join(p.platform for p in posts)}); "
             "give --platform"
         )
-    r = dict(zip(_COLUMNS, rows[0], strict=True))
-    for key in ("hashtags", "mentions", "urls", "domains"):
-        r[key] = tuple(r[key] or ())
-    return Post(**r)
+    return posts[0]
 
 
 def explain_post(

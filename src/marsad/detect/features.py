@@ -256,6 +256,39 @@ class Occurrences:
     kind: npt.NDArray[np.int64]
 
 
+def prefix_hashes(
+    codes: npt.NDArray[np.uint64],
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+    """(``B^k`` for k = 0..n, prefix sums ``Q``) of *codes*: the polynomial hash
+    of ``codes[i:j]`` is then ``pw[j - 1] * (Q[j] - Q[i])`` (mod 2^64; see the
+    module docstring), the same wherever the span lies."""
+    total = len(codes)
+    with np.errstate(over="ignore"):
+        pw = np.empty(total + 1, dtype=np.uint64)
+        pw[0] = 1
+        pw[1:] = _B
+        np.cumprod(pw, out=pw)
+        ipw = np.empty(total, dtype=np.uint64)
+        ipw[:1] = 1
+        ipw[1:] = _B_INV
+        np.cumprod(ipw, out=ipw)
+        prefix = np.zeros(total + 1, dtype=np.uint64)
+        np.cumsum(codes * ipw, out=prefix[1:])
+    return pw, prefix
+
+
+def span_hashes(
+    pw: npt.NDArray[np.uint64],
+    prefix: npt.NDArray[np.uint64],
+    starts: npt.NDArray[np.int64],
+    ends: npt.NDArray[np.int64],
+) -> npt.NDArray[np.uint64]:
+    """The polynomial hashes of the spans ``[starts, ends)`` (from :func:`prefix_hashes`)."""
+    with np.errstate(over="ignore"):
+        out: npt.NDArray[np.uint64] = pw[ends - 1] * (prefix[ends] - prefix[starts])
+    return out
+
+
 def _fmix(h: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     h = h ^ (h >> _U64(33))
     h = h * _U64(0xFF51AFD7ED558CCD)
@@ -272,17 +305,7 @@ def featurize(prepared: Prepared, spec: FeatureSpec, *, positions: bool = False)
     """
     codes = prepared.codes.astype(np.uint64)
     total = len(codes)
-    with np.errstate(over="ignore"):
-        pw = np.empty(total + 1, dtype=np.uint64)
-        pw[0] = 1
-        pw[1:] = _B
-        np.cumprod(pw, out=pw)
-        ipw = np.empty(total, dtype=np.uint64)
-        ipw[0] = 1
-        ipw[1:] = _B_INV
-        np.cumprod(ipw, out=ipw)
-        prefix = np.zeros(total + 1, dtype=np.uint64)
-        np.cumsum(codes * ipw, out=prefix[1:])
+    pw, prefix = prefix_hashes(codes)
     is_sep = codes == _SEP
     is_space = codes == 32
     doc_of = np.cumsum(is_sep) - 1  # document index of every position (-1 before the first)
@@ -337,8 +360,7 @@ def featurize(prepared: Prepared, spec: FeatureSpec, *, positions: bool = False)
     word_hashes = []
     with np.errstate(over="ignore"):
         for starts, lengths, k in parts[len(char_hashes) :]:
-            end = starts + lengths
-            h = pw[end - 1] * (prefix[end] - prefix[starts])
+            h = span_hashes(pw, prefix, starts, starts + lengths)
             word_hashes.append(h + _U64((k * _MIX) % 2**64))
         h = _fmix(np.concatenate(char_hashes + word_hashes))
     bucket = (h >> _U64(64 - spec.bits)).astype(np.int64)

@@ -76,7 +76,11 @@ class IndicatorDetector(Detector):
     def evidence(
         self, posts: Sequence[Post], scores: npt.NDArray[np.float64]
     ) -> list[dict[str, Any]]:
-        return [_evidence(self.matches(p)) for p in posts]
+        return self.scored(posts)[1]
+
+    def scored(self, posts: Sequence[Post]) -> tuple[npt.NDArray[np.float64], list[dict[str, Any]]]:
+        found = self.detect_matches(posts)
+        return np.array([s for s, _ in found], dtype=np.float64), [ev for _, ev in found]
 
     def detect_matches(self, posts: Sequence[Post]) -> list[tuple[float, dict[str, Any]]]:
         """(score, evidence) per post with one match per post (what :meth:`detect` does

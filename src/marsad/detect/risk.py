@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["AUTHOR_SHRINK", "RiskModel", "logit", "sigmoid"]
+__all__ = ["AUTHOR_SHRINK", "RiskModel", "author_risk", "logit", "sigmoid", "text_risk"]
 
 #: pseudo-posts of log-odds 0 added to an author's other posts (see the docstring)
 AUTHOR_SHRINK = 10.0
@@ -94,6 +94,36 @@ def scripture_rule(
     quoted = (s >= SCRIPTURE_MIN_SHARE) & (np.asarray(indicators) == 0)
     out: npt.NDArray[np.float64] = np.where(quoted, risk * (1.0 - s), risk)
     return out
+
+
+def text_risk(
+    stage: RiskModel,
+    z: npt.NDArray[np.float64],
+    indicators: npt.NDArray[np.float64],
+    scripture: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """Stage 1 with the scripture rule: the risk of each post on its own."""
+    return scripture_rule(stage({"z": z, "indicators": indicators}), scripture, indicators)
+
+
+def author_risk(
+    stage: RiskModel | None,
+    r0: npt.NDArray[np.float64],
+    z: npt.NDArray[np.float64],
+    author_sum: npt.NDArray[np.float64],
+    author_n: npt.NDArray[np.float64],
+    scripture: npt.NDArray[np.float64],
+    indicators: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Stage 2 with the scripture rule: (risk, author log-odds) of posts whose
+    text risk is *r0*; *author_sum* and *author_n* are the sum of ``z`` over
+    all the author's posts and their number, this post included.  Posts
+    without other posts by their author (or without a stage) keep *r0*."""
+    az, has = author_z(z, author_sum, author_n)
+    if stage is None:
+        return r0, az
+    risk = scripture_rule(stage({"text_logit": logit(r0), "author_z": az}), scripture, indicators)
+    return np.where(has, risk, r0), az
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,9 @@ from marsad.detect.policy import Policy
 from marsad.detect.scorer import RiskScorer, risk_evidence
 from marsad.model import Detection, Post
 from marsad.store.base import Store
+from marsad.store.duckdb import arrow_table
 
-__all__ = ["ScanSummary", "flagged_count", "scan"]
+__all__ = ["POST_SELECT", "ScanSummary", "flagged_count", "posts_from_arrow", "scan"]
 
 _POST_COLUMNS = (
     "platform",
@@ -55,6 +56,12 @@ _POST_COLUMNS = (
     "urls",
     "domains",
 )
+#: the columns of a post that detectors read, from the current posts (alias p)
+_POST_COLUMNS_SQL = (
+    "SELECT p.platform, p.native_id, p.account_id, p.text, p.text_norm, p.lang, "
+    "p.hashtags, p.mentions, p.urls, p.domains "
+)
+POST_SELECT = _POST_COLUMNS_SQL + "FROM current_posts p "
 _TODO_WHERE = """
 FROM current_posts p
 WHERE NOT EXISTS (
@@ -62,10 +69,7 @@ WHERE NOT EXISTS (
     WHERE d.detector = ? AND d.detector_version = ? AND d.target_kind = 'post'
       AND d.platform = p.platform AND d.target_id = p.native_id)
 """
-_TODO_SQL = (
-    "SELECT p.platform, p.native_id, p.account_id, p.text, p.text_norm, p.lang, "
-    "p.hashtags, p.mentions, p.urls, p.domains" + _TODO_WHERE + "ORDER BY p.platform, p.native_id"
-)
+_TODO_SQL = _POST_COLUMNS_SQL + _TODO_WHERE + "ORDER BY p.platform, p.native_id"
 _TODO_COUNT_SQL = "SELECT count(*)" + _TODO_WHERE
 
 
@@ -100,16 +104,8 @@ def _arrow_reader(relation: Any, batch: int) -> Any:
     raise RuntimeError("this duckdb cannot stream Arrow record batches")  # pragma: no cover
 
 
-def _arrow_table(relation: Any) -> pa.Table:
-    for name in ("to_arrow_table", "arrow", "fetch_arrow_table"):
-        method = getattr(relation, name, None)
-        if method is not None:
-            table = method()
-            return table if isinstance(table, pa.Table) else table.read_all()
-    raise RuntimeError("this duckdb has no Arrow export")  # pragma: no cover
-
-
-def _posts(batch: pa.RecordBatch) -> list[Post]:
+def posts_from_arrow(batch: pa.RecordBatch | pa.Table) -> list[Post]:
+    """Posts from rows of :data:`POST_SELECT`."""
     cols = {name: batch.column(name).to_pylist() for name in _POST_COLUMNS}
     return [
         Post(
@@ -150,7 +146,7 @@ def scan(
     touched: set[tuple[str, str]] = set()
     now = dt.datetime.now(dt.UTC)
     for record_batch in reader:
-        posts = _posts(record_batch)
+        posts = posts_from_arrow(record_batch)
         if not posts:
             continue
         c = scorer.components(posts)
@@ -236,7 +232,7 @@ def _author_context(
         pa.table({"platform": [p for p, _ in touched], "account_id": [a for _, a in touched]}),
     )
     try:
-        rows = _arrow_table(
+        rows = arrow_table(
             con.sql(
                 """
             WITH z AS (
@@ -307,7 +303,7 @@ def flagged_count(store: Store, scorer: RiskScorer, policy: Policy | None = None
     author's context."""
     policy = policy or scorer.policy()
     con = store.analytics()
-    rows = _arrow_table(
+    rows = arrow_table(
         con.sql(
             """
         SELECT p.lang, json_extract(d.evidence, '$.author') IS NOT NULL AS ctx, d.score

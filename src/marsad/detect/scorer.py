@@ -27,7 +27,7 @@ from marsad.detect.classifier import TextClassifier
 from marsad.detect.indicator_detector import IndicatorDetector
 from marsad.detect.indicators import IndicatorRegistry
 from marsad.detect.policy import Policy
-from marsad.detect.risk import RiskModel, author_z, logit, scripture_rule
+from marsad.detect.risk import RiskModel, author_risk, logit, text_risk
 from marsad.model import Post
 
 __all__ = ["Components", "RiskScorer", "risk_evidence"]
@@ -106,7 +106,7 @@ class RiskScorer(Detector):
         ind = np.array([score for score, _ in found], dtype=np.float64)
         texts = [p.text_norm if p.text_norm is not None else (p.text or "") for p in posts]
         share = self.scripture_(texts)
-        r0 = scripture_rule(self.text_stage({"z": z, "indicators": ind}), share, ind)
+        r0 = text_risk(self.text_stage, z, ind, share)
         return Components(margin, p, z, ind, [ev for _, ev in found], share, r0)
 
     def score(self, posts: Sequence[Post]) -> npt.NDArray[np.float64]:
@@ -114,7 +114,7 @@ class RiskScorer(Detector):
 
     def with_authors(
         self,
-        text_risk: npt.NDArray[np.float64],
+        r0: npt.NDArray[np.float64],
         z: npt.NDArray[np.float64],
         author_sum: npt.NDArray[np.float64],
         author_n: npt.NDArray[np.float64],
@@ -124,19 +124,18 @@ class RiskScorer(Detector):
         """(risk, author log-odds) with the author context: *author_sum* and
         *author_n* are the sum of classifier log-odds ``z`` over all the
         author's posts and their number, this post included."""
-        az, has = author_z(z, author_sum, author_n)
-        stage = self.model_.risk_author_
-        if stage is None:
-            return text_risk, az
-        risk = stage({"text_logit": logit(text_risk), "author_z": az})
-        risk = scripture_rule(risk, scripture, indicators)
-        return np.where(has, risk, text_risk), az
+        return author_risk(
+            self.model_.risk_author_, r0, z, author_sum, author_n, scripture, indicators
+        )
 
     def evidence(
         self, posts: Sequence[Post], scores: npt.NDArray[np.float64]
     ) -> list[dict[str, Any]]:
+        return self.scored(posts)[1]
+
+    def scored(self, posts: Sequence[Post]) -> tuple[npt.NDArray[np.float64], list[dict[str, Any]]]:
         c = self.components(posts)
-        return [risk_evidence(c, i) for i in range(len(posts))]
+        return c.text_risk, [risk_evidence(c, i) for i in range(len(posts))]
 
     def explain(self, post: Post) -> Explanation:
         c = self.components([post])

@@ -29,12 +29,12 @@ from marsad.store.arrow import _ACCOUNT_UPDATE, _TS, ArrowBatch, to_arrow_batch
 from marsad.store.base import Batch, SourceInfo, SourceState, Store
 from marsad.store.schema import KEYS, MIGRATIONS, SCHEMA_VERSION, TABLES
 
-__all__ = ["DB_FILE", "DuckDBStore"]
+__all__ = ["DB_FILE", "DuckDBStore", "arrow_table"]
 
 DB_FILE = "marsad.duckdb"
 
 
-def _to_table(result: Any) -> pa.Table:
+def arrow_table(result: Any) -> pa.Table:
     """An Arrow table from a DuckDB result or relation (1.x and 2.x APIs)."""
     for name in ("to_arrow_table", "fetch_arrow_table", "arrow"):
         method = getattr(result, name, None)
@@ -283,12 +283,12 @@ class DuckDBStore(Store):
         if table not in TABLES:
             raise StoreError(f"unknown table {table!r}")
         order = ", ".join(KEYS[table])
-        return _to_table(self.con.sql(f"SELECT * FROM {table} ORDER BY {order}"))
+        return arrow_table(self.con.sql(f"SELECT * FROM {table} ORDER BY {order}"))
 
     def table_schema(self, table: str) -> pa.Schema:
         if table not in TABLES:
             raise StoreError(f"unknown table {table!r}")
-        return _to_table(self.con.sql(f"SELECT * FROM {table} LIMIT 0")).schema
+        return arrow_table(self.con.sql(f"SELECT * FROM {table} LIMIT 0")).schema
 
     def insert_arrow(self, table: str, arrow: pa.Table) -> int:
         """Merge rows into *table* (present keys are kept); returns rows added.
