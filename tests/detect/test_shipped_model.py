@@ -1,0 +1,54 @@
+"""The packaged default model: it loads without pickle, its card matches it,
+and it does not flag posts for their form or for being religious."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from marsad.detect.base import text_posts
+from marsad.detect.classifier import TextClassifier, default_model_path
+from marsad.detect.scorer import RiskScorer
+
+
+@pytest.fixture(scope="module")
+def scorer() -> RiskScorer:
+    return RiskScorer(TextClassifier.load())
+
+
+def test_it_loads_and_its_card_is_its_own(scorer: RiskScorer) -> None:
+    model = scorer.model_
+    card = default_model_path().with_suffix(".md").read_text(encoding="utf-8")
+    assert model.model_version_ in card.splitlines()[0]
+    docs = Path(__file__).resolve().parents[2] / "docs" / "model-card.md"
+    assert docs.read_text(encoding="utf-8") == card  # docs/ repeats the packaged card
+    assert {"ar", "default", "ar+author", "default+author"} <= set(model.thresholds_)
+
+
+# (text, why it must stay under the threshold of its language)
+BENIGN = [
+    ("https://t.co/abc123 https://t.co/def456", "links alone"),
+    ("@someone @another 😀😀", "mentions and emoji alone"),
+    ("The weather is fine today and the market opens at nine.", "neutral English"),
+    ("الطقس جميل اليوم والسوق يفتح في التاسعة", "neutral Arabic"),
+    ("Il fait beau aujourd'hui et le marché ouvre à neuf heures.", "neutral French"),
+    (
+        "الحمد لله رب العالمين الرحمن الرحيم مالك يوم الدين اياك نعبد واياك نستعين "
+        "اهدنا الصراط المستقيم",
+        "Al-Fatiha, quoted: scripture is not extremism",
+    ),
+]
+
+
+@pytest.mark.parametrize("text, why", BENIGN)
+def test_benign_posts_stay_under_the_threshold(scorer: RiskScorer, text: str, why: str) -> None:
+    post = text_posts([text])[0]
+    risk = float(scorer.score([post])[0])
+    assert risk < scorer.policy().threshold(post.lang), why
+
+
+def test_explains_a_post(scorer: RiskScorer) -> None:
+    why = scorer.explain(text_posts(["Amaq reports from the front #AllEyesOnISIS"])[0])
+    assert set(why.evidence["matched"]) == {"all_eyes_on_isis", "amaq"}
+    assert why.evidence["top_features"]
