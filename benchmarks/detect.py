@@ -41,7 +41,7 @@ from marsad.detect.base import text_posts  # noqa: E402
 from marsad.detect.classifier import TextClassifier  # noqa: E402
 from marsad.detect.context import scripture_share  # noqa: E402
 from marsad.detect.datasets import DataFile, LabelledRows, read_labelled  # noqa: E402
-from marsad.detect.evaluate import evaluate  # noqa: E402
+from marsad.detect.evaluate import DEFAULT_FILE_LABEL_WEIGHT, evaluate  # noqa: E402
 from marsad.detect.indicator_detector import IndicatorDetector  # noqa: E402
 from marsad.detect.scorer import RiskScorer  # noqa: E402
 from marsad.model import Post  # noqa: E402
@@ -101,6 +101,18 @@ def quality(rows: LabelledRows, folds: int, say: Callable[[str], None]) -> list[
     t0 = time.perf_counter()
     ev = evaluate(rows, TextClassifier, folds=folds, hard_files=HARD, posts=posts, progress=say)
     marsad_s = time.perf_counter() - t0
+    say("marsad with the shipped training weights (file-labelled rows 0.3) …")
+    t0 = time.perf_counter()
+    shipped = evaluate(
+        rows,
+        TextClassifier,
+        folds=folds,
+        hard_files=HARD,
+        posts=posts,
+        progress=say,
+        file_label_weight=DEFAULT_FILE_LABEL_WEIGHT,
+    )
+    shipped_s = time.perf_counter() - t0
     say("peer: cross-validating on the same folds …")
 
     def peer_cv(texts: list[str]) -> tuple[np.ndarray, float]:
@@ -120,9 +132,15 @@ def quality(rows: LabelledRows, folds: int, say: Callable[[str], None]) -> list[
     out = []
     for name, scores, secs in (
         ("marsad text classifier (text alone)", ev.text_scores, marsad_s),
+        (
+            "marsad text classifier (text alone), shipped training weights",
+            shipped.text_scores,
+            shipped_s,
+        ),
         ("peer TF-IDF + LR", peer, peer_s),
         ("peer TF-IDF + LR, retweet prefix removed", bare, bare_s),
         ("marsad risk (with author context)", ev.scores, None),
+        ("marsad risk (with author context), shipped training weights", shipped.scores, None),
     ):
         f1, t = best_f1(scores, y)
         out.append(

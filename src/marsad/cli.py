@@ -738,7 +738,12 @@ def _print_evaluation(report: dict[str, Any]) -> None:
     help="Also write the cross-validation report as HTML.",
 )
 @click.option(
-    "--c", "C", type=float, default=30.0, show_default=True, help="Inverse regularisation."
+    "--c",
+    "C",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Inverse regularisation (the non-Arabic route's).",
 )
 @json_option
 def train(
@@ -817,7 +822,12 @@ def train(
     help="Also write the evaluation report as HTML.",
 )
 @click.option(
-    "--c", "C", type=float, default=30.0, show_default=True, help="Inverse regularisation."
+    "--c",
+    "C",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Inverse regularisation (the non-Arabic route's).",
 )
 @json_option
 def evaluate(

@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from marsad.detect.evaluate import choose_threshold, choose_thresholds, metrics, platt
+from marsad.detect.evaluate import (
+    F1_PLATEAU,
+    choose_threshold,
+    choose_thresholds,
+    metrics,
+    platt,
+)
 from marsad.detect.risk import RiskModel, author_z, scripture_rule, sigmoid
 
 
@@ -57,6 +63,28 @@ def test_threshold_maximises_f1_then_respects_the_hard_negative_rate() -> None:
     assert 0.75 < t < 0.7500001
     # no hard negative may pass: just above 0.85
     assert 0.85 < choose_threshold(scores, labels, hard, max_fpr=0.0) < 0.8500001
+
+
+def test_threshold_is_the_middle_of_the_f1_plateau() -> None:
+    """By brute force: F1 of every candidate threshold, then the median of
+    those within F1_PLATEAU of the best -- on noisy scores, where the best
+    F1 is reached at several nearby thresholds."""
+    rng = np.random.default_rng(3)
+    labels = (rng.random(400) < 0.4).astype(np.int64)
+    scores = np.round(np.clip(0.3 * labels + rng.random(400) * 0.7, 0, 1), 3)
+    f1 = {}
+    for t in np.unique(scores):
+        pred = scores >= t
+        tp = int(np.sum(pred & (labels == 1)))
+        f1[float(t)] = 2 * tp / (int(pred.sum()) + int(labels.sum()))
+    best = max(f1.values())
+    near = sorted(t for t, v in f1.items() if v >= best - F1_PLATEAU)
+    assert len(near) > 3  # the case has a plateau, not one peak
+    t = choose_threshold(scores, labels, np.zeros(400, bool))
+    assert t == pytest.approx(float(np.median(near)))
+    pred = scores >= t
+    tp = int(np.sum(pred & (labels == 1)))
+    assert 2 * tp / (int(pred.sum()) + int(labels.sum())) >= best - F1_PLATEAU - 0.01
 
 
 def test_pooled_hard_negative_rate_is_held_by_the_default_group_first() -> None:

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from marsad.detect.features import FeatureSpec, featurize, prepare
+from marsad.detect.features import NORM_BY_KIND, FeatureSpec, featurize, prepare, weights
 from marsad.text.normalize import normalize
 
 
 def reference_prepare(text: str, mentions: bool = False) -> str:
     """The rules of :func:`prepare` written the slow, obvious way."""
     t = normalize(text, ta_marbuta=True)
-    t = re.sub(r"^rt @\w+:? ?", "", t)
+    t = re.sub(r"^rt (@\w+):? ?", r"\1 ", t)
     t = re.sub(r"&(?:amp|lt|gt|quot|#39|nbsp);", " ", t)
     t = re.sub(r"(?:https?://|www\.)\S+", " ", t)
     if not mentions:
@@ -56,7 +57,7 @@ CASES = [
     ("Hello world, hello World!!", "hello world , hello world ! !"),  # punctuation split off
     ("world   hello ", "world hello"),  # runs of spaces
     ("مرحبا بالعالم @abc http://x.com/a 123.5", "مرحبا بالعالم _user_ 0 . 0"),  # links go
-    ("RT @someone: the news", "the news"),  # a retweet's prefix goes
+    ("RT @someone: the news", "_user_ the news"),  # a retweet: only who is retweeted stays
     ("", ""),
     ("...", ". . ."),
     (" x\ty\n\nz ", "x y z"),
@@ -130,6 +131,83 @@ def test_the_same_ngram_hashes_alike_and_buckets_spread() -> None:
     assert abs(used - expected) / expected < 0.01
 
 
+def reference_tfidf(
+    texts: list[str], spec: FeatureSpec, idf: np.ndarray
+) -> list[dict[tuple[int, int], float]]:
+    """Per text, {(block, bucket): value}: ``(1 + ln tf) * idf`` (or ``tf * idf``),
+    each block (characters, words; or one) scaled to unit norm -- or, without
+    sublinear tf and blocks, the older rule (norm over occurrences)."""
+    prepared = prepare(texts, mentions=spec.mentions)
+    occ, arabic = featurize(prepared, spec), prepared.arabic
+    out: list[dict[tuple[int, int], float]] = []
+    for d in range(len(texts)):
+        counts: dict[tuple[int, int], int] = {}
+        for k, b in zip(occ.kind[occ.doc == d], occ.bucket[occ.doc == d], strict=True):
+            apart = spec.norm_by_kind == "always" or (
+                spec.norm_by_kind == "non-arabic" and not arabic[d]
+            )
+            key = (int(k >= 100) if apart else 0, int(b))
+            counts[key] = counts.get(key, 0) + 1
+        if spec.sublinear_tf:
+            raw = {key: (1 + math.log(c)) * float(idf[key[1]]) for key, c in counts.items()}
+            norms = {
+                blk: math.sqrt(sum(v * v for (bb, _), v in raw.items() if bb == blk))
+                for blk in (0, 1)
+            }
+        else:
+            raw = {key: c * float(idf[key[1]]) for key, c in counts.items()}
+            norms = {
+                blk: math.sqrt(
+                    sum(c * float(idf[b]) ** 2 for (bb, b), c in counts.items() if bb == blk)
+                )
+                for blk in (0, 1)
+            }
+        out.append({key: v / norms[key[0]] for key, v in raw.items() if norms[key[0]]})
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(_TEXT, min_size=1, max_size=5),
+    st.booleans(),
+    st.sampled_from(NORM_BY_KIND),
+)
+def test_weights_are_tfidf_by_the_reference(
+    texts: list[str], sublinear: bool, by_kind: str
+) -> None:
+    spec = FeatureSpec(
+        char_ngrams=(1, 3),
+        word_ngrams=(1, 2),
+        bits=10,
+        sublinear_tf=sublinear,
+        norm_by_kind=by_kind,
+    )
+    idf = np.random.default_rng(len(texts)).uniform(0.5, 3.0, spec.buckets)
+    prepared = prepare(texts, mentions=spec.mentions)
+    occ = featurize(prepared, spec)
+    share = weights(occ, idf[occ.bucket], prepared.arabic, spec)
+    for d, want in enumerate(reference_tfidf(texts, spec, idf)):
+        got: dict[tuple[int, int], float] = {}
+        m = occ.doc == d
+        apart = by_kind == "always" or (by_kind == "non-arabic" and not prepared.arabic[d])
+        for k, b, v in zip(occ.kind[m], occ.bucket[m], (idf[occ.bucket] * share)[m], strict=True):
+            key = (int(k >= 100) if apart else 0, int(b))
+            got[key] = got.get(key, 0.0) + float(v)
+        assert got.keys() == want.keys()
+        for key, v in want.items():
+            assert abs(got[key] - v) < 1e-9
+
+
+def test_a_repeated_ngram_weighs_one_plus_log_tf() -> None:
+    spec = FeatureSpec(char_ngrams=(0, 0), word_ngrams=(1, 1), bits=12)
+    prepared = prepare(["spam spam spam spam eggs"])
+    occ = featurize(prepared, spec, positions=True)
+    share = weights(occ, np.ones(len(occ.doc)), prepared.arabic, spec)
+    eggs = share[(occ.length == 4) & (occ.start == 20)].sum()
+    spam = share.sum() - eggs
+    assert abs(spam / eggs - (1 + math.log(4))) < 1e-9
+
+
 def test_script_of_each_text() -> None:
     prepared = prepare(["مرحبا hello", "مرحبا بكم hello", "", "hello", "١٢٣ ok"])
     assert prepared.arabic.tolist() == [False, True, False, False, False]
@@ -138,7 +216,20 @@ def test_script_of_each_text() -> None:
 def test_spec_round_trip_and_validation() -> None:
     spec = FeatureSpec(char_ngrams=(1, 6), word_ngrams=(0, 0), bits=18, mentions=False)
     assert FeatureSpec.from_dict(spec.as_dict()) == spec
-    for bad in ({"char_ngrams": (3, 2)}, {"word_ngrams": (0, 9)}, {"bits": 40}):
+    # a model file from before sublinear tf and norms by kind means neither
+    old = {
+        k: v
+        for k, v in FeatureSpec().as_dict().items()
+        if k not in ("sublinear_tf", "norm_by_kind")
+    }
+    assert not FeatureSpec.from_dict(old).sublinear_tf
+    assert FeatureSpec.from_dict(old).norm_by_kind == "never"
+    for bad in (
+        {"char_ngrams": (3, 2)},
+        {"word_ngrams": (0, 9)},
+        {"bits": 40},
+        {"norm_by_kind": "sometimes"},
+    ):
         try:
             FeatureSpec(**bad)  # type: ignore[arg-type]
         except ValueError:
