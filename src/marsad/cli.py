@@ -968,6 +968,70 @@ def scan(
     )
 
 
+@main.command(name="hash")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=Path))
+@click.option(
+    "--unletterbox",
+    type=click.IntRange(0, 255),
+    default=None,
+    help="Cut black bars off pictures first, at this black threshold (threatexchange's CLI: 15).",
+)
+@click.option(
+    "--dihedral", is_flag=True, help="Also the PDQ hashes of the 7 rotations and mirrors."
+)
+@json_option
+def hash_(files: tuple[Path, ...], unletterbox: int | None, dihedral: bool, as_json: bool) -> None:
+    """MD5, SHA-256 and, for pictures, the PDQ hash and its quality of FILES
+    (directories are walked).  A file that cannot be read is reported, with
+    the reason, and the others are hashed.
+
+    \b
+    Example:
+      marsad hash photo.jpg export/photos
+      marsad hash --json --dihedral known.png
+    """
+    from marsad.hashing.signals import DIHEDRAL, hash_file, pdq_dihedral, pdq_hash
+
+    paths: list[Path] = []
+    for f in files:
+        paths.extend(sorted(p for p in f.rglob("*") if p.is_file()) if f.is_dir() else [f])
+    results: list[dict[str, Any]] = []
+    failed = 0
+    for path in paths:
+        try:
+            row = hash_file(path).as_dict()
+            if row["media"] == "image" and unletterbox is not None:
+                cut = pdq_hash(path, unletterbox=unletterbox)
+                row["pdq"], row["pdq_quality"] = cut.hex, cut.quality
+                row["unletterbox"] = unletterbox
+            if row["media"] == "image" and dihedral:
+                hashes, _ = pdq_dihedral(path.read_bytes(), where=str(path))
+                row["pdq_dihedral"] = dict(zip(DIHEDRAL, hashes, strict=True))
+        except MarsadError as exc:
+            failed += 1
+            results.append({"path": str(path), "error": str(exc)})
+            if not as_json:
+                err.print(f"[red]{exc}[/]", highlight=False, soft_wrap=True)
+            continue
+        results.append(row)
+    if as_json:
+        _emit_json(results)
+    else:
+        for row in results:
+            if "error" in row:
+                continue
+            pdq = (
+                f"pdq {row['pdq']} q{row['pdq_quality']}"
+                if row["pdq"]
+                else (row["note"] or "no pdq: not a picture")
+            )
+            click.echo(f"{row['path']}\tmd5 {row['md5']}\tsha256 {row['sha256']}\t{pdq}")
+            for name, h in row.get("pdq_dihedral", {}).items():
+                click.echo(f"\t{name}\t{h}")
+    if failed:
+        sys.exit(2 if failed == len(paths) else 1)
+
+
 @main.command()
 @click.argument("post")
 @workspace_option
