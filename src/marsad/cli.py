@@ -1032,6 +1032,246 @@ def hash_(files: tuple[Path, ...], unletterbox: int | None, dihedral: bool, as_j
         sys.exit(2 if failed == len(paths) else 1)
 
 
+@main.group()
+def bank() -> None:
+    """Banks of known content (PDQ, MD5, SHA-256): create, import, export, list,
+    enable and disable.
+
+    \b
+    Example:
+      marsad bank create gifct-2024 --source GIFCT
+      marsad bank import gifct-2024 hashes.csv
+      marsad bank create known-fp --negative
+      marsad bank list
+    """
+
+
+@bank.command(name="create")
+@click.argument("name")
+@click.option("--description", default="", help="What the bank holds.")
+@click.option("--source", default="", help="Where its signals come from (GIFCT, TCAP, ...).")
+@click.option("--negative", is_flag=True, help="Known false positives: suppress their matches.")
+@click.option("--by", "created_by", default="", help="Who creates it (kept with the bank).")
+@workspace_option
+def bank_create(
+    name: str, description: str, source: str, negative: bool, created_by: str, workspace: Path
+) -> None:
+    """Create the bank NAME."""
+    from marsad.hashing.banks import create_bank
+
+    def go() -> None:
+        with pipeline.open_store(workspace) as store:
+            b = create_bank(
+                store,
+                name,
+                description=description,
+                source=source,
+                negative=negative,
+                created_by=created_by,
+            )
+        kind = "negative bank" if b.negative else "bank"
+        out.print(f"{kind} {b.name} created", highlight=False)
+
+    _run(go)
+
+
+_BANK_FORMATS = ("marsad-jsonl", "threatexchange", "csv", "plain")
+
+
+@bank.command(name="import")
+@click.argument("name")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--format", "fmt", type=click.Choice(_BANK_FORMATS), default=None, help="Default: guessed."
+)
+@click.option(
+    "--type",
+    "signal_type",
+    type=click.Choice(["pdq", "md5", "sha256"]),
+    default=None,
+    help="Type of bare hashes (plain lists; 64 hex digits may be PDQ or SHA-256).",
+)
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    help="KEY=VALUE label for signals that carry none (entity, ideology, content_type, behaviour).",
+)
+@click.option("--by", "added_by", default="", help="Who adds them (kept with each signal).")
+@workspace_option
+@json_option
+def bank_import(
+    name: str,
+    files: tuple[Path, ...],
+    fmt: str | None,
+    signal_type: str | None,
+    labels: tuple[str, ...],
+    added_by: str,
+    workspace: Path,
+    as_json: bool,
+) -> None:
+    """Add the hash lists FILES to bank NAME. Bad lines are reported with file,
+    line and reason; the good ones land; importing a list again changes nothing."""
+    from marsad.errors import ConfigError
+    from marsad.hashing.banks import import_bank
+
+    def go() -> None:
+        given: dict[str, str] = {}
+        for label in labels:
+            key, sep, value = label.partition("=")
+            if not sep or not key.strip():
+                raise ConfigError(f"--label must be KEY=VALUE, got {label!r}")
+            given[key.strip()] = value.strip()
+        report: list[dict[str, Any]] = []
+        with pipeline.open_store(workspace) as store:
+            for f in files:
+                r = import_bank(
+                    store, name, f, fmt, signal_type=signal_type, labels=given, added_by=added_by
+                )
+                report.append(
+                    {"file": str(f), "added": r.added, "good": r.seen, "errors": r.errors}
+                )
+        if as_json:
+            _emit_json(report)
+        else:
+            for row in report:
+                for e in row["errors"][:50]:
+                    err.print(f"[yellow]{e}[/]", highlight=False, soft_wrap=True)
+                if len(row["errors"]) > 50:
+                    err.print(f"... and {len(row['errors']) - 50} more bad lines")
+                out.print(
+                    f"{row['file']}: {row['added']:,} added ({row['good']:,} good lines, "
+                    f"{len(row['errors']):,} bad)",
+                    highlight=False,
+                )
+        if any(row["errors"] for row in report):
+            sys.exit(1)
+
+    _run(go)
+
+
+@bank.command(name="export")
+@click.argument("name")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format", "fmt", type=click.Choice(_BANK_FORMATS), default="marsad-jsonl", show_default=True
+)
+@workspace_option
+def bank_export(name: str, target: Path, fmt: str, workspace: Path) -> None:
+    """Write bank NAME to TARGET."""
+    from marsad.hashing.banks import export_bank
+
+    def go() -> None:
+        with pipeline.open_store(workspace, create=False) as store:
+            n = export_bank(store, name, target, fmt)
+        out.print(f"{n:,} signals written to {target}", highlight=False)
+
+    _run(go)
+
+
+@bank.command(name="list")
+@workspace_option
+@json_option
+def bank_list(workspace: Path, as_json: bool) -> None:
+    """The banks of the workspace, with their signal counts."""
+    from marsad.hashing.banks import list_banks
+
+    def go() -> None:
+        with pipeline.open_store(workspace, create=False) as store:
+            banks = list_banks(store)
+        if as_json:
+            _emit_json([b.__dict__ for b in banks])
+            return
+        table = Table("bank", "kind", "enabled", "source", "signals", "created")
+        for b in banks:
+            table.add_row(
+                b.name,
+                "negative" if b.negative else "known content",
+                "yes" if b.enabled else "no",
+                b.source,
+                ", ".join(f"{k} {n:,}" for k, n in b.signals.items()) or "none",
+                f"{b.created_at:%Y-%m-%d} {b.created_by}".strip() if b.created_at else "",
+            )
+        out.print(table)
+
+    _run(go)
+
+
+def _bank_switch(name: str, workspace: Path, enabled: bool) -> None:
+    from marsad.hashing.banks import set_enabled
+
+    def go() -> None:
+        with pipeline.open_store(workspace, create=False) as store:
+            b = set_enabled(store, name, enabled)
+        out.print(f"bank {b.name} {'enabled' if b.enabled else 'disabled'}", highlight=False)
+
+    _run(go)
+
+
+@bank.command(name="disable")
+@click.argument("name")
+@workspace_option
+def bank_disable(name: str, workspace: Path) -> None:
+    """Stop matching against bank NAME (its signals are kept)."""
+    _bank_switch(name, workspace, False)
+
+
+@bank.command(name="enable")
+@click.argument("name")
+@workspace_option
+def bank_enable(name: str, workspace: Path) -> None:
+    """Match against bank NAME again."""
+    _bank_switch(name, workspace, True)
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--distance",
+    type=click.IntRange(0, 256),
+    default=31,
+    show_default=True,
+    help="Largest PDQ distance that matches (the PDQ authors' default: 31).",
+)
+@workspace_option
+@json_option
+def match(files: tuple[Path, ...], distance: int, workspace: Path, as_json: bool) -> None:
+    """Match FILES, or without FILES every hashed media item of the workspace,
+    against the enabled banks.  Workspace matches are stored as detections
+    (detector "hash-match", with bank, labels and distance).
+
+    \b
+    Example:
+      marsad match suspicious.jpg
+      marsad match            # the workspace's media
+    """
+    from marsad.hashing.match import match_files, match_workspace
+
+    def go() -> None:
+        with pipeline.open_store(workspace, create=not files) as store:
+            if files:
+                results = match_files(store, list(files), distance=distance)
+            else:
+                results = match_workspace(store, distance=distance)
+        if as_json:
+            _emit_json(results)
+            return
+        hits = [r for r in results if r["matches"]]
+        for r in results:
+            if r.get("error"):
+                err.print(f"[red]{r['error']}[/]", highlight=False, soft_wrap=True)
+            for m in r["matches"]:
+                click.echo(
+                    f"{r['item']}\t{m['bank']}\t{m['signal_type']} d={m['distance']}\t"
+                    f"{json.dumps(m['labels'], ensure_ascii=False)}"
+                )
+            if r["suppressed"]:
+                click.echo(f"{r['item']}\tsuppressed by a negative bank")
+        out.print(f"{len(hits):,} of {len(results):,} items matched", highlight=False)
+
+    _run(go)
+
+
 @main.command()
 @click.argument("post")
 @workspace_option

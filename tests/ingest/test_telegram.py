@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from marsad.errors import UnreadableFile
+from marsad.hashing import pdq_bytes
 from marsad.ingest import ADAPTERS, detect_format
 from marsad.ingest.base import read_head
 from marsad.ingest.telegram import TelegramExportAdapter
@@ -151,6 +152,12 @@ def test_real_2020_export_media_hashed(store: DuckDBStore) -> None:
     assert photos, "the export's photos are hashed"
     for _, _, _, md5, media_path, _ in photos:
         assert md5 == hashlib.md5(Path(media_path).read_bytes()).hexdigest()  # noqa: S324
+    # pictures carry their PDQ hash (python-threatexchange's); the photo file
+    # that is only the text of another's name (a symlink checked out) has none
+    pdqs = dict(_rows(store, "SELECT path, pdq FROM media WHERE kind = 'photo'"))
+    pictures = {p: h for p, h in pdqs.items() if Path(p).read_bytes()[:3] == b"\xff\xd8\xff"}
+    assert pictures and all(h == pdq_bytes(Path(p).read_bytes()).hex for p, h in pictures.items())
+    assert all(h is None for p, h in pdqs.items() if p not in pictures)
 
 
 def test_real_2020_export_reingest_changes_nothing(store: DuckDBStore) -> None:

@@ -74,6 +74,8 @@ def _rows(store: DuckDBStore, table: str) -> list[dict[str, Any]]:
         ("edges", True),  # interactions and follows
         ("media", False),  # the simulator writes none; both sides must agree
         ("detections", False),  # neither route detects anything
+        ("banks", False),  # nor holds a bank of known content
+        ("bank_signals", False),
     ],
 )
 def test_same_rows_as_ingest(sim: Routes, table: str, filled: bool) -> None:
@@ -85,7 +87,17 @@ def test_same_rows_as_ingest(sim: Routes, table: str, filled: bool) -> None:
 
 def test_every_table_is_covered() -> None:
     # the parametrised comparison above plus the provenance tables below: nothing left out
-    compared = {"accounts", "snapshots", "status_events", "posts", "edges", "media", "detections"}
+    compared = {
+        "accounts",
+        "snapshots",
+        "status_events",
+        "posts",
+        "edges",
+        "media",
+        "detections",
+        "banks",
+        "bank_signals",
+    }
     assert compared | {"sources", "raw_records", "quarantine"} == set(TABLES)
     assert set(ENTITY_TABLES) <= compared
 

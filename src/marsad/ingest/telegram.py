@@ -89,7 +89,6 @@ invalid JSON raises :class:`~marsad.errors.UnreadableFile` with the position.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -102,6 +101,7 @@ import orjson
 
 from marsad.codec import parse_time
 from marsad.errors import MalformedRecord, UnreadableFile
+from marsad.hashing.signals import hash_file
 from marsad.ingest.base import IngestAdapter, RawRecord, Span, open_bytes
 from marsad.model import (
     Account,
@@ -143,7 +143,6 @@ _MEDIA_TYPES = {
     "animation": "video",
     "audio_file": "audio",
 }
-_CHUNK = 1 << 20
 
 
 @dataclass
@@ -180,7 +179,7 @@ class _Event:
 
 class TelegramExportAdapter(IngestAdapter):
     name = "telegram"
-    version = "1"
+    version = "2"  # 2: pictures carry their PDQ hash
     platform = "telegram"
     description = (
         "Telegram Desktop JSON export (result.json): one chat or a full account export, "
@@ -643,13 +642,19 @@ def _media(msg: dict[str, Any], post_id: str, prov: Provenance, base: Path) -> l
         kind = _media_kind(key, msg.get("media_type"), mime)
         size = msg.get("file_size" if key == "file" else f"{key}_file_size")
         path, size_bytes, md5, sha256 = None, size if _is_int(size) else None, None, None
+        pdq = None
         local = _local_file(base, rel)
         if local is not None:
             try:
-                size_bytes, md5, sha256 = _hash_file(local)
-                path = str(local)
-            except OSError:
+                hashes = hash_file(local, pdq=kind in ("photo", "thumbnail", "document"))
+            except UnreadableFile:
                 pass  # unreadable media: keep the Media without hashes
+            else:
+                size_bytes, md5, sha256 = hashes.size, hashes.md5, hashes.sha256
+                path = str(local)
+                # a picture's PDQ when it can be matched on (quality >= 50)
+                if hashes.pdq is not None and hashes.pdq.matchable:
+                    pdq = hashes.pdq.hex
         duration = msg.get("duration_seconds") if key == "file" else None
         duration_ms = None
         if isinstance(duration, int | float) and not isinstance(duration, bool):
@@ -670,6 +675,7 @@ def _media(msg: dict[str, Any], post_id: str, prov: Provenance, base: Path) -> l
                 duration_ms=duration_ms,
                 md5=md5,
                 sha256=sha256,
+                pdq=pdq,
                 provenance=prov,
             )
         )
@@ -711,13 +717,3 @@ def _local_file(base: Path, rel: str) -> Path | None:
     if not resolved.is_relative_to(base) or not resolved.is_file():
         return None
     return resolved
-
-
-def _hash_file(path: Path) -> tuple[int, str, str]:
-    md5, sha256, size = hashlib.md5(usedforsecurity=False), hashlib.sha256(), 0
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(_CHUNK), b""):
-            md5.update(chunk)
-            sha256.update(chunk)
-            size += len(chunk)
-    return size, md5.hexdigest(), sha256.hexdigest()

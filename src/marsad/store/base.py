@@ -101,6 +101,11 @@ class Store(ABC):
         """Run a read-only parameterised query; for ``info``, census and tests."""
 
     @abstractmethod
+    def execute(self, sql: str, rows: Sequence[Sequence[Any]] = ((),)) -> None:
+        """Run a parameterised write once per row of parameters in *rows*
+        (inside :meth:`transaction` when the caller needs them together)."""
+
+    @abstractmethod
     def analytics(self) -> Any:
         """A DuckDB connection that sees this store's tables, for read-only analytics
         (the census).  The DuckDB store returns its own; a server store returns one

@@ -258,6 +258,15 @@ class DuckDBStore(Store):
         except duckdb.Error as exc:
             raise StoreError(f"query failed: {exc}") from exc
 
+    def execute(self, sql: str, rows: Sequence[Sequence[Any]] = ((),)) -> None:
+        try:
+            if len(rows) == 1:
+                self.con.execute(sql, list(rows[0]))
+            elif rows:
+                self.con.executemany(sql, [list(r) for r in rows])
+        except duckdb.Error as exc:
+            raise StoreError(f"write failed: {exc}") from exc
+
     def counts(self) -> dict[str, int]:
         out = {}
         for table in TABLES:

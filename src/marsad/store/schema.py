@@ -207,11 +207,37 @@ FROM accounts a
 LEFT JOIN posters w ON w.platform = a.platform AND w.account_id = a.native_id;
 """
 
+_V5 = """
+-- known-content banks (issue 5): named collections of hash signals; a
+-- negative bank holds known false positives and suppresses their matches
+CREATE TABLE banks (
+    name         VARCHAR PRIMARY KEY,
+    description  VARCHAR,
+    source       VARCHAR,               -- where its signals come from (GIFCT, TCAP, an analyst)
+    negative     BOOLEAN NOT NULL DEFAULT false,
+    enabled      BOOLEAN NOT NULL DEFAULT true,
+    created_by   VARCHAR,
+    created_at   TIMESTAMPTZ
+);
+CREATE TABLE bank_signals (
+    bank         VARCHAR NOT NULL,
+    signal_type  VARCHAR NOT NULL,      -- pdq | md5 | sha256
+    value        VARCHAR NOT NULL,      -- lower-case hex
+    labels       VARCHAR NOT NULL,      -- JSON object: entity, ideology, content_type, behaviour ...
+    content_id   VARCHAR,               -- the list's own id of the item, if it has one
+    source       VARCHAR,               -- the file or list the signal came from
+    added_by     VARCHAR,
+    added_at     TIMESTAMPTZ,
+    PRIMARY KEY (bank, signal_type, value)
+);
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "records, provenance, quarantine, detections", _V1),
     (2, "current_posts view over edit histories", _V2),
     (3, "current_posts without a correlated subquery", _V3),
     (4, "accounts_now view: status as analytics count it", _V4),
+    (5, "known-content banks and their signals", _V5),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -227,7 +253,17 @@ KEYS: dict[str, tuple[str, ...]] = {
     "sources": ("source_id",),
     "raw_records": ("source_id", "record_no"),
     "quarantine": ("source_id", "record_no"),
+    "banks": ("name",),
+    "bank_signals": ("bank", "signal_type", "value"),
 }
 ENTITY_TABLES = ("accounts", "snapshots", "status_events", "posts", "media", "edges")
 #: every table of a workspace, in the order export and import walk them
-TABLES = ("sources", "raw_records", "quarantine", *ENTITY_TABLES, "detections")
+TABLES = (
+    "sources",
+    "raw_records",
+    "quarantine",
+    *ENTITY_TABLES,
+    "detections",
+    "banks",
+    "bank_signals",
+)
