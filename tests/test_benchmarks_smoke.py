@@ -169,3 +169,28 @@ def test_detect_benchmark_tiny_run_prints_both_models() -> None:
         )
     )
     assert len(rates) == 2 and all(int(v.replace(",", "")) > 0 for v in rates.values())
+
+
+def test_hash_index_benchmark_tiny_run_is_exact() -> None:
+    """benchmarks/hash_index.py on 50,000 hashes: the index finds every planted
+    copy, agrees with brute force, and faiss (the peer) is measured beside it."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "hash_index.py"),
+            "--sizes",
+            "50000",
+            "--repeats",
+            "1",
+            "--peer-queries",
+            "20",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    (row,) = [line for line in done.stdout.splitlines() if line.startswith("| 50,000 ")]
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[6] == "1.000" and cells[7] == "yes" and cells[11] == "1.000"
+    assert float(cells[4].replace(",", "")) > 0 and float(cells[10].replace(",", "")) > 0

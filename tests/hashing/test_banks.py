@@ -229,3 +229,20 @@ def test_cli_bank_round_trip_and_match(tmp_path: Path) -> None:
     assert hash_file(out).size > 0
     listed = json.loads(run(main, ["bank", "list", "--json", "-w", ws]).output)
     assert listed[0]["signals"] == {"pdq": 1}
+
+
+def test_the_index_matches_as_the_full_comparison(
+    store: DuckDBStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import marsad.hashing.banks as banks
+
+    create_bank(store, "big")
+    rng = random.Random(4)
+    pdqs = [f"{rng.getrandbits(256):064x}" for _ in range(3000)]
+    import_bank(store, "big", write(tmp_path / "l.txt", "".join(f"pdq {h}\n" for h in pdqs)))
+    queries = [{"pdq": flip(pdqs[i], i % 40, seed=i)} for i in range(0, 3000, 25)]
+    full = _matches(store, queries)
+    monkeypatch.setattr(banks, "INDEX_FROM", 1)
+    assert Matcher(store)._index is not None
+    assert _matches(store, queries) == full
+    assert sum(bool(m) for m in full) == sum(1 for i in range(0, 3000, 25) if i % 40 <= 31)

@@ -477,13 +477,18 @@ def _codes(values: list[str]) -> npt.NDArray[np.uint64]:
     return raw.astype(np.uint64)
 
 
+#: PDQ hashes from which the matcher builds a :class:`~marsad.hashing.index.PdqIndex`
+INDEX_FROM = 200_000
+
+
 class Matcher:
     """Every enabled bank of a workspace, loaded to match items against:
     MD5 and SHA-256 by equality, PDQ within *distance* bits (default
     :data:`~marsad.hashing.signals.MATCH_DISTANCE`) by an exact comparison
-    with every banked hash (numpy popcount; the index for lists of millions
-    is issue 5's next step).  Matches of an item that also matches a
-    negative bank are suppressed."""
+    with every banked hash -- numpy popcount, or from :data:`INDEX_FROM`
+    hashes the multi-index (:mod:`marsad.hashing.index`; same answers,
+    measured in ``benchmarks/hash_index.py``).  Matches of an item that also
+    matches a negative bank are suppressed."""
 
     def __init__(self, store: Store, *, distance: int = MATCH_DISTANCE) -> None:
         if not 0 <= distance <= 256:
@@ -505,6 +510,11 @@ class Matcher:
                 )
         self._pdq_meta = pdq
         self._pdq = _codes([p[1] for p in pdq])
+        self._index: Any = None
+        if len(pdq) >= INDEX_FROM:
+            from marsad.hashing.index import PdqIndex, codes_from_hex
+
+            self._index = PdqIndex.build(codes_from_hex([p[1] for p in pdq]))
         self.banks = sorted({r[0] for r in rows})
 
     def __len__(self) -> int:
@@ -528,13 +538,20 @@ class Matcher:
                         )
                     )
         if pdq and len(self._pdq):
-            query = _codes([pdq.lower()])[0]
-            distance = np.bitwise_count(self._pdq ^ query).sum(axis=1)
-            for i in np.flatnonzero(distance <= self.distance):
-                bank, value, labels, content_id, negative = self._pdq_meta[int(i)]
+            if self._index is not None:
+                from marsad.hashing.index import codes_from_hex
+
+                _, hit, near = self._index.search(codes_from_hex([pdq.lower()]), self.distance)
+                distance = dict(zip(hit.tolist(), near.tolist(), strict=True))
+            else:
+                query = _codes([pdq.lower()])[0]
+                d = np.bitwise_count(self._pdq ^ query).sum(axis=1)
+                distance = {int(i): int(d[i]) for i in np.flatnonzero(d <= self.distance)}
+            for i in distance:
+                bank, value, labels, content_id, negative = self._pdq_meta[i]
                 found.append(
                     (
-                        Match(bank, "pdq", value, int(distance[i]), json.loads(labels), content_id),
+                        Match(bank, "pdq", value, distance[i], json.loads(labels), content_id),
                         negative,
                     )
                 )
