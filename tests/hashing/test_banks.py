@@ -246,3 +246,18 @@ def test_the_index_matches_as_the_full_comparison(
     assert Matcher(store)._index is not None
     assert _matches(store, queries) == full
     assert sum(bool(m) for m in full) == sum(1 for i in range(0, 3000, 25) if i % 40 <= 31)
+    # the built index is kept in the workspace and loaded, not built, next time
+    (kept,) = (store.directory / "index").glob("pdq-*")
+    import marsad.hashing.index as index_module
+
+    def no_build(codes: object) -> None:
+        raise AssertionError("built again")
+
+    with monkeypatch.context() as m:
+        m.setattr(index_module.PdqIndex, "build", classmethod(lambda cls, codes: no_build(codes)))
+        assert _matches(store, queries) == full
+    # other hashes: another index, and the old one goes
+    import_bank(store, "big", write(tmp_path / "m.txt", f"pdq {flip(pdqs[0], 50)}\n"))
+    Matcher(store)
+    (now,) = (store.directory / "index").glob("pdq-*")
+    assert now != kept and not kept.exists()

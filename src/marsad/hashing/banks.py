@@ -481,6 +481,40 @@ def _codes(values: list[str]) -> npt.NDArray[np.uint64]:
 INDEX_FROM = 200_000
 
 
+def _pdq_index(values: list[str], cache: Path | None) -> Any:
+    """The index of *values*: loaded from *cache* if it was built for
+    exactly these hashes, else built (and saved there)."""
+    import hashlib
+    import shutil
+
+    from marsad.hashing.index import PdqIndex, codes_from_hex
+
+    if cache is None:
+        return PdqIndex.build(codes_from_hex(values))
+    digest = hashlib.sha256("\n".join(values).encode()).hexdigest()[:24]
+    target = cache / f"pdq-{digest}"
+    if (target / "index.json").exists():
+        try:
+            index = PdqIndex.load(target)
+            if len(index) == len(values):
+                return index
+        except InputError:
+            pass  # a damaged cache: built again below
+    index = PdqIndex.build(codes_from_hex(values))
+    partial = cache / f".pdq-{digest}.part"
+    try:
+        shutil.rmtree(partial, ignore_errors=True)
+        index.save(partial)
+        shutil.rmtree(target, ignore_errors=True)
+        partial.rename(target)
+        for stale in cache.glob("pdq-*"):
+            if stale != target:
+                shutil.rmtree(stale, ignore_errors=True)
+    except OSError:
+        shutil.rmtree(partial, ignore_errors=True)  # a read-only workspace: not cached
+    return index
+
+
 class Matcher:
     """Every enabled bank of a workspace, loaded to match items against:
     MD5 and SHA-256 by equality, PDQ within *distance* bits (default
@@ -488,9 +522,18 @@ class Matcher:
     with every banked hash -- numpy popcount, or from :data:`INDEX_FROM`
     hashes the multi-index (:mod:`marsad.hashing.index`; same answers,
     measured in ``benchmarks/hash_index.py``).  Matches of an item that also
-    matches a negative bank are suppressed."""
+    matches a negative bank are suppressed.
 
-    def __init__(self, store: Store, *, distance: int = MATCH_DISTANCE) -> None:
+    The index is kept in *cache* (default: ``index/`` in the workspace
+    directory, when the store has one) under a digest of the hashes it
+    holds: the next matcher over the same banks loads it (memory-mapped, no
+    pickle) instead of building it again; an index of other hashes is
+    removed.
+    """
+
+    def __init__(
+        self, store: Store, *, distance: int = MATCH_DISTANCE, cache: Path | None = None
+    ) -> None:
         if not 0 <= distance <= 256:
             raise ConfigError(f"PDQ distance must be 0-256, got {distance}")
         self.distance = distance
@@ -512,9 +555,10 @@ class Matcher:
         self._pdq = _codes([p[1] for p in pdq])
         self._index: Any = None
         if len(pdq) >= INDEX_FROM:
-            from marsad.hashing.index import PdqIndex, codes_from_hex
-
-            self._index = PdqIndex.build(codes_from_hex([p[1] for p in pdq]))
+            directory = getattr(store, "directory", None)
+            if cache is None and isinstance(directory, Path):
+                cache = directory / "index"
+            self._index = _pdq_index([p[1] for p in pdq], cache)
         self.banks = sorted({r[0] for r in rows})
 
     def __len__(self) -> int:
