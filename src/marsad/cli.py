@@ -56,6 +56,14 @@ workspace_option = click.option(
     help="Workspace directory (env MARSAD_WORKSPACE).",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+c_option = click.option(
+    "--c",
+    "C",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Inverse regularisation (the non-Arabic route's).",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -737,14 +745,7 @@ def _print_evaluation(report: dict[str, Any]) -> None:
     default=None,
     help="Also write the cross-validation report as HTML.",
 )
-@click.option(
-    "--c",
-    "C",
-    type=float,
-    default=10.0,
-    show_default=True,
-    help="Inverse regularisation (the non-Arabic route's).",
-)
+@c_option
 @json_option
 def train(
     data: tuple[str, ...],
@@ -821,14 +822,7 @@ def train(
     default=None,
     help="Also write the evaluation report as HTML.",
 )
-@click.option(
-    "--c",
-    "C",
-    type=float,
-    default=10.0,
-    show_default=True,
-    help="Inverse regularisation (the non-Arabic route's).",
-)
+@c_option
 @json_option
 def evaluate(
     data: tuple[str, ...],
