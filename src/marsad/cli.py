@@ -1227,9 +1227,16 @@ def bank_enable(name: str, workspace: Path) -> None:
     show_default=True,
     help="Largest PDQ distance that matches (the PDQ authors' default: 31).",
 )
+@click.option(
+    "--rotations",
+    is_flag=True,
+    help="Also match FILES' pictures rotated and mirrored (8 PDQ hashes each).",
+)
 @workspace_option
 @json_option
-def match(files: tuple[Path, ...], distance: int, workspace: Path, as_json: bool) -> None:
+def match(
+    files: tuple[Path, ...], distance: int, rotations: bool, workspace: Path, as_json: bool
+) -> None:
     """Match FILES, or without FILES every hashed media item of the workspace,
     against the enabled banks.  Workspace matches are stored as detections
     (detector "hash-match", with bank, labels and distance).
@@ -1244,7 +1251,7 @@ def match(files: tuple[Path, ...], distance: int, workspace: Path, as_json: bool
     def go() -> None:
         with pipeline.open_store(workspace, create=not files) as store:
             if files:
-                results = match_files(store, list(files), distance=distance)
+                results = match_files(store, list(files), distance=distance, rotations=rotations)
             else:
                 results = match_workspace(store, distance=distance)
         if as_json:

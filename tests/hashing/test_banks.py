@@ -261,3 +261,27 @@ def test_the_index_matches_as_the_full_comparison(
     Matcher(store)
     (now,) = (store.directory / "index").glob("pdq-*")
     assert now != kept and not kept.exists()
+
+
+def test_rotated_and_mirrored_copies_match_with_rotations(
+    store: DuckDBStore, tmp_path: Path
+) -> None:
+    from marsad.hashing.match import match_files
+
+    folder = shared_file(BRIDGE).parent
+    create_bank(store, "known")
+    original = pdq_bytes((folder / "bridge-1-original.jpg").read_bytes()).hex
+    import_bank(store, "known", write(tmp_path / "k.txt", f"pdq {original}\n"))
+    variants = sorted(folder.glob("bridge-*.jpg"))
+    plain = match_files(store, variants)
+    assert [bool(r["matches"]) for r in plain] == [True] + [False] * 7
+    turned = match_files(store, variants, rotations=True)
+    assert all(len(r["matches"]) == 1 and r["matches"][0]["distance"] <= 8 for r in turned)
+    # a known false positive matched through any transform suppresses the item
+    create_bank(store, "fp", negative=True)
+    import_bank(store, "fp", write(tmp_path / "f.txt", f"pdq {original}\n"))
+    again = match_files(store, variants[1:2], rotations=True)
+    assert again[0]["matches"] == [] and {m["bank"] for m in again[0]["suppressed"]} == {
+        "known",
+        "fp",
+    }

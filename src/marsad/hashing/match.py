@@ -19,7 +19,7 @@ from typing import Any
 
 from marsad.errors import MarsadError
 from marsad.hashing.banks import Match, Matcher
-from marsad.hashing.signals import MATCH_DISTANCE, hash_file
+from marsad.hashing.signals import MATCH_DISTANCE, hash_file, pdq_dihedral
 from marsad.model import Detection
 from marsad.store.base import Store
 
@@ -38,10 +38,15 @@ def _row(item: str, matches: list[Match], suppressed: list[Match]) -> dict[str, 
 
 
 def match_files(
-    store: Store, paths: list[Path], *, distance: int = MATCH_DISTANCE
+    store: Store, paths: list[Path], *, distance: int = MATCH_DISTANCE, rotations: bool = False
 ) -> list[dict[str, Any]]:
     """Hash each file (directories walked) and match it; a file that cannot
-    be read gets an ``error`` and the others go on.  Nothing is stored."""
+    be read gets an ``error`` and the others go on.  Nothing is stored.
+
+    With *rotations* a picture is also matched through its seven rotations
+    and mirror images (:func:`~marsad.hashing.signals.pdq_dihedral`; the
+    threatexchange CLI's ``--photo-preprocess=rotations``), each banked
+    signal keeping its smallest distance."""
     matcher = Matcher(store, distance=distance)
     files: list[Path] = []
     for p in paths:
@@ -54,8 +59,27 @@ def match_files(
             out.append({**_row(str(f), [], []), "error": str(exc)})
             continue
         pdq = h.pdq.hex if h.pdq is not None and h.pdq.matchable else None
-        out.append(_row(str(f), *matcher.match(md5=h.md5, sha256=h.sha256, pdq=pdq)))
+        matches, suppressed = matcher.match(md5=h.md5, sha256=h.sha256, pdq=pdq)
+        if rotations and pdq is not None:
+            hashes, _ = pdq_dihedral(f.read_bytes(), where=str(f))
+            for variant in hashes[1:]:
+                more, hidden = matcher.match(pdq=variant)
+                matches, suppressed = matches + more, suppressed + hidden
+            if suppressed:  # a negative match on any transform suppresses them all
+                suppressed, matches = _best(suppressed + matches), []
+            matches = _best(matches)
+        out.append(_row(str(f), matches, suppressed))
     return out
+
+
+def _best(matches: list[Match]) -> list[Match]:
+    """One match per banked signal, at its smallest distance, best first."""
+    best: dict[tuple[str, str, str], Match] = {}
+    for m in matches:
+        key = (m.bank, m.signal_type, m.value)
+        if key not in best or m.distance < best[key].distance:
+            best[key] = m
+    return sorted(best.values(), key=lambda m: (m.distance, m.bank, m.value))
 
 
 def match_workspace(store: Store, *, distance: int = MATCH_DISTANCE) -> list[dict[str, Any]]:
