@@ -48,6 +48,7 @@ import numpy as np
 import numpy.typing as npt
 
 from marsad.errors import ConfigError, InputError, UnreadableFile
+from marsad.hashing.index import PdqIndex, brute_force, codes_from_hex
 from marsad.hashing.signals import MATCH_DISTANCE
 from marsad.store.base import Store
 
@@ -469,38 +470,28 @@ def export_bank(store: Store, name: str, path: Path, fmt: str = "marsad-jsonl") 
 # -- matching -------------------------------------------------------------------
 
 
-def _codes(values: list[str]) -> npt.NDArray[np.uint64]:
-    """PDQ hex strings as (n, 4) uint64 words."""
-    if not values:
-        return np.zeros((0, 4), dtype=np.uint64)
-    raw = np.frombuffer(bytes.fromhex("".join(values)), dtype=">u8").reshape(-1, 4)
-    return raw.astype(np.uint64)
-
-
 #: PDQ hashes from which the matcher builds a :class:`~marsad.hashing.index.PdqIndex`
 INDEX_FROM = 200_000
 
 
-def _pdq_index(values: list[str], cache: Path | None) -> Any:
-    """The index of *values*: loaded from *cache* if it was built for
+def _pdq_index(codes: npt.NDArray[np.uint8], cache: Path | None) -> PdqIndex:
+    """The index of *codes*: loaded from *cache* if it was built for
     exactly these hashes, else built (and saved there)."""
     import hashlib
     import shutil
 
-    from marsad.hashing.index import PdqIndex, codes_from_hex
-
     if cache is None:
-        return PdqIndex.build(codes_from_hex(values))
-    digest = hashlib.sha256("\n".join(values).encode()).hexdigest()[:24]
+        return PdqIndex.build(codes)
+    digest = hashlib.sha256(codes.tobytes()).hexdigest()[:24]
     target = cache / f"pdq-{digest}"
     if (target / "index.json").exists():
         try:
             index = PdqIndex.load(target)
-            if len(index) == len(values):
+            if len(index) == len(codes):
                 return index
         except InputError:
             pass  # a damaged cache: built again below
-    index = PdqIndex.build(codes_from_hex(values))
+    index = PdqIndex.build(codes)
     partial = cache / f".pdq-{digest}.part"
     try:
         shutil.rmtree(partial, ignore_errors=True)
@@ -552,13 +543,13 @@ class Matcher:
                     (bank, labels, content_id, bool(negative))
                 )
         self._pdq_meta = pdq
-        self._pdq = _codes([p[1] for p in pdq])
-        self._index: Any = None
+        self._pdq = codes_from_hex([p[1] for p in pdq])
+        self._index: PdqIndex | None = None
         if len(pdq) >= INDEX_FROM:
             directory = getattr(store, "directory", None)
             if cache is None and isinstance(directory, Path):
                 cache = directory / "index"
-            self._index = _pdq_index([p[1] for p in pdq], cache)
+            self._index = _pdq_index(self._pdq, cache)
         self.banks = sorted({r[0] for r in rows})
 
     def __len__(self) -> int:
@@ -582,15 +573,12 @@ class Matcher:
                         )
                     )
         if pdq and len(self._pdq):
+            query = codes_from_hex([pdq.lower()])
             if self._index is not None:
-                from marsad.hashing.index import codes_from_hex
-
-                _, hit, near = self._index.search(codes_from_hex([pdq.lower()]), self.distance)
-                distance = dict(zip(hit.tolist(), near.tolist(), strict=True))
+                _, hit, near = self._index.search(query, self.distance)
             else:
-                query = _codes([pdq.lower()])[0]
-                d = np.bitwise_count(self._pdq ^ query).sum(axis=1)
-                distance = {int(i): int(d[i]) for i in np.flatnonzero(d <= self.distance)}
+                _, hit, near = brute_force(self._pdq, query, self.distance)
+            distance = dict(zip(hit.tolist(), near.tolist(), strict=True))
             for i in distance:
                 bank, value, labels, content_id, negative = self._pdq_meta[i]
                 found.append(

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -227,16 +227,10 @@ def hash_file(path: Path, *, pdq: bool = True) -> FileHashes:
     if not picture:
         suffix = path.suffix.lower()
         if suffix in (".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff"):
-            return _replace(hashes, note=f"named {suffix} but not a picture")
+            return replace(hashes, note=f"named {suffix} but not a picture")
         return hashes
     try:
         signal = pdq_bytes(bytes(picture), where=str(path))
     except UnreadableFile as exc:
-        return _replace(hashes, note=str(exc).split(": ", 1)[-1])
-    return _replace(hashes, pdq=signal, media="image")
-
-
-def _replace(hashes: FileHashes, **changes: Any) -> FileHashes:
-    from dataclasses import replace
-
-    return replace(hashes, **changes)
+        return replace(hashes, note=str(exc).split(": ", 1)[-1])
+    return replace(hashes, pdq=signal, media="image")
