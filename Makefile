@@ -3,7 +3,7 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck install install-test browser bench model clean
+.PHONY: demo test lint typecheck install install-test browser video bench model clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) (set PY=python3 to use another)"; exit 2; }
@@ -35,7 +35,25 @@ browser:
 	  || echo "could not install Chromium: the browser test will skip (and fail in CI)"; \
 	else echo "no Chromium: apt-get install chromium chromium-driver for the browser test"; fi
 
-test: install-test lint typecheck browser
+# vPDQ video hashing (the `video` extra) builds against FFmpeg's development
+# packages: installed here when this is a root shell with apt-get; if that or
+# the build fails, the vPDQ tests skip, saying how to install it
+VIDEO_APT := g++ pkg-config libavdevice-dev libavfilter-dev libavformat-dev \
+  libavcodec-dev libswresample-dev libswscale-dev libavutil-dev
+video: install-test
+	@if $(BIN)/python -c 'import vpdq' >/dev/null 2>&1; then :; \
+	else \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -qq $(VIDEO_APT) >/dev/null 2>&1 \
+	    || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq $(VIDEO_APT) >/dev/null; } \
+	    || echo "could not install FFmpeg's dev packages (apt-get install $(VIDEO_APT))"; \
+	  fi; \
+	  $(BIN)/python -m pip install --quiet -e '.[video]' \
+	  || echo "could not install the video extra: the vPDQ tests will skip (and say how)"; \
+	fi
+
+test: install-test lint typecheck browser video
 	$(BIN)/python -m pytest -q
 
 bench: install

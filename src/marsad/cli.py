@@ -1069,7 +1069,9 @@ def bank_create(
     _run(go)
 
 
-_BANK_FORMATS = ("marsad-jsonl", "threatexchange", "csv", "plain")
+_BANK_FORMATS = ("marsad-jsonl", "threatexchange", "csv", "tcap", "plain")
+#: marsad.hashing.registry.SIGNAL_TYPES (a test keeps them equal; not imported: start-up time)
+_SIGNAL_TYPES = ("pdq", "md5", "sha256", "text_minhash", "vpdq")
 
 
 @bank.command(name="import")
@@ -1081,9 +1083,15 @@ _BANK_FORMATS = ("marsad-jsonl", "threatexchange", "csv", "plain")
 @click.option(
     "--type",
     "signal_type",
-    type=click.Choice(["pdq", "md5", "sha256"]),
+    type=click.Choice(_SIGNAL_TYPES),
     default=None,
     help="Type of bare hashes (plain lists; 64 hex digits may be PDQ or SHA-256).",
+)
+@click.option(
+    "--feed",
+    default=None,
+    help="Name of the incremental feed the lists belong to (its checkpoint is kept per bank "
+    "and feed; default: the format's name).",
 )
 @click.option(
     "--label",
@@ -1100,12 +1108,24 @@ def bank_import(
     fmt: str | None,
     signal_type: str | None,
     labels: tuple[str, ...],
+    feed: str | None,
     added_by: str,
     workspace: Path,
     as_json: bool,
 ) -> None:
     """Add the hash lists FILES to bank NAME. Bad lines are reported with file,
-    line and reason; the good ones land; importing a list again changes nothing."""
+    line and reason; the good ones land; importing a list again changes nothing.
+
+    \b
+    A list with an update time per entry (TCAP's hash list, or a CSV with
+    updated_on) is a feed: entries after the bank's checkpoint for the feed
+    are applied in order, deleted ones removed, and the checkpoint moved on.
+
+    \b
+    Example:
+      marsad bank import gifct-2024 hashes.csv
+      marsad bank import tcap tcap-hash-list.json        # nightly: only what changed
+      marsad bank import known-texts statements.te --format threatexchange"""
     from marsad.errors import ConfigError
     from marsad.hashing.banks import import_bank
 
@@ -1120,10 +1140,26 @@ def bank_import(
         with pipeline.open_store(workspace) as store:
             for f in files:
                 r = import_bank(
-                    store, name, f, fmt, signal_type=signal_type, labels=given, added_by=added_by
+                    store,
+                    name,
+                    f,
+                    fmt,
+                    signal_type=signal_type,
+                    labels=given,
+                    added_by=added_by,
+                    feed=feed,
                 )
                 report.append(
-                    {"file": str(f), "added": r.added, "good": r.seen, "errors": r.errors}
+                    {
+                        "file": str(f),
+                        "added": r.added,
+                        "removed": r.removed,
+                        "good": r.seen,
+                        "before_checkpoint": r.skipped,
+                        "unsupported": dict(r.unsupported),
+                        "checkpoint": r.checkpoint,
+                        "errors": r.errors,
+                    }
                 )
         if as_json:
             _emit_json(report)
@@ -1133,11 +1169,20 @@ def bank_import(
                     err.print(f"[yellow]{e}[/]", highlight=False, soft_wrap=True)
                 if len(row["errors"]) > 50:
                     err.print(f"... and {len(row['errors']) - 50} more bad lines")
+                extra = ""
+                if row["removed"]:
+                    extra += f", {row['removed']:,} removed"
+                if row["before_checkpoint"]:
+                    extra += f", {row['before_checkpoint']:,} at or before the checkpoint"
+                if row["checkpoint"]:
+                    extra += f"; checkpoint {row['checkpoint']}"
                 out.print(
                     f"{row['file']}: {row['added']:,} added ({row['good']:,} good lines, "
-                    f"{len(row['errors']):,} bad)",
+                    f"{len(row['errors']):,} bad){extra}",
                     highlight=False,
                 )
+                for algorithm, n in sorted(row["unsupported"].items()):
+                    err.print(f"{row['file']}: {n:,} {algorithm} entries skipped (not banked)")
         if any(row["errors"] for row in report):
             sys.exit(1)
 
@@ -1176,7 +1221,7 @@ def bank_list(workspace: Path, as_json: bool) -> None:
         if as_json:
             _emit_json([b.__dict__ for b in banks])
             return
-        table = Table("bank", "kind", "enabled", "source", "signals", "created")
+        table = Table("bank", "kind", "enabled", "source", "signals", "feeds", "created")
         for b in banks:
             table.add_row(
                 b.name,
@@ -1184,6 +1229,7 @@ def bank_list(workspace: Path, as_json: bool) -> None:
                 "yes" if b.enabled else "no",
                 b.source,
                 ", ".join(f"{k} {n:,}" for k, n in b.signals.items()) or "none",
+                ", ".join(f"{f} @ {c}" for f, c in b.feeds.items()),
                 f"{b.created_at:%Y-%m-%d} {b.created_by}".strip() if b.created_at else "",
             )
         out.print(table)
@@ -1223,9 +1269,15 @@ def bank_enable(name: str, workspace: Path) -> None:
 @click.option(
     "--distance",
     type=click.IntRange(0, 256),
-    default=31,
-    show_default=True,
-    help="Largest PDQ distance that matches (the PDQ authors' default: 31).",
+    default=None,
+    help="Largest PDQ distance that matches (default 31, the PDQ authors').",
+)
+@click.option(
+    "--threshold",
+    "thresholds",
+    multiple=True,
+    metavar="TYPE=N",
+    help="Largest distance that matches for a signal type (text_minhash, vpdq ...).",
 )
 @click.option(
     "--rotations",
@@ -1235,7 +1287,12 @@ def bank_enable(name: str, workspace: Path) -> None:
 @workspace_option
 @json_option
 def match(
-    files: tuple[Path, ...], distance: int, rotations: bool, workspace: Path, as_json: bool
+    files: tuple[Path, ...],
+    distance: int | None,
+    thresholds: tuple[str, ...],
+    rotations: bool,
+    workspace: Path,
+    as_json: bool,
 ) -> None:
     """Match FILES, or without FILES every hashed media item of the workspace,
     against the enabled banks.  Workspace matches are stored as detections
@@ -1246,14 +1303,23 @@ def match(
       marsad match suspicious.jpg
       marsad match            # the workspace's media
     """
+    from marsad.errors import ConfigError
     from marsad.hashing.match import match_files, match_workspace
 
     def go() -> None:
+        given: dict[str, int] = {}
+        for t in thresholds:
+            kind, sep, value = t.partition("=")
+            if not sep or not value.strip().isdigit():
+                raise ConfigError(f"--threshold must be TYPE=N, got {t!r}")
+            given[kind.strip()] = int(value)
         with pipeline.open_store(workspace, create=not files) as store:
             if files:
-                results = match_files(store, list(files), distance=distance, rotations=rotations)
+                results = match_files(
+                    store, list(files), distance=distance, rotations=rotations, thresholds=given
+                )
             else:
-                results = match_workspace(store, distance=distance)
+                results = match_workspace(store, distance=distance, thresholds=given)
         if as_json:
             _emit_json(results)
             return
@@ -1269,6 +1335,43 @@ def match(
             if r["suppressed"]:
                 click.echo(f"{r['item']}\tsuppressed by a negative bank")
         out.print(f"{len(hits):,} of {len(results):,} items matched", highlight=False)
+
+    _run(go)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--platform", default=None, help="Link files to this platform's media only.")
+@workspace_option
+@json_option
+def media(directory: Path, platform: str | None, workspace: Path, as_json: bool) -> None:
+    """Hash the files under DIRECTORY into the workspace (bytes stay where they
+    are), so that `marsad match` matches them.  A file named after an ingested
+    media item (its id, or the last part of its URL) is linked to it; other
+    files become media items of platform "file".
+
+    \b
+    Example:
+      marsad media downloads/x-media
+      marsad match
+    """
+    from marsad.hashing.match import hash_media_directory
+
+    def go() -> None:
+        with pipeline.open_store(workspace) as store:
+            r = hash_media_directory(store, directory, platform=platform)
+        if as_json:
+            _emit_json(r.__dict__)
+        else:
+            for e in r.errors[:50]:
+                err.print(f"[yellow]{e}[/]", highlight=False, soft_wrap=True)
+            out.print(
+                f"{r.files:,} files: {r.linked:,} linked to ingested media, {r.added:,} added "
+                f"as files, {r.unchanged:,} already there, {len(r.errors):,} unreadable",
+                highlight=False,
+            )
+        if r.errors:
+            sys.exit(1)
 
     _run(go)
 

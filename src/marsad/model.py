@@ -230,6 +230,7 @@ class Media:
     md5: str | None = None
     sha256: str | None = None
     pdq: str | None = None
+    vpdq: str | None = None  # video PDQ (the video extra)
     provenance: Provenance | None = None
 
 

@@ -21,6 +21,7 @@ from marsad.hashing.banks import (
     list_banks,
     set_enabled,
 )
+from marsad.hashing.index import PdqIndex
 from marsad.hashing.match import DETECTOR, match_workspace
 from marsad.pipeline import ingest_file
 from marsad.store.duckdb import DuckDBStore
@@ -156,7 +157,7 @@ def test_matching_thresholds_negative_banks_and_disabled_banks(store: DuckDBStor
     m = Matcher(store)
     assert [x.distance for x in m.match(pdq=flip(PDQ_A, 31))[0]] == [31]
     assert m.match(pdq=flip(PDQ_A, 32))[0] == []
-    assert Matcher(store, distance=40).match(pdq=flip(PDQ_A, 32))[0][0].distance == 32
+    assert Matcher(store, thresholds={"pdq": 40}).match(pdq=flip(PDQ_A, 32))[0][0].distance == 32
     assert m.match(md5=MD5_A.upper())[0][0].bank == "known"
     # a known false positive near the far hash suppresses the far hash's matches
     import_bank_lines(store, "fp", [("pdq", flip(far, 5, seed=9))])
@@ -234,7 +235,7 @@ def test_cli_bank_round_trip_and_match(tmp_path: Path) -> None:
 def test_the_index_matches_as_the_full_comparison(
     store: DuckDBStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import marsad.hashing.banks as banks
+    import marsad.hashing.index as index_module
 
     create_bank(store, "big")
     rng = random.Random(4)
@@ -242,13 +243,13 @@ def test_the_index_matches_as_the_full_comparison(
     import_bank(store, "big", write(tmp_path / "l.txt", "".join(f"pdq {h}\n" for h in pdqs)))
     queries = [{"pdq": flip(pdqs[i], i % 40, seed=i)} for i in range(0, 3000, 25)]
     full = _matches(store, queries)
-    monkeypatch.setattr(banks, "INDEX_FROM", 1)
-    assert Matcher(store)._index is not None
+    monkeypatch.setattr(index_module, "INDEX_FROM", 1)
+    pdq_index = Matcher(store)._index["pdq"]
+    assert isinstance(pdq_index, index_module.PdqSignalIndex) and pdq_index.index is not None
     assert _matches(store, queries) == full
     assert sum(bool(m) for m in full) == sum(1 for i in range(0, 3000, 25) if i % 40 <= 31)
     # the built index is kept in the workspace and loaded, not built, next time
     (kept,) = (store.directory / "index").glob("pdq-*")
-    import marsad.hashing.index as index_module
 
     def no_build(codes: object) -> None:
         raise AssertionError("built again")
@@ -256,11 +257,28 @@ def test_the_index_matches_as_the_full_comparison(
     with monkeypatch.context() as m:
         m.setattr(index_module.PdqIndex, "build", classmethod(lambda cls, codes: no_build(codes)))
         assert _matches(store, queries) == full
-    # other hashes: another index, and the old one goes
-    import_bank(store, "big", write(tmp_path / "m.txt", f"pdq {flip(pdqs[0], 50)}\n"))
-    Matcher(store)
+        # a bank that grows: the new hashes go to the cached index's delta,
+        # found at once, and the tables are not built again
+        added = flip(pdqs[0], 50)
+        import_bank(store, "big", write(tmp_path / "m.txt", f"pdq {added}\n"))
+        grown = Matcher(store)._index["pdq"]
+        assert isinstance(grown, index_module.PdqSignalIndex) and grown.index is not None
+        assert grown.index.indexed == 3000 and len(grown.index) == 3001
+        assert grown.search([added], 31) == [(0, 3000, 0)]
     (now,) = (store.directory / "index").glob("pdq-*")
     assert now != kept and not kept.exists()
+    assert PdqIndex.load(now).indexed == 3000  # kept with its delta
+    # a delta beyond a quarter of the tables is merged
+    more = [f"{rng.getrandbits(256):064x}" for _ in range(1000)]
+    import_bank(store, "big", write(tmp_path / "n.txt", "".join(f"pdq {h}\n" for h in more)))
+    merged = Matcher(store)._index["pdq"]
+    assert isinstance(merged, index_module.PdqSignalIndex) and merged.index is not None
+    assert merged.index.indexed == 4001 == len(merged.index)
+    # a signal removed (a bank disabled): built again for what is left
+    create_bank(store, "small")
+    import_bank(store, "small", write(tmp_path / "s.txt", f"pdq {pdqs[1]}\n"))
+    set_enabled(store, "big", False)
+    assert [m.bank for m in Matcher(store).match(pdq=pdqs[1])[0]] == ["small"]
 
 
 def test_rotated_and_mirrored_copies_match_with_rotations(

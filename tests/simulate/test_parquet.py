@@ -76,6 +76,7 @@ def _rows(store: DuckDBStore, table: str) -> list[dict[str, Any]]:
         ("detections", False),  # neither route detects anything
         ("banks", False),  # nor holds a bank of known content
         ("bank_signals", False),
+        ("bank_checkpoints", False),
     ],
 )
 def test_same_rows_as_ingest(sim: Routes, table: str, filled: bool) -> None:
@@ -97,6 +98,7 @@ def test_every_table_is_covered() -> None:
         "detections",
         "banks",
         "bank_signals",
+        "bank_checkpoints",
     }
     assert compared | {"sources", "raw_records", "quarantine"} == set(TABLES)
     assert set(ENTITY_TABLES) <= compared

@@ -4,32 +4,52 @@ and export, and matching against them.
 Part of the *match* stage (issue 5).  A bank has a name, a source (GIFCT,
 TCAP, an analyst's own list), an enabled flag and, if it is *negative*,
 holds known false positives: a match against a negative bank suppresses the
-matches of the same item against the others.  Each signal has a type
-(``pdq``, ``md5``, ``sha256``), its value (lower-case hex) and labels -- the
-kind the shared lists attach: entity, ideology, content type, behaviour.
+matches of the same item against the others.  Each signal has a type (one
+of :data:`~marsad.hashing.registry.SIGNAL_TYPES`: ``pdq``, ``md5``,
+``sha256``, and the text and video types), its value in the type's
+canonical form and labels -- the kind the shared lists attach: entity,
+ideology, content type, behaviour.
 
-Banks live in the workspace (tables ``banks`` and ``bank_signals``), so they
-travel with its Parquet/JSONL export.  Import and export formats
-(:data:`FORMATS`):
+Banks live in the workspace (tables ``banks``, ``bank_signals`` and
+``bank_checkpoints``), so they travel with its Parquet/JSONL export.  Import
+and export formats (:data:`FORMATS`):
 
 ``marsad-jsonl``
     marsad's own, lossless: one ``{"type", "value", "labels", "content_id",
     "source", "added_by", "added_at"}`` object per line.
 ``threatexchange``
     python-threatexchange's local signal file (``LocalFileSignalExchangeAPI``):
-    ``<signal_type> <hash>`` per line -- ``pdq``, ``video_md5``,
-    ``video_sha256`` (and ``md5``/``sha256``); HMA fills banks from it.
+    ``<signal_type> <value>`` per line -- ``pdq``, ``video_md5``, ``raw_text``
+    (read as its text signal) and the others each type names; HMA fills banks
+    from it.
 ``csv``
-    a hash list with one column per algorithm (``md5``, ``sha256``, ``pdq``;
-    any may be empty) and label columns (``entity``, ``ideology``,
-    ``content_type``, ``behaviour``, ``content_id``; ``tags`` space-separated),
-    the shape of TCAP-style and research lists.
+    a hash list with one column per type (``md5``, ``sha256``, ``pdq``; any
+    may be empty) or TCAP's long shape (``hash_digest`` and ``algorithm``),
+    and label columns (``entity``, ``ideology``, ``content_type`` or
+    ``file_type``, ``behaviour``, ``content_id`` or ``id``; ``tags``
+    space-separated).  With an ``updated_on`` column (Unix seconds or ISO
+    time) the list is a *feed*: see checkpoints below.
+``tcap``
+    Tech Against Terrorism's hash list as its API serves it
+    (python-threatexchange's ``TATHashListEntry``: ``hash_digest``,
+    ``algorithm``, ``ideology``, ``file_type``, ``deleted``, ``updated_on``,
+    ``id``): a page ``{"checkpoint", "results": [...]}``, a JSON array of
+    entries, or one entry per line.
 ``plain``
     one hash per line; its type is ``--type`` or, for 32 hex digits, MD5.
 
+**Checkpoints** (incremental updates, as TAT's API does them: its checkpoint
+is ``"<updated_on>,<id>"`` of the last record delivered, and an entry with
+``deleted: true`` withdraws a hash).  Entries of a feed are applied in
+``(updated_on, id)`` order; the bank keeps, per feed (``--feed``, default the
+format's name), the checkpoint of the last entry applied, and a later import
+skips entries at or before it -- so importing tonight's full list after
+yesterday's applies only what changed, and importing the same list twice
+changes nothing.  A deleted entry removes the signal from the bank.
+
 A bad line is reported with its file, line and reason and skipped; the good
-lines land in one transaction, and importing the same file again changes
-nothing (signals are keyed by bank, type and value).
+lines land in one transaction with the new checkpoint, and importing the
+same file again changes nothing (signals are keyed by bank, type and value).
 """
 
 from __future__ import annotations
@@ -37,19 +57,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
 from marsad.errors import ConfigError, InputError, UnreadableFile
-from marsad.hashing.index import PdqIndex, brute_force, codes_from_hex
-from marsad.hashing.signals import MATCH_DISTANCE
+from marsad.hashing.base import SignalIndex
+from marsad.hashing.registry import SIGNAL_TYPES, THREATEXCHANGE_NAMES, signal_type
 from marsad.store.base import Store
 
 __all__ = [
@@ -60,6 +79,8 @@ __all__ = [
     "ImportResult",
     "Match",
     "Matcher",
+    "bank_signals",
+    "checkpoints",
     "create_bank",
     "export_bank",
     "import_bank",
@@ -68,18 +89,10 @@ __all__ = [
     "set_enabled",
 ]
 
-SIGNAL_TYPES = {"pdq": 64, "md5": 32, "sha256": 64}  # type -> hex digits
-FORMATS = ("marsad-jsonl", "threatexchange", "csv", "plain")
+FORMATS = ("marsad-jsonl", "threatexchange", "csv", "tcap", "plain")
 LABEL_COLUMNS = ("entity", "ideology", "content_type", "behaviour")
-# python-threatexchange's signal type names -> marsad's
-_TE_TYPES = {
-    "pdq": "pdq",
-    "md5": "md5",
-    "video_md5": "md5",
-    "sha256": "sha256",
-    "video_sha256": "sha256",
-}
-_HEX = re.compile(r"^[0-9a-f]+$")
+#: TCAP's ``algorithm`` names -> marsad's signal types
+TCAP_ALGORITHMS = {"MD5": "md5", "SHA256": "sha256", "PDQ": "pdq"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -93,6 +106,7 @@ class Bank:
     created_by: str = ""
     created_at: datetime | None = None
     signals: dict[str, int] = field(default_factory=dict)  # type -> count (from list_banks)
+    feeds: dict[str, str] = field(default_factory=dict)  # feed -> checkpoint (from list_banks)
 
 
 @dataclass(frozen=True)
@@ -106,11 +120,25 @@ class BankSignal:
     added_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One line of a list: a signal, whether it withdraws it, and its place
+    in a feed (``(updated_on, id)``; None outside feeds)."""
+
+    signal: BankSignal
+    deleted: bool = False
+    order: tuple[float, int] | None = None
+
+
 @dataclass
 class ImportResult:
     added: int = 0
+    removed: int = 0
     seen: int = 0  # good lines
+    skipped: int = 0  # feed entries at or before the checkpoint
     errors: list[str] = field(default_factory=list)  # "FILE:LINE: reason"
+    unsupported: Counter[str] = field(default_factory=Counter)  # algorithm -> entries
+    checkpoint: str | None = None  # the feed's checkpoint after the import
 
 
 @dataclass(frozen=True)
@@ -180,8 +208,13 @@ def list_banks(store: Store) -> list[Bank]:
         "SELECT name, description, source, negative, enabled, created_by, created_at "
         "FROM banks ORDER BY name"
     )
+    feeds: dict[str, dict[str, str]] = {}
+    for bank, feed, checkpoint in store.query(
+        "SELECT bank, feed, checkpoint FROM bank_checkpoints ORDER BY ALL"
+    ):
+        feeds.setdefault(bank, {})[feed] = checkpoint
     return [
-        Bank(n, d, s, bool(neg), bool(on), by, at, signals=counts.get(n, {}))
+        Bank(n, d, s, bool(neg), bool(on), by, at, counts.get(n, {}), feeds.get(n, {}))
         for n, d, s, neg, on, by, at in rows
     ]
 
@@ -196,15 +229,12 @@ def set_enabled(store: Store, name: str, enabled: bool) -> Bank:
 # -- parsing ------------------------------------------------------------------
 
 
+class _Unsupported(ValueError):
+    """An entry of a hash type marsad does not bank (TMK, SHA-512): counted, not an error."""
+
+
 def _signal(kind: str, value: str) -> tuple[str, str]:
-    value = value.strip().lower()
-    if kind not in SIGNAL_TYPES:
-        raise ValueError(f"unknown signal type {kind!r} (one of {', '.join(SIGNAL_TYPES)})")
-    if not _HEX.match(value):
-        raise ValueError(f"{kind} value is not hexadecimal: {value[:80]!r}")
-    if len(value) != SIGNAL_TYPES[kind]:
-        raise ValueError(f"{kind} needs {SIGNAL_TYPES[kind]} hex digits, got {len(value)}")
-    return kind, value
+    return kind, signal_type(kind).validate(value)
 
 
 def _time(value: Any) -> datetime | None:
@@ -216,7 +246,42 @@ def _time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _jsonl(text: Iterable[str]) -> Iterator[tuple[int, BankSignal | str]]:
+def _epoch(value: Any) -> float:
+    """``updated_on`` as Unix seconds: a number, or an ISO time."""
+    if isinstance(value, bool) or value in (None, ""):
+        raise ValueError(f"updated_on must be Unix seconds or an ISO time, got {value!r}")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        try:
+            seconds = float(value)
+        except ValueError:
+            try:
+                parsed = _time(str(value))
+            except ValueError:
+                parsed = None
+            if parsed is None:
+                raise ValueError(
+                    f"updated_on must be Unix seconds or an ISO time, got {value!r}"
+                ) from None
+            seconds = parsed.timestamp()
+    if not math.isfinite(seconds):
+        raise ValueError(f"updated_on is not a time: {value!r}")
+    return seconds
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value or "").strip().lower()
+    if text in ("", "0", "false", "no", "f", "n"):
+        return False
+    if text in ("1", "true", "yes", "t", "y"):
+        return True
+    raise ValueError(f"deleted must be true or false, got {value!r}")
+
+
+def _jsonl(text: Iterable[str]) -> Iterator[tuple[int, Entry | str]]:
     for n, line in enumerate(text, 1):
         if not line.strip():
             continue
@@ -230,14 +295,16 @@ def _jsonl(text: Iterable[str]) -> Iterator[tuple[int, BankSignal | str]]:
                 raise ValueError("labels must be an object")
             yield (
                 n,
-                BankSignal(
-                    kind,
-                    value,
-                    labels,
-                    obj.get("content_id"),
-                    obj.get("source"),
-                    obj.get("added_by"),
-                    _time(obj.get("added_at")),
+                Entry(
+                    BankSignal(
+                        kind,
+                        value,
+                        labels,
+                        obj.get("content_id"),
+                        obj.get("source"),
+                        obj.get("added_by"),
+                        _time(obj.get("added_at")),
+                    )
                 ),
             )
         except ValueError as exc:  # json.JSONDecodeError is one
@@ -246,28 +313,28 @@ def _jsonl(text: Iterable[str]) -> Iterator[tuple[int, BankSignal | str]]:
 
 def _threatexchange(
     text: Iterable[str], default_type: str | None
-) -> Iterator[tuple[int, BankSignal | str]]:
+) -> Iterator[tuple[int, Entry | str]]:
     for n, line in enumerate(text, 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        parts = line.split()
+        parts = line.split(None, 1)
         try:
             if len(parts) == 2:
                 te_type = parts[0].lower()
-                if te_type not in _TE_TYPES:
+                if te_type not in THREATEXCHANGE_NAMES:
                     raise ValueError(f"signal type {parts[0]!r} is not one marsad banks")
-                kind, value = _signal(_TE_TYPES[te_type], parts[1])
+                kind = THREATEXCHANGE_NAMES[te_type]
+                yield n, Entry(BankSignal(kind.name, kind.from_threatexchange(te_type, parts[1])))
             elif len(parts) == 1 and default_type:
-                kind, value = _signal(default_type, parts[0])
+                yield n, Entry(BankSignal(*_signal(default_type, parts[0])))
             else:
-                raise ValueError("expected '<signal_type> <hash>'")
-            yield n, BankSignal(kind, value)
+                raise ValueError("expected '<signal_type> <value>'")
         except ValueError as exc:
             yield n, str(exc)
 
 
-def _plain(text: Iterable[str], default_type: str | None) -> Iterator[tuple[int, BankSignal | str]]:
+def _plain(text: Iterable[str], default_type: str | None) -> Iterator[tuple[int, Entry | str]]:
     for n, line in enumerate(text, 1):
         value = line.strip()
         if not value or value.startswith("#"):
@@ -278,26 +345,115 @@ def _plain(text: Iterable[str], default_type: str | None) -> Iterator[tuple[int,
                 raise ValueError(
                     f"{len(value)} hex digits could be PDQ or SHA-256: give the list's --type"
                 )
-            yield n, BankSignal(*_signal(kind, value))
+            yield n, Entry(BankSignal(*_signal(kind, value)))
         except ValueError as exc:
             yield n, str(exc)
 
 
-def _csv(text: Iterable[str]) -> Iterator[tuple[int, BankSignal | str]]:
+def _tcap_entry(obj: Any) -> Entry:
+    """One entry of TAT's hash list (``TATHashListEntry``)."""
+    if not isinstance(obj, dict):
+        raise ValueError("an entry must be a JSON object")
+    algorithm = str(obj.get("algorithm") or "").strip().upper()
+    if algorithm not in TCAP_ALGORITHMS:
+        if algorithm:
+            raise _Unsupported(algorithm)
+        raise ValueError("no algorithm")
+    labels = {
+        k: str(v).strip()
+        for k, v in (
+            ("ideology", obj.get("ideology")),
+            ("content_type", obj.get("file_type")),
+        )
+        if v not in (None, "")
+    }
+    ident = obj.get("id")
+    try:
+        serial = int(ident) if ident not in (None, "") else 0
+    except (TypeError, ValueError):
+        raise ValueError(f"id must be an integer, got {ident!r}") from None
+    kind, value = _signal(TCAP_ALGORITHMS[algorithm], str(obj.get("hash_digest") or ""))
+    return Entry(
+        BankSignal(kind, value, labels, str(ident) if ident not in (None, "") else None),
+        deleted=_flag(obj.get("deleted")),
+        order=(_epoch(obj.get("updated_on")), serial),
+    )
+
+
+def _tcap(text: str) -> Iterator[tuple[int, Entry | str]]:
+    stripped = text.lstrip()
+    try:
+        whole = json.loads(text) if stripped[:1] in ("[", "{") else None
+    except ValueError:
+        whole = None  # one entry per line, or damaged: read line by line below
+    if isinstance(whole, dict) and "results" in whole:
+        whole = whole["results"]
+        if not isinstance(whole, list):
+            yield 1, "results must be a list of entries"
+            return
+    if isinstance(whole, list):
+        # a JSON document has no useful line numbers: entries are numbered
+        for n, obj in enumerate(whole, 1):
+            try:
+                yield n, _tcap_entry(obj)
+            except _Unsupported as exc:
+                yield n, f"unsupported:{exc}"
+            except ValueError as exc:
+                yield n, f"entry {n}: {exc}"
+        return
+    for n, line in enumerate(io.StringIO(text, newline=""), 1):
+        if not line.strip():
+            continue
+        try:
+            try:
+                obj = json.loads(line)
+            except ValueError as exc:
+                raise ValueError(f"not JSON ({exc})") from None
+            yield n, _tcap_entry(obj)
+        except _Unsupported as exc:
+            yield n, f"unsupported:{exc}"
+        except ValueError as exc:
+            yield n, str(exc)
+
+
+def _csv(text: Iterable[str]) -> Iterator[tuple[int, Entry | str]]:
     reader = csv.DictReader(text)
     header = [h.strip().lower() for h in reader.fieldnames or []]
     reader.fieldnames = header
-    if not set(header) & set(SIGNAL_TYPES):
-        yield 1, f"no hash column: the header needs one of {', '.join(SIGNAL_TYPES)}"
+    long = {"hash_digest", "algorithm"} <= set(header)
+    if not long and not set(header) & set(SIGNAL_TYPES):
+        yield (
+            1,
+            f"no hash column: the header needs one of {', '.join(SIGNAL_TYPES)} "
+            "(or hash_digest and algorithm)",
+        )
         return
+    feed = "updated_on" in header
     for row in reader:
         n = reader.line_num
-        labels: dict[str, Any] = {
-            k: row[k].strip() for k in LABEL_COLUMNS if k in row and (row[k] or "").strip()
-        }
-        if (row.get("tags") or "").strip():
-            labels["tags"] = row["tags"].split()
-        content_id = (row.get("content_id") or "").strip() or None
+        try:
+            if long:
+                yield n, _tcap_entry(row)
+                continue
+            labels: dict[str, Any] = {
+                k: row[k].strip() for k in LABEL_COLUMNS if k in row and (row[k] or "").strip()
+            }
+            if "content_type" not in labels and (row.get("file_type") or "").strip():
+                labels["content_type"] = row["file_type"].strip()
+            if (row.get("tags") or "").strip():
+                labels["tags"] = row["tags"].split()
+            content_id = (row.get("content_id") or row.get("id") or "").strip() or None
+            order = None
+            if feed:
+                ident = (row.get("id") or "").strip()
+                order = (_epoch((row.get("updated_on") or "").strip()), int(ident or 0))
+            deleted = _flag(row.get("deleted"))
+        except _Unsupported as exc:
+            yield n, f"unsupported:{exc}"
+            continue
+        except ValueError as exc:
+            yield n, str(exc)
+            continue
         found = False
         for kind in SIGNAL_TYPES:
             value = (row.get(kind) or "").strip()
@@ -305,7 +461,8 @@ def _csv(text: Iterable[str]) -> Iterator[tuple[int, BankSignal | str]]:
                 continue
             found = True
             try:
-                yield n, BankSignal(*_signal(kind, value), labels=labels, content_id=content_id)
+                signal = BankSignal(*_signal(kind, value), labels=labels, content_id=content_id)
+                yield n, Entry(signal, deleted, order)
             except ValueError as exc:
                 yield n, str(exc)
         if not found:
@@ -314,20 +471,14 @@ def _csv(text: Iterable[str]) -> Iterator[tuple[int, BankSignal | str]]:
 
 def parse_signals(
     path: Path, fmt: str | None = None, *, signal_type: str | None = None
-) -> Iterator[tuple[int, BankSignal | str]]:
-    """(line, signal or the reason the line is bad) for each line of the list
+) -> Iterator[tuple[int, Entry | str]]:
+    """(line, entry or the reason the line is bad) for each line of the list
     at *path* in format *fmt* (:data:`FORMATS`; None: from the file's name
-    and first line).  *signal_type* is the type of bare hashes."""
+    and first line).  *signal_type* is the type of bare hashes.  A reason
+    ``unsupported:ALGORITHM`` marks an entry of a type marsad does not bank."""
     if signal_type is not None and signal_type not in SIGNAL_TYPES:
         raise ConfigError(f"--type must be one of {', '.join(SIGNAL_TYPES)}")
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise UnreadableFile(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UnreadableFile(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+    text = _read(path)
     fmt = fmt or _guess(Path(path), text)
     lines = io.StringIO(text, newline="")
     if fmt == "marsad-jsonl":
@@ -336,22 +487,55 @@ def parse_signals(
         return _threatexchange(lines, signal_type)
     if fmt == "csv":
         return _csv(lines)
+    if fmt == "tcap":
+        return _tcap(text)
     if fmt == "plain":
         return _plain(lines, signal_type)
     raise ConfigError(f"unknown bank format {fmt!r} (one of {', '.join(FORMATS)})")
+
+
+def _read(path: Path) -> str:
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise UnreadableFile(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(f"{path}: not UTF-8 text (byte {exc.start})") from exc
 
 
 def _guess(path: Path, text: str) -> str:
     first = next(
         (s for line in text.splitlines() if (s := line.strip()) and not s.startswith("#")), ""
     )
+    if first.startswith(("[", "{")) and ("hash_digest" in text[:4096]):
+        return "tcap"
     if first.startswith("{"):
         return "marsad-jsonl"
     if path.suffix.lower() == ".csv" or "," in first:
         return "csv"
-    if len(first.split()) == 2:
+    if len(first.split()) >= 2:
         return "threatexchange"
     return "plain"
+
+
+def checkpoints(store: Store, name: str) -> dict[str, str]:
+    """The feeds of bank *name* and their checkpoints (``"<updated_on>,<id>"``)."""
+    _bank(store, name)
+    return dict(store.query("SELECT feed, checkpoint FROM bank_checkpoints WHERE bank = ?", [name]))
+
+
+def _order(checkpoint: str | None) -> tuple[float, int] | None:
+    if not checkpoint:
+        return None
+    seconds, _, serial = checkpoint.partition(",")
+    return float(seconds), int(serial or 0)
+
+
+def _checkpoint(order: tuple[float, int]) -> str:
+    seconds = int(order[0]) if order[0].is_integer() else order[0]
+    return f"{seconds},{order[1]}"
 
 
 def import_bank(
@@ -363,40 +547,86 @@ def import_bank(
     signal_type: str | None = None,
     labels: dict[str, Any] | None = None,
     added_by: str = "",
+    feed: str | None = None,
 ) -> ImportResult:
     """Add the signals of the list at *path* to bank *name*: good lines land
     together in one transaction, bad ones are reported (``FILE:LINE: why``).
     A signal already in the bank is kept as it is.  *labels* are added to
-    every signal that has none of its own."""
+    every signal that has none of its own.  Entries that carry a feed order
+    (``tcap``, or a CSV with ``updated_on``) are applied after the bank's
+    checkpoint for *feed* (default: the format's name) and move it on; their
+    deletions remove signals (module docstring)."""
     _bank(store, name)
     result = ImportResult()
-    rows: list[tuple[Any, ...]] = []
     now = datetime.now(UTC)
+    entries: list[Entry] = []
+    fmt = fmt or _guess(Path(path), _read(path))
     for line, item in parse_signals(path, fmt, signal_type=signal_type):
         if isinstance(item, str):
-            result.errors.append(f"{path}:{line}: {item}")
+            if item.startswith("unsupported:"):
+                result.unsupported[item.removeprefix("unsupported:")] += 1
+            else:
+                result.errors.append(f"{path}:{line}: {item}")
             continue
         result.seen += 1
+        entries.append(item)
+    feed = feed or fmt
+    known = _order(checkpoints(store, name).get(feed))
+    fed = [e for e in entries if e.order is not None]
+    if fed:
+        fed.sort(key=lambda e: e.order or (0.0, 0))
+        fresh = [e for e in fed if known is None or (e.order or (0.0, 0)) > known]
+        result.skipped = len(fed) - len(fresh)
+        entries = [e for e in entries if e.order is None] + fresh
+    # the last word on a signal wins: a later deletion removes an earlier add
+    final: dict[tuple[str, str], Entry] = {}
+    for e in entries:
+        final[(e.signal.type, e.signal.value)] = e
+    rows: list[tuple[Any, ...]] = []
+    gone: list[tuple[Any, ...]] = []
+    for e in final.values():
+        sig = e.signal
+        if e.deleted:
+            gone.append((name, sig.type, sig.value))
+            continue
         rows.append(
             (
                 name,
-                item.type,
-                item.value,
-                json.dumps(item.labels or labels or {}, sort_keys=True, ensure_ascii=False),
-                item.content_id,
-                item.source or Path(path).name,
-                item.added_by or added_by or None,
-                item.added_at or now,
+                sig.type,
+                sig.value,
+                json.dumps(sig.labels or labels or {}, sort_keys=True, ensure_ascii=False),
+                sig.content_id,
+                sig.source or Path(path).name,
+                sig.added_by or added_by or None,
+                sig.added_at or now,
             )
         )
     before = _count(store, name)
-    if rows:
+    newest = max((e.order for e in fed if e.order is not None), default=None)
+    moved = newest is not None and (known is None or newest > known)
+    if rows or gone or moved:
         with store.transaction():
-            store.execute(
-                "INSERT INTO bank_signals VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                rows,
-            )
+            if gone:
+                store.execute(
+                    "DELETE FROM bank_signals WHERE bank = ? AND signal_type = ? AND value = ?",
+                    gone,
+                )
+            after_delete = _count(store, name)
+            result.removed = before - after_delete
+            before = after_delete
+            if rows:
+                store.execute(
+                    "INSERT INTO bank_signals VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT DO NOTHING",
+                    rows,
+                )
+            if moved and newest is not None:
+                store.execute(
+                    "INSERT OR REPLACE INTO bank_checkpoints VALUES (?, ?, ?, ?, ?)",
+                    [(name, feed, _checkpoint(newest), str(path), now)],
+                )
     result.added = _count(store, name) - before
+    result.checkpoint = checkpoints(store, name).get(feed)
     return result
 
 
@@ -417,7 +647,8 @@ def bank_signals(store: Store, name: str) -> list[BankSignal]:
 def export_bank(store: Store, name: str, path: Path, fmt: str = "marsad-jsonl") -> int:
     """Write bank *name* to *path* in *fmt* (written to a temporary file and
     renamed: no half-written file stays behind); returns signals written.
-    ``plain`` and ``threatexchange`` keep only types and values."""
+    ``plain`` and ``threatexchange`` keep only types and values; ``tcap``
+    holds the types TCAP lists (MD5, SHA-256, PDQ)."""
     if fmt not in FORMATS:
         raise ConfigError(f"unknown bank format {fmt!r} (one of {', '.join(FORMATS)})")
     signals = bank_signals(store, name)
@@ -446,13 +677,36 @@ def export_bank(store: Store, name: str, path: Path, fmt: str = "marsad-jsonl") 
             )
         for s in signals:
             out.write(s.value + "\n")
+    elif fmt == "tcap":
+        algorithms = {v: k for k, v in TCAP_ALGORITHMS.items()}
+        other = sorted({s.type for s in signals} - set(algorithms))
+        if other:
+            raise ConfigError(
+                f"bank {name!r} holds {', '.join(other)}: a TCAP list holds "
+                f"{', '.join(algorithms)} only (use marsad-jsonl)"
+            )
+        entries = [
+            {
+                "hash_digest": s.value,
+                "algorithm": algorithms[s.type],
+                "ideology": s.labels.get("ideology"),
+                "file_type": s.labels.get("content_type"),
+                "deleted": False,
+                "updated_on": s.added_at.timestamp() if s.added_at else 0,
+                "id": int(s.content_id) if s.content_id and s.content_id.isdigit() else i,
+            }
+            for i, s in enumerate(signals, 1)
+        ]
+        json.dump(entries, out, ensure_ascii=False, indent=1)
+        out.write("\n")
     else:
+        columns = [k for k in SIGNAL_TYPES if any(s.type == k for s in signals)] or ["md5"]
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow([*SIGNAL_TYPES, *LABEL_COLUMNS, "tags", "content_id"])
+        writer.writerow([*columns, *LABEL_COLUMNS, "tags", "content_id"])
         for s in signals:
             tags = s.labels.get("tags") or []
             writer.writerow(
-                [s.value if s.type == k else "" for k in SIGNAL_TYPES]
+                [s.value if s.type == k else "" for k in columns]
                 + [s.labels.get(k, "") for k in LABEL_COLUMNS]
                 + [" ".join(tags) if isinstance(tags, list) else str(tags), s.content_id or ""]
             )
@@ -470,124 +724,107 @@ def export_bank(store: Store, name: str, path: Path, fmt: str = "marsad-jsonl") 
 # -- matching -------------------------------------------------------------------
 
 
-#: PDQ hashes from which the matcher builds a :class:`~marsad.hashing.index.PdqIndex`
-INDEX_FROM = 200_000
-
-
-def _pdq_index(codes: npt.NDArray[np.uint8], cache: Path | None) -> PdqIndex:
-    """The index of *codes*: loaded from *cache* if it was built for
-    exactly these hashes, else built (and saved there)."""
-    import hashlib
-    import shutil
-
-    if cache is None:
-        return PdqIndex.build(codes)
-    digest = hashlib.sha256(codes.tobytes()).hexdigest()[:24]
-    target = cache / f"pdq-{digest}"
-    if (target / "index.json").exists():
-        try:
-            index = PdqIndex.load(target)
-            if len(index) == len(codes):
-                return index
-        except InputError:
-            pass  # a damaged cache: built again below
-    index = PdqIndex.build(codes)
-    partial = cache / f".pdq-{digest}.part"
-    try:
-        shutil.rmtree(partial, ignore_errors=True)
-        index.save(partial)
-        shutil.rmtree(target, ignore_errors=True)
-        partial.rename(target)
-        for stale in cache.glob("pdq-*"):
-            if stale != target:
-                shutil.rmtree(stale, ignore_errors=True)
-    except OSError:
-        shutil.rmtree(partial, ignore_errors=True)  # a read-only workspace: not cached
-    return index
-
-
 class Matcher:
-    """Every enabled bank of a workspace, loaded to match items against:
-    MD5 and SHA-256 by equality, PDQ within *distance* bits (default
-    :data:`~marsad.hashing.signals.MATCH_DISTANCE`) by an exact comparison
-    with every banked hash -- numpy popcount, or from :data:`INDEX_FROM`
-    hashes the multi-index (:mod:`marsad.hashing.index`; same answers,
-    measured in ``benchmarks/hash_index.py``).  Matches of an item that also
-    matches a negative bank are suppressed.
+    """Every enabled bank of a workspace, loaded to match items against.
 
-    The index is kept in *cache* (default: ``index/`` in the workspace
-    directory, when the store has one) under a digest of the hashes it
-    holds: the next matcher over the same banks loads it (memory-mapped, no
-    pickle) instead of building it again; an index of other hashes is
-    removed.
+    An item is a dict of its signals (``{"md5": ..., "pdq": ...}``).  Each
+    type is searched through its own index (:meth:`SignalType.index
+    <marsad.hashing.base.SignalType.index>`: equality for MD5 and SHA-256;
+    for PDQ an exact comparison with every banked hash, or from
+    :data:`~marsad.hashing.index.INDEX_FROM` hashes the multi-index, same
+    answers), within the type's threshold (*thresholds* may change them;
+    PDQ's default is :data:`~marsad.hashing.signals.MATCH_DISTANCE`).  The
+    matches of an item that also matches a negative bank are suppressed.
+
+    Indexes may keep files in *cache* (default: ``index/`` in the workspace
+    directory, when the store has one): the next matcher over the same
+    banks loads the PDQ index (memory-mapped, no pickle) instead of building
+    it again, and over banks that have grown adds the new hashes to it.
     """
 
     def __init__(
-        self, store: Store, *, distance: int = MATCH_DISTANCE, cache: Path | None = None
+        self,
+        store: Store,
+        *,
+        thresholds: dict[str, int] | None = None,
+        cache: Path | None = None,
     ) -> None:
-        if not 0 <= distance <= 256:
-            raise ConfigError(f"PDQ distance must be 0-256, got {distance}")
-        self.distance = distance
+        self.thresholds = {name: t.default_threshold for name, t in SIGNAL_TYPES.items()}
+        for name, value in (thresholds or {}).items():
+            kind = SIGNAL_TYPES.get(name)
+            if kind is None:
+                raise ConfigError(f"unknown signal type {name!r}")
+            if not 0 <= value <= kind.max_threshold:
+                raise ConfigError(f"{name} threshold must be 0-{kind.max_threshold}, got {value}")
+            self.thresholds[name] = value
+        # oldest first, so that a bank that grows only appends (the PDQ index cache)
         rows = store.query(
             "SELECT s.bank, s.signal_type, s.value, s.labels, s.content_id, b.negative "
             "FROM bank_signals s JOIN banks b ON b.name = s.bank WHERE b.enabled "
-            "ORDER BY s.bank, s.signal_type, s.value"
+            "ORDER BY s.added_at, s.bank, s.signal_type, s.value"
         )
-        self.exact: dict[tuple[str, str], list[tuple[str, str, str | None, bool]]] = {}
-        pdq: list[tuple[str, str, str, str | None, bool]] = []
-        for bank, kind, value, labels, content_id, negative in rows:
-            if kind == "pdq":
-                pdq.append((bank, value, labels, content_id, bool(negative)))
-            else:
-                self.exact.setdefault((kind, value), []).append(
-                    (bank, labels, content_id, bool(negative))
-                )
-        self._pdq_meta = pdq
-        self._pdq = codes_from_hex([p[1] for p in pdq])
-        self._index: PdqIndex | None = None
-        if len(pdq) >= INDEX_FROM:
+        if cache is None:
             directory = getattr(store, "directory", None)
-            if cache is None and isinstance(directory, Path):
+            if isinstance(directory, Path):
                 cache = directory / "index"
-            self._index = _pdq_index(self._pdq, cache)
+        self._meta: dict[str, list[tuple[str, str, str, str | None, bool]]] = {}
+        for bank, kind, value, labels, content_id, negative in rows:
+            if kind in SIGNAL_TYPES:  # a type this version does not know is not matched
+                self._meta.setdefault(kind, []).append(
+                    (bank, value, labels, content_id, bool(negative))
+                )
+        self._index: dict[str, SignalIndex] = {
+            kind: SIGNAL_TYPES[kind].index([m[1] for m in meta], cache)
+            for kind, meta in self._meta.items()
+        }
         self.banks = sorted({r[0] for r in rows})
 
     def __len__(self) -> int:
-        return len(self._pdq) + sum(len(v) for v in self.exact.values())
+        return sum(len(m) for m in self._meta.values())
 
-    def match(
-        self, *, md5: str | None = None, sha256: str | None = None, pdq: str | None = None
-    ) -> tuple[list[Match], list[Match]]:
-        """(matches, suppressed) of one item with these signals: matches
-        against positive banks, best first; and, if the item matches a
-        negative bank, those matches moved to *suppressed* with the negative
-        ones."""
-        found: list[tuple[Match, bool]] = []
-        for kind, value in (("md5", md5), ("sha256", sha256)):
-            if value:
-                for bank, labels, content_id, negative in self.exact.get((kind, value.lower()), []):
-                    found.append(
-                        (
-                            Match(bank, kind, value.lower(), 0, json.loads(labels), content_id),
-                            negative,
-                        )
-                    )
-        if pdq and len(self._pdq):
-            query = codes_from_hex([pdq.lower()])
-            if self._index is not None:
-                _, hit, near = self._index.search(query, self.distance)
-            else:
-                _, hit, near = brute_force(self._pdq, query, self.distance)
-            distance = dict(zip(hit.tolist(), near.tolist(), strict=True))
-            for i in distance:
-                bank, value, labels, content_id, negative = self._pdq_meta[i]
-                found.append(
+    def holds(self, kind: str) -> bool:
+        """Whether an enabled bank holds signals of type *kind*."""
+        return bool(self._meta.get(kind))
+
+    def match_many(
+        self, items: Sequence[dict[str, str | None]]
+    ) -> list[tuple[list[Match], list[Match]]]:
+        """(matches, suppressed) of each item: its matches against positive
+        banks, best first; and, if the item matches a negative bank, those
+        matches moved to *suppressed* with the negative ones.  Each type's
+        index is searched once for all the items."""
+        found: list[list[tuple[Match, bool]]] = [[] for _ in items]
+        for kind, index in self._index.items():
+            where, queries = [], []
+            for i, item in enumerate(items):
+                value = item.get(kind)
+                if value:
+                    try:
+                        queries.append(SIGNAL_TYPES[kind].validate(value))
+                    except ValueError:
+                        continue  # a damaged value matches nothing
+                    where.append(i)
+            if not queries:
+                continue
+            meta = self._meta[kind]
+            for qi, bi, distance in index.search(queries, self.thresholds[kind]):
+                bank, value, labels, content_id, negative = meta[bi]
+                found[where[qi]].append(
                     (
-                        Match(bank, "pdq", value, distance[i], json.loads(labels), content_id),
+                        Match(bank, kind, value, distance, json.loads(labels), content_id),
                         negative,
                     )
                 )
-        found.sort(key=lambda m: (m[0].distance, m[0].bank, m[0].value))
-        if any(negative for _, negative in found):
-            return [], [m for m, _ in found]
-        return [m for m, _ in found], []
+        out: list[tuple[list[Match], list[Match]]] = []
+        for hits in found:
+            hits.sort(key=lambda m: (m[0].distance, m[0].bank, m[0].signal_type, m[0].value))
+            if any(negative for _, negative in hits):
+                out.append(([], [m for m, _ in hits]))
+            else:
+                out.append(([m for m, _ in hits], []))
+        return out
+
+    def match(self, **signals: str | None) -> tuple[list[Match], list[Match]]:
+        """(matches, suppressed) of one item with these signals (``md5=``,
+        ``pdq=`` ...): :meth:`match_many` of one."""
+        return self.match_many([signals])[0]

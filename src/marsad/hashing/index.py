@@ -32,8 +32,13 @@ arrays and a JSON header; :meth:`PdqIndex.load` reads them with
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
+import os
+import shutil
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +46,17 @@ import numpy as np
 import numpy.typing as npt
 
 from marsad.errors import InputError
+from marsad.hashing.base import Hit, SignalIndex
 from marsad.hashing.signals import MATCH_DISTANCE
 
-__all__ = ["PdqIndex", "brute_force", "codes_from_hex"]
+__all__ = [
+    "INDEX_FROM",
+    "PdqIndex",
+    "PdqSignalIndex",
+    "brute_force",
+    "cached_index",
+    "codes_from_hex",
+]
 
 M = 11  # substrings (tables)
 B = 23  # bits per substring
@@ -53,6 +66,8 @@ _BATCH = 500_000
 # reads come to one pass front to back (10M hashes, one thread: 2,544
 # lookups/s at 1,024, 3,653 at 4,096, 6,027 at 16,384, 5,992 at 65,536)
 _QUERY_BATCH = 16_384
+#: threads a search uses (tables are probed side by side); ``MARSAD_INDEX_THREADS``
+THREADS = max(1, min(M, int(os.environ.get("MARSAD_INDEX_THREADS") or (os.cpu_count() or 1))))
 
 
 def codes_from_hex(values: list[str]) -> npt.NDArray[np.uint8]:
@@ -165,6 +180,9 @@ class PdqIndex:
         self.rows = np.zeros((M, 0), dtype=np.int32)
         self.inline = np.zeros((M, 0, 4), dtype=np.uint64)
         self.indexed = 0  # rows in the tables; rows after it are the delta
+        self.source = ""  # the cached index this one grew from (cached_index)
+        #: threads that probe tables side by side (the probe loop releases the GIL)
+        self.threads = THREADS
         self._masks = np.array(
             [sum(1 << p for p in c) for k in range(3) for c in itertools.combinations(range(B), k)],
             dtype=np.uint32,
@@ -242,16 +260,28 @@ class PdqIndex:
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         kernel = _kernel()
         found_q, found_r = [], []
-        for at in range(0, len(queries), _QUERY_BATCH):
-            batch = queries[at : at + _QUERY_BATCH]
-            q64, keys = _words(batch), _keys(batch)
-            serial = np.arange(len(batch), dtype=np.uint64)
-            for j in range(M):
-                probes = (keys[:, j, None] ^ self._masks[None, :]).astype(np.uint64)
-                packed = np.sort(((probes << np.uint64(32)) | serial[:, None]).ravel())
-                qi, ri = kernel(packed, q64, self.offsets[j], self.rows[j], self.inline[j], radius)
-                found_q.append(qi + at)
-                found_r.append(ri)
+        pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
+        try:
+            for at in range(0, len(queries), _QUERY_BATCH):
+                batch = queries[at : at + _QUERY_BATCH]
+                q64, keys = _words(batch), _keys(batch)
+                serial = np.arange(len(batch), dtype=np.uint64)
+
+                def table(j: int, q64: Any = q64, keys: Any = keys, serial: Any = serial) -> Any:
+                    probes = (keys[:, j, None] ^ self._masks[None, :]).astype(np.uint64)
+                    packed = np.sort(((probes << np.uint64(32)) | serial[:, None]).ravel())
+                    return kernel(
+                        packed, q64, self.offsets[j], self.rows[j], self.inline[j], radius
+                    )
+
+                # the kernel and the sort release the GIL: tables run side by side
+                done = pool.map(table, range(M)) if pool else map(table, range(M))
+                for qi, ri in done:
+                    found_q.append(qi + at)
+                    found_r.append(ri)
+        finally:
+            if pool is not None:
+                pool.shutdown()
         if not found_q:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty
@@ -271,12 +301,16 @@ class PdqIndex:
         }
         for name, array in arrays.items():
             np.save(directory / f"{name}.npy", array, allow_pickle=False)
+        self._write_header(directory)
+
+    def _write_header(self, directory: Path) -> None:
         header = {
             "format": FORMAT,
             "m": M,
             "b": B,
             "rows": len(self.codes),
             "indexed": self.indexed,
+            "digest": digest(self.codes),
         }
         (directory / "index.json").write_text(json.dumps(header), encoding="utf-8")
 
@@ -318,3 +352,110 @@ class PdqIndex:
         )
         index.indexed = indexed
         return index
+
+
+def digest(codes: npt.NDArray[np.uint8]) -> str:
+    """A short digest of hashes (their bytes, in order): names a cached index."""
+    return hashlib.sha256(np.ascontiguousarray(codes).tobytes()).hexdigest()[:24]
+
+
+#: a delta larger than this share of the indexed rows is merged into the tables
+MERGE_SHARE = 0.25
+
+
+def cached_index(codes: npt.NDArray[np.uint8], cache: Path | None) -> PdqIndex:
+    """The index of *codes*, kept in the directory *cache* between runs.
+
+    * An index built for exactly these hashes is loaded (memory-mapped).
+    * An index built for the first *n* of them -- a bank that has grown since
+      (new signals come last: the matcher orders them by when they were
+      added) -- is loaded and the rest added as its delta, so adds never
+      need a rebuild; the delta is merged into the tables once it is more
+      than :data:`MERGE_SHARE` of them.  Only the hashes and the header are
+      rewritten then, not the tables.
+    * Otherwise (signals removed or changed) it is built again.
+
+    Other indexes in *cache* are removed; a cache that cannot be written
+    (a read-only workspace) is not used."""
+    if cache is None:
+        return PdqIndex.build(codes)
+    name = f"pdq-{digest(codes)}"
+    target = cache / name
+    if (target / "index.json").exists():
+        try:
+            index = PdqIndex.load(target)
+            if len(index) == len(codes):
+                return index
+        except InputError:
+            pass  # a damaged cache: built again below
+    grown = _grown(codes, cache)
+    fresh = grown is None or grown.indexed * (1 + MERGE_SHARE) < len(codes)
+    if grown is None:
+        index = PdqIndex.build(codes)
+    else:
+        index = grown
+        if fresh:
+            index.merge()
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        partial = cache / f".{name}.part"
+        shutil.rmtree(partial, ignore_errors=True)
+        if fresh:
+            index.save(partial)
+        else:  # the old tables stay: new hashes and header only
+            old = cache / f"pdq-{index.source}"
+            old.rename(partial)
+            np.save(partial / "codes.tmp.npy", index.codes, allow_pickle=False)
+            (partial / "codes.tmp.npy").replace(partial / "codes.npy")
+            index._write_header(partial)
+        shutil.rmtree(target, ignore_errors=True)
+        partial.rename(target)
+        for stale in cache.glob("pdq-*"):
+            if stale != target:
+                shutil.rmtree(stale, ignore_errors=True)
+    except OSError:
+        pass  # not cached
+    return index
+
+
+def _grown(codes: npt.NDArray[np.uint8], cache: Path) -> PdqIndex | None:
+    """A cached index of a prefix of *codes*, with the rest added as its delta."""
+    for directory in sorted(cache.glob("pdq-*")):
+        try:
+            header = json.loads((directory / "index.json").read_text(encoding="utf-8"))
+            n = int(header["rows"])
+            if not 0 < n < len(codes) or header.get("digest") != digest(codes[:n]):
+                continue
+            index = PdqIndex.load(directory)
+        except (OSError, ValueError, KeyError, InputError):
+            continue
+        index.codes = np.array(index.codes)  # out of the memory map: rewritten below
+        index.add(codes[n:])
+        index.source = directory.name.removeprefix("pdq-")
+        return index
+    return None
+
+
+#: banks of fewer PDQ hashes are searched by a full comparison (as fast, no build)
+INDEX_FROM = 200_000
+
+
+class PdqSignalIndex(SignalIndex):
+    """The index :class:`~marsad.hashing.signals.PdqSignal` gives: a full
+    numpy comparison under :data:`INDEX_FROM` hashes, else a
+    :class:`PdqIndex` kept in *cache* (:func:`cached_index`).  Both give the
+    same answers (``tests/hashing/test_index.py``)."""
+
+    def __init__(self, values: Sequence[str], cache: Path | None = None) -> None:
+        self.codes = codes_from_hex(list(values))
+        self.index = cached_index(self.codes, cache) if len(self.codes) >= INDEX_FROM else None
+
+    def search(self, queries: Sequence[str], threshold: int) -> list[Hit]:
+        if not len(self.codes) or not queries:
+            return []
+        q = codes_from_hex(list(queries))
+        if self.index is not None:
+            qi, ri, di = self.index.search(q, threshold)
+        else:
+            qi, ri, di = brute_force(self.codes, q, threshold)
+        return list(zip(qi.tolist(), ri.tolist(), di.tolist(), strict=True))

@@ -33,21 +33,26 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
 
 from marsad.errors import UnreadableFile
+from marsad.hashing.base import ExactIndex, SignalIndex, SignalType
 
 __all__ = [
     "DIHEDRAL",
     "MATCH_DISTANCE",
     "QUALITY_MIN",
     "FileHashes",
+    "Md5Signal",
     "Pdq",
+    "PdqSignal",
+    "Sha256Signal",
     "hamming",
     "hash_file",
     "pdq_bytes",
@@ -95,7 +100,7 @@ class FileHashes:
     md5: str
     sha256: str
     pdq: Pdq | None = None
-    media: str = "file"  # "image" when it decodes as one
+    media: str = "file"  # "image" when it decodes as one; "video" by its first bytes
     note: str = ""  # why there is no PDQ, when the file looked like a picture but is not
 
     def as_dict(self) -> dict[str, Any]:
@@ -198,6 +203,15 @@ def _looks_like_picture(head: bytes) -> bool:
     )
 
 
+def _looks_like_video(head: bytes) -> bool:
+    return (
+        head[4:8] == b"ftyp"  # MP4, MOV, 3GP
+        or head.startswith(b"\x1a\x45\xdf\xa3")  # Matroska, WebM
+        or (head[:4] == b"RIFF" and head[8:12] == b"AVI ")
+        or head.startswith(b"FLV")
+    )
+
+
 def hash_file(path: Path, *, pdq: bool = True) -> FileHashes:
     """MD5, SHA-256 and (for a picture, when *pdq*) the PDQ hash of the file
     at *path*, read once.  Whether it is a picture is read from its first
@@ -221,7 +235,13 @@ def hash_file(path: Path, *, pdq: bool = True) -> FileHashes:
                     picture += chunk
     except OSError as exc:
         raise UnreadableFile(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    hashes = FileHashes(str(path), size, md5.hexdigest(), sha.hexdigest())
+    hashes = FileHashes(
+        str(path),
+        size,
+        md5.hexdigest(),
+        sha.hexdigest(),
+        media="video" if _looks_like_video(head) else "file",
+    )
     if not pdq:
         return hashes
     if not picture:
@@ -234,3 +254,87 @@ def hash_file(path: Path, *, pdq: bool = True) -> FileHashes:
     except UnreadableFile as exc:
         return replace(hashes, note=str(exc).split(": ", 1)[-1])
     return replace(hashes, pdq=signal, media="image")
+
+
+# -- signal types (the contract of :mod:`marsad.hashing.base`) -------------------
+
+
+def _hex_value(kind: str, value: str, digits: int) -> str:
+    value = value.strip().lower()
+    if not value or any(c not in "0123456789abcdef" for c in value):
+        raise ValueError(f"{kind} value is not hexadecimal: {value[:80]!r}")
+    if len(value) != digits:
+        raise ValueError(f"{kind} needs {digits} hex digits, got {len(value)}")
+    return value
+
+
+class _ExactSignal(SignalType):
+    digits: ClassVar[int]
+
+    @classmethod
+    def validate(cls, value: str) -> str:
+        return _hex_value(cls.name, value, cls.digits)
+
+    @classmethod
+    def compare(cls, a: str, b: str) -> int:
+        return 0 if a == b else cls.digits * 4
+
+    @classmethod
+    def index(cls, values: Sequence[str], cache: Path | None = None) -> SignalIndex:
+        return ExactIndex(values)
+
+
+class Md5Signal(_ExactSignal):
+    """MD5 of a file's bytes (exact).  threatexchange calls it ``video_md5``."""
+
+    name = "md5"
+    digits = 32
+    threatexchange_names = ("md5", "video_md5")
+
+    @classmethod
+    def examples(cls) -> list[str]:
+        return [hashlib.md5(b"%d" % i, usedforsecurity=False).hexdigest() for i in range(4)]
+
+
+class Sha256Signal(_ExactSignal):
+    """SHA-256 of a file's bytes (exact)."""
+
+    name = "sha256"
+    digits = 64
+    threatexchange_names = ("sha256", "video_sha256")
+
+    @classmethod
+    def examples(cls) -> list[str]:
+        return [hashlib.sha256(b"%d" % i).hexdigest() for i in range(4)]
+
+
+class PdqSignal(SignalType):
+    """PDQ of a picture: 256 bits, matched within :data:`MATCH_DISTANCE`."""
+
+    name = "pdq"
+    threatexchange_names = ("pdq",)
+    default_threshold = MATCH_DISTANCE
+    max_threshold = 256
+
+    @classmethod
+    def validate(cls, value: str) -> str:
+        return _hex_value("pdq", value, 64)
+
+    @classmethod
+    def compare(cls, a: str, b: str) -> int:
+        return hamming(a, b)
+
+    @classmethod
+    def index(cls, values: Sequence[str], cache: Path | None = None) -> SignalIndex:
+        from marsad.hashing.index import PdqSignalIndex
+
+        return PdqSignalIndex(values, cache)
+
+    @classmethod
+    def examples(cls) -> list[str]:
+        rng = np.random.default_rng(5)
+        base = rng.integers(0, 256, 32, dtype=np.uint8)
+        near = base.copy()
+        near[:2] ^= 0xFF  # 16 bits away
+        far = rng.integers(0, 256, 32, dtype=np.uint8)
+        return [bytes(v).hex() for v in (base, near, far)]

@@ -232,12 +232,28 @@ CREATE TABLE bank_signals (
 );
 """
 
+_V6 = """
+-- incremental hash-list feeds (issue 5): per bank and feed, the checkpoint
+-- ("<updated_on>,<id>") of the last entry applied, as TAT's hash-list API has it
+CREATE TABLE bank_checkpoints (
+    bank         VARCHAR NOT NULL,
+    feed         VARCHAR NOT NULL,
+    checkpoint   VARCHAR NOT NULL,
+    file         VARCHAR,               -- the list that moved it last
+    updated_at   TIMESTAMPTZ,
+    PRIMARY KEY (bank, feed)
+);
+-- the vPDQ signal of a video (the video extra), beside the picture's PDQ
+ALTER TABLE media ADD COLUMN vpdq VARCHAR;
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "records, provenance, quarantine, detections", _V1),
     (2, "current_posts view over edit histories", _V2),
     (3, "current_posts without a correlated subquery", _V3),
     (4, "accounts_now view: status as analytics count it", _V4),
     (5, "known-content banks and their signals", _V5),
+    (6, "bank feed checkpoints; media vPDQ", _V6),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -255,6 +271,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "quarantine": ("source_id", "record_no"),
     "banks": ("name",),
     "bank_signals": ("bank", "signal_type", "value"),
+    "bank_checkpoints": ("bank", "feed"),
 }
 ENTITY_TABLES = ("accounts", "snapshots", "status_events", "posts", "media", "edges")
 #: every table of a workspace, in the order export and import walk them
@@ -266,4 +283,5 @@ TABLES = (
     "detections",
     "banks",
     "bank_signals",
+    "bank_checkpoints",
 )
