@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from marsad import __version__, pipeline
-from marsad.errors import MarsadError
+from marsad.errors import MarsadError, UnreadableFile
 
 err = Console(stderr=True)
 out = Console()
@@ -973,18 +973,28 @@ def scan(
 @click.option(
     "--dihedral", is_flag=True, help="Also the PDQ hashes of the 7 rotations and mirrors."
 )
+@click.option(
+    "--text", is_flag=True, help="Also the near-duplicate signature (text_minhash) of the text."
+)
 @json_option
-def hash_(files: tuple[Path, ...], unletterbox: int | None, dihedral: bool, as_json: bool) -> None:
+def hash_(
+    files: tuple[Path, ...], unletterbox: int | None, dihedral: bool, text: bool, as_json: bool
+) -> None:
     """MD5, SHA-256 and, for pictures, the PDQ hash and its quality of FILES
-    (directories are walked).  A file that cannot be read is reported, with
-    the reason, and the others are hashed.
+    (directories are walked); for videos, with the video extra, the vPDQ
+    hash; with --text, the near-duplicate signature of each file's text.  A
+    file that cannot be read is reported, with the reason, and the others
+    are hashed.
 
     \b
     Example:
       marsad hash photo.jpg export/photos
       marsad hash --json --dihedral known.png
+      marsad hash --text statement.txt
     """
+    from marsad.hashing.match import video_available
     from marsad.hashing.signals import DIHEDRAL, hash_file, pdq_dihedral, pdq_hash
+    from marsad.hashing.text import text_signature
 
     paths: list[Path] = []
     for f in files:
@@ -1001,6 +1011,19 @@ def hash_(files: tuple[Path, ...], unletterbox: int | None, dihedral: bool, as_j
             if row["media"] == "image" and dihedral:
                 hashes, _ = pdq_dihedral(path.read_bytes(), where=str(path))
                 row["pdq_dihedral"] = dict(zip(DIHEDRAL, hashes, strict=True))
+            if row["media"] == "video" and video_available():
+                from marsad.hashing.video import parse_vpdq, vpdq_hash
+
+                row["vpdq"] = vpdq_hash(path)
+                row["vpdq_frames"] = len(parse_vpdq(row["vpdq"]))
+            if text:
+                try:
+                    content = path.read_text(encoding="utf-8-sig")
+                except UnicodeDecodeError as exc:
+                    raise UnreadableFile(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+                row["text_minhash"] = text_signature(content)
+                if row["text_minhash"] is None:
+                    row["note"] = "text too short for a near-duplicate signature"
         except MarsadError as exc:
             failed += 1
             results.append({"path": str(path), "error": str(exc)})
@@ -1019,9 +1042,13 @@ def hash_(files: tuple[Path, ...], unletterbox: int | None, dihedral: bool, as_j
                 if row["pdq"]
                 else (row["note"] or "no pdq: not a picture")
             )
+            if row.get("vpdq"):
+                pdq = f"vpdq {row['vpdq_frames']} frames"
             click.echo(f"{row['path']}\tmd5 {row['md5']}\tsha256 {row['sha256']}\t{pdq}")
             for name, h in row.get("pdq_dihedral", {}).items():
                 click.echo(f"\t{name}\t{h}")
+            if row.get("text_minhash"):
+                click.echo(f"\ttext_minhash\t{row['text_minhash']}")
     if failed:
         sys.exit(2 if failed == len(paths) else 1)
 
@@ -1342,9 +1369,14 @@ def match(
 @main.command()
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--platform", default=None, help="Link files to this platform's media only.")
+@click.option(
+    "--keep", is_flag=True, help="Also copy the bytes into the workspace (default: hashes only)."
+)
 @workspace_option
 @json_option
-def media(directory: Path, platform: str | None, workspace: Path, as_json: bool) -> None:
+def media(
+    directory: Path, platform: str | None, keep: bool, workspace: Path, as_json: bool
+) -> None:
     """Hash the files under DIRECTORY into the workspace (bytes stay where they
     are), so that `marsad match` matches them.  A file named after an ingested
     media item (its id, or the last part of its URL) is linked to it; other
@@ -1359,7 +1391,7 @@ def media(directory: Path, platform: str | None, workspace: Path, as_json: bool)
 
     def go() -> None:
         with pipeline.open_store(workspace) as store:
-            r = hash_media_directory(store, directory, platform=platform)
+            r = hash_media_directory(store, directory, platform=platform, keep=keep)
         if as_json:
             _emit_json(r.__dict__)
         else:

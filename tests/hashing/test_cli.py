@@ -46,3 +46,30 @@ def test_hash_dihedral_and_unletterbox() -> None:
     # the threatexchange CLI's hash of this file with --photo-preprocess=unletterbox
     assert row["pdq"].startswith("d8f871cc") and row["unletterbox"] == 15
     assert len(row["pdq_dihedral"]) == 8
+
+
+def test_hash_text_files_and_videos(tmp_path: Path) -> None:
+    from marsad.hashing.match import video_available
+    from marsad.hashing.text import TextMinHashSignal, text_signature
+
+    base = "A neutral note about the weather today: sunny, with a light breeze over the hills."
+    (tmp_path / "a.txt").write_text(base, encoding="utf-8")
+    (tmp_path / "b.txt").write_text(base + " #weather https://example.org/x", encoding="utf-8")
+    (tmp_path / "short.txt").write_text("too short", encoding="utf-8")
+    (tmp_path / "bin.txt").write_bytes(b"\xff\xfe\x00bad")
+    result = CliRunner().invoke(main, ["hash", "--text", "--json", str(tmp_path)])
+    assert result.exit_code == 1, result.output  # one unreadable file of four
+    rows = {Path(r["path"]).name: r for r in json.loads(result.output)}
+    assert "not UTF-8" in rows["bin.txt"]["error"]
+    assert rows["a.txt"]["text_minhash"] == text_signature(base)
+    assert (
+        TextMinHashSignal.compare(rows["a.txt"]["text_minhash"], rows["b.txt"]["text_minhash"]) == 0
+    )
+    assert rows["short.txt"]["text_minhash"] is None and "too short" in rows["short.txt"]["note"]
+    video = shared_file("fixtures/threatexchange_reference/tmk/sample-videos/chair-19-sd-bar.mp4")
+    (row,) = json.loads(CliRunner().invoke(main, ["hash", "--json", str(video)]).output)
+    assert row["media"] == "video" and row["pdq"] is None
+    if video_available():  # the video extra: its vPDQ, one frame a second
+        assert row["vpdq_frames"] > 5 and row["vpdq"].startswith("[")
+    else:
+        assert "vpdq" not in row

@@ -199,6 +199,13 @@ def test_a_media_directory_is_hashed_linked_and_matched(store: DuckDBStore, tmp_
     assert hit["item"] == "x:3_111" and hit["matches"][0]["distance"] == 0
     with pytest.raises(Exception, match="not a directory"):
         hash_media_directory(store, tmp_path / "absent")
+    # with keep, the bytes are copied into the workspace and the row points there
+    kept = hash_media_directory(store, media, keep=True)
+    assert kept.errors == [] and kept.added == 0
+    (path,) = store.query("SELECT path FROM media WHERE native_id = '3_111'")[0]
+    assert Path(path) == store.directory / "media" / f"{h.sha256}.jpg"
+    assert Path(path).read_bytes() == bridge.read_bytes()
+    assert not list((store.directory / "media").glob(".*"))  # nothing half-written
 
 
 def test_cli_media_and_feed_import(tmp_path: Path) -> None:

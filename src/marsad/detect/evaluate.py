@@ -138,8 +138,8 @@ def choose_threshold(
     hard_negative: npt.NDArray[np.bool_],
     max_fpr: float = DEFAULT_MAX_FPR,
 ) -> float:
-    """One group's threshold: max F1, raised until the false-positive rate on
-    the hard negatives is at most *max_fpr*."""
+    """One group's threshold: the middle of the max-F1 plateau (:func:`_max_f1`),
+    raised until the false-positive rate on the hard negatives is at most *max_fpr*."""
     best = _max_f1(scores, labels)
     hard = scores[hard_negative & (labels == 0)]
     if len(hard):
@@ -155,7 +155,8 @@ def choose_thresholds(
     max_fpr: float = DEFAULT_MAX_FPR,
     fit_on: npt.NDArray[np.bool_] | None = None,
 ) -> dict[str, float]:
-    """The threshold rule of the module docstring: max F1 per language group
+    """The threshold rule of the module docstring: the middle of the max-F1
+    plateau per language group
     -- on the rows of *fit_on* where the group has at least 20 of them with
     both labels, else on all its rows; groups with neither take the default
     group's -- then the *pooled* false-positive rate on all hard negatives
@@ -537,7 +538,8 @@ def _report(
             "split": "StratifiedGroupKFold by account (rows without an account are their own group)",
             "calibration": "Platt scaling and the risk stages, cross-fitted "
             "(fitted on the other folds' out-of-fold margins)",
-            "threshold_rule": "max F1 on the risk per language group"
+            "threshold_rule": "the middle of the max-F1 plateau (thresholds within "
+            f"{F1_PLATEAU} of the best F1) on the risk per language group"
             + (
                 f", raised until the pooled FPR on hard negatives <= {max_fpr:.0%}"
                 if hard_files

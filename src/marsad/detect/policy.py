@@ -8,8 +8,8 @@ team wants to look, and that depends on the language -- the model is weaker
 in some, and a team's tolerance for false positives differs from another's.
 
 The default policy is the one the training chose by cross-validation and
-stored in the model file (:mod:`marsad.detect.evaluate`: max F1 per language
-group, raised until the false-positive rate on hard negatives is at most
+stored in the model file (:mod:`marsad.detect.evaluate`: the middle of the
+max-F1 plateau per language group, raised until the false-positive rate on hard negatives is at most
 2%).  A team overrides it with a JSON file::
 
     {"thresholds": {"default": 0.9, "ar": 0.85}}

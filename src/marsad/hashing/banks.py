@@ -513,6 +513,9 @@ def _guess(path: Path, text: str) -> str:
         return "tcap"
     if first.startswith("{"):
         return "marsad-jsonl"
+    words = first.split(None, 1)
+    if len(words) == 2 and words[0].lower() in THREATEXCHANGE_NAMES:
+        return "threatexchange"  # before CSV: vPDQ and raw_text values hold commas
     if path.suffix.lower() == ".csv" or "," in first:
         return "csv"
     if len(first.split()) >= 2:

@@ -13,6 +13,7 @@ so running it twice changes nothing.
 from __future__ import annotations
 
 import contextlib
+import shutil
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -252,7 +253,7 @@ class MediaDirResult:
 
 
 def hash_media_directory(
-    store: Store, directory: Path, *, platform: str | None = None
+    store: Store, directory: Path, *, platform: str | None = None, keep: bool = False
 ) -> MediaDirResult:
     """Hash every file under *directory* into the workspace, so that
     :func:`match_workspace` matches it -- hash-only: the bytes stay where
@@ -267,7 +268,11 @@ def hash_media_directory(
     (``https://pbs.twimg.com/media/EXaMple.jpg`` -> ``EXaMple.jpg``);
     *platform* limits the search.  Other files become media items of
     platform ``file`` keyed by their SHA-256.  An unreadable file is
-    reported and the others go on; running it again changes nothing."""
+    reported and the others go on; running it again changes nothing.
+
+    With *keep* the bytes are copied into the workspace
+    (``media/<sha256><suffix>``, written whole or not at all) and the row
+    points there: for evidence that must outlive the download folder."""
     directory = Path(directory)
     if not directory.is_dir():
         raise UnreadableFile(f"{directory}: not a directory")
@@ -305,7 +310,14 @@ def hash_media_directory(
             or by_name.get(f.name)
             or []
         )
-        values = (h.md5, h.sha256, item.get("pdq"), item.get("vpdq"), str(f.resolve()), h.size)
+        where = str(f.resolve())
+        if keep:
+            try:
+                where = str(_keep(store, f, h.sha256))
+            except OSError as exc:
+                result.errors.append(f"{f}: cannot copy into the workspace ({exc})")
+                continue
+        values = (h.md5, h.sha256, item.get("pdq"), item.get("vpdq"), where, h.size)
         if targets:
             if all(plat == FILE_PLATFORM for plat, _ in targets):
                 result.unchanged += 1  # added as a file by an earlier run
@@ -332,6 +344,22 @@ def hash_media_directory(
     result.added = _media_count(store) - before
     result.unchanged += len(inserts) - result.added  # the same bytes under another name
     return result
+
+
+def _keep(store: Store, source: Path, sha256: str) -> Path:
+    directory = getattr(store, "directory", None)
+    if not isinstance(directory, Path):
+        raise OSError("this store keeps no files")
+    target = directory / "media" / f"{sha256}{source.suffix.lower()}"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.part")
+        try:
+            shutil.copyfile(source, partial)
+            partial.replace(target)
+        finally:
+            partial.unlink(missing_ok=True)
+    return target
 
 
 def _media_count(store: Store) -> int:
