@@ -3,7 +3,7 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck install install-test browser video bench model clean
+.PHONY: demo test lint typecheck install install-test browser video bench model account-model clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) (set PY=python3 to use another)"; exit 2; }
@@ -73,6 +73,10 @@ model: install
 	  --out src/marsad/detect/models/default.safetensors \
 	  --html docs/evaluation.html
 	cp src/marsad/detect/models/default.md docs/model-card.md
+
+# the packaged account-score model, fitted on simulated platforms (seeds the tests do not use)
+account-model: install
+	$(BIN)/python -m marsad.accounts.train_scores
 
 clean:
 	rm -rf $(VENV) marsad-data .mypy_cache .ruff_cache .pytest_cache

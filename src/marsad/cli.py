@@ -1408,6 +1408,118 @@ def media(
     _run(go)
 
 
+def _explain_account(ref: str, workspace: Path, platform: str | None, as_json: bool) -> None:
+    from marsad.accounts.score import explain_account
+
+    def go() -> dict[str, Any]:
+        with pipeline.open_store(workspace, create=False) as store:
+            return explain_account(store, ref, platform=platform)
+
+    result = _run(go)
+    if as_json:
+        _emit_json(result)
+        return
+    verdict = "over" if result["flagged"] else "under"
+    out.print(
+        f"{result['platform']}:{result['native_id']} @{result['handle'] or '-'}: account score "
+        f"{result['score']:.3f} ({verdict} the threshold {result['threshold']:.3f}; "
+        f"{result['posts']:,} posts{'; a seed' if result['seed'] else ''}; model "
+        f"{result['model']})",
+        highlight=False,
+    )
+    table = Table("feature", "value", "part of the log-odds")
+    for row in result["features"]:
+        table.add_row(row["feature"], f"{row['value']:.3f}", f"{row['contribution']:+.3f}")
+    out.print(table)
+
+
+@main.command()
+@click.option("--top", type=int, default=20, show_default=True, help="Accounts to show.")
+@click.option("--platform", default=None, help="Only this platform's accounts.")
+@click.option(
+    "--seeds",
+    "seeds_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Labelled accounts to expand from (platform:id per line; default: from the content).",
+)
+@click.option(
+    "--model",
+    "account_model",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="An account model file (default: the packaged one).",
+)
+@workspace_option
+@json_option
+def accounts(
+    top: int,
+    platform: str | None,
+    seeds_file: Path | None,
+    account_model: Path | None,
+    workspace: Path,
+    as_json: bool,
+) -> None:
+    """Score every account (post detections, profile, behaviour and closeness to
+    labelled accounts), store the scores as detections, and show the top ones.
+    Run `marsad scan` (and `marsad match`) first: their detections are the evidence.
+
+    \b
+    Example:
+      marsad accounts --top 20
+      marsad explain @some_handle
+    """
+    from marsad.accounts.score import AccountModel, AccountScorer
+
+    def go() -> tuple[list[Any], float]:
+        seeds = None
+        if seeds_file is not None:
+            try:
+                seeds = [
+                    line.strip()
+                    for line in seeds_file.read_text(encoding="utf-8").splitlines()
+                    if line.strip() and not line.startswith("#")
+                ]
+            except (OSError, UnicodeDecodeError) as exc:
+                from marsad.errors import UnreadableFile
+
+                raise UnreadableFile(f"{seeds_file}: cannot read ({exc})") from exc
+        scorer = AccountScorer(AccountModel.load(account_model) if account_model else None)
+        with pipeline.open_store(workspace, create=False) as store:
+            scores = scorer.score(store, platform=platform, seeds=seeds)
+            scorer.store_scores(store, scores)
+        return scores, scorer.model.threshold
+
+    scores, threshold = _run(go)
+    flagged = sum(s.score >= threshold for s in scores)
+    if as_json:
+        _emit_json(
+            {
+                "accounts": len(scores),
+                "flagged": flagged,
+                "threshold": threshold,
+                "top": [s.__dict__ for s in scores[:top]],
+            }
+        )
+        return
+    table = Table("account", "handle", "score", "posts", "seed", "strongest evidence")
+    for s in scores[:top]:
+        name, part = max(s.contributions.items(), key=lambda kv: kv[1])
+        table.add_row(
+            f"{s.platform}:{s.native_id}",
+            s.handle or "",
+            f"{s.score:.3f}",
+            f"{s.posts:,}",
+            "yes" if s.seed else "",
+            f"{name} {part:+.1f}",
+        )
+    out.print(table)
+    out.print(
+        f"{flagged:,} of {len(scores):,} accounts at or over the threshold {threshold:.3f}",
+        highlight=False,
+    )
+
+
 @main.command()
 @click.argument("post")
 @workspace_option
@@ -1415,6 +1527,7 @@ def media(
 @indicators_option
 @click.option("--platform", default=None, help="Platform of POST when the id is on several.")
 @click.option("--text", "as_text", is_flag=True, help="POST is a text to score, not a post id.")
+@click.option("--account", is_flag=True, help="POST is an account (platform:id or id), not a post.")
 @json_option
 def explain(
     post: str,
@@ -1423,17 +1536,26 @@ def explain(
     indicators_file: Path | None,
     platform: str | None,
     as_text: bool,
+    account: bool,
     as_json: bool,
 ) -> None:
     """Show why a post got its risk: the classifier's words and n-grams, the indicators,
     the scripture context, the author context, and the threshold of its language.
+    For an account (@handle, or --account with platform:id), why it got its account
+    score: each feature and its part of the score.
 
     \b
     Example:
       marsad explain 1263511424512638976
       marsad explain --text "a text to score"
+      marsad explain @some_handle
+      marsad explain --account x:1234567
     """
     from marsad.detect.explain import explain_post
+
+    if account or post.startswith("@"):
+        _explain_account(post, workspace, platform, as_json)
+        return
 
     def go() -> Any:
         scorer = _scorer(model_path, indicators_file)

@@ -1,0 +1,1 @@
+"""Accounts: account scores and the lineage of re-created accounts (issue 6)."""
