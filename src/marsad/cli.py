@@ -1665,5 +1665,17 @@ def demo(workspace: Path, seed: int) -> None:
         out.print(f"report: {path}")
 
 
+def _register_stage_commands() -> None:
+    """Commands that live with their stage (each module imports only click at load)."""
+    from marsad.accounts.cli import lineage_command
+    from marsad.network.cli import network
+
+    main.add_command(network)
+    main.add_command(lineage_command)
+
+
+_register_stage_commands()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -177,7 +177,7 @@ def render_evaluation(report: dict[str, Any], title: str = "Detector evaluation"
         el("head", el("meta", charset="utf-8"), el("title", title), el("style", CSS)),
         el(
             "body",
-            el("header", el("h1", title)),
+            el("header", el("div", el("h1", title), class_="inner"), class_="report-header"),
             el(
                 "main",
                 el("section", el("h2", "Protocol"), protocol, files, class_="card"),

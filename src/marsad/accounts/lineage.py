@@ -1,0 +1,1099 @@
+"""Lineage of re-created accounts: which suspended account a new account replaces.
+
+Part of the *score / link* stage (issue 6): it reads what ingest stored
+(accounts, status events, posts, edges) through a read-only DuckDB connection
+(:meth:`marsad.store.base.Store.analytics`) and writes nothing.  "If they close
+one account, open three": for every account that appears after others were
+suspended, :func:`lineage` finds its likely predecessor, with the evidence, and
+chains the links into *families* of re-creations.
+
+How, per platform:
+
+1. **Suspensions.**  A predecessor is an account with a ``suspended`` status
+   event.  Its suspension is known only to lie between its *last activity*
+   (its last post; its creation if it never posted) and the first lookup
+   that saw it suspended (``seen``).  Snapshots and profile observations are
+   softer signs of life -- an export can date a profile by when the page that
+   held it was fetched, after the author's post -- so they are a feature, not
+   a bound.
+2. **Candidates by blocking** (never all pairs).  A *successor* candidate is
+   an account created after some predecessor's last activity and within
+   :data:`WINDOW_DAYS` of the lookup that saw that predecessor suspended
+   (before or after it): a re-created account cannot predate the suspension
+   it answers; the lookup comes after the suspension, by up to the interval
+   between lookups (a week in the simulator's collection, days in a
+   monitored study); and returns take days (the simulator's mean is one).
+   The window is generous because the time features penalise slow returns
+   anyway; a collection that looks accounts up less often than monthly needs
+   a wider one.  Pairs come only from shared *keys*: a
+   handle stem (:func:`marsad.accounts.names.handle_stems`), the display
+   name's tokens, the avatar (exact hash, one of 16 bands of a 256-bit
+   perceptual hash -- two hashes within 15 bits share a band by pigeonhole --
+   or the same image file), and followers (two or more shared followers,
+   counting only followers of at most :data:`MAX_FOLLOWER_DEGREE` candidates).
+   A key shared by more than :data:`MAX_BLOCK` predecessors in a successor's
+   window is too common to block on and is skipped for it.
+3. **Features** per pair (:func:`pair_features`): handle, stem, name and bio
+   similarity on normalised, transliteration-aware text; avatar distance;
+   followers regained and other overlaps of followers, followings and of who
+   engages with whom; announcements -- posts naming the new handle within
+   :data:`ANNOUNCE_HOURS` of its creation -- and whether the announcer knew the
+   predecessor; hours since the predecessor's last activity and since the
+   lookup that saw it suspended; language and client; and how many *later*
+   look-alikes of the predecessor stand between it and the successor (the
+   grandparent of a chain looks like the parent, only older).
+4. **Scoring**: :class:`~marsad.accounts.lineage_model.LineagePairModel`, a
+   calibrated logistic regression trained on simulator ground truth.
+5. **Conflicts**: links are accepted best first; a successor keeps one
+   predecessor (the runner-up is reported with the link) and a predecessor
+   one successor (:data:`MAX_SUCCESSORS`), so a grandparent cannot take a
+   grandchild once its child has been linked to it.
+6. **Families**: chains of links; per family the number of re-creations, the
+   time to return of each link (successor's creation minus the predecessor's
+   last activity (its last post): an upper bound of the time since the suspension) and the
+   share of the predecessor's followers who follow the successor.
+
+Known false positives: two unrelated accounts of one small community with the
+same common given name in their handles, the same default-style bio and the
+same followers (a fan account created the day a namesake was suspended); a
+*backup* account created before the suspension is never linked, because a
+successor must be created after its predecessor's last post.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import statistics
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+import numpy.typing as npt
+
+from marsad.accounts.lineage_model import FEATURES, LineagePairModel
+from marsad.accounts.names import (
+    bio_tokens,
+    handle_stems,
+    jaccard,
+    name_tokens,
+    normalize_handle,
+    similarity,
+)
+from marsad.errors import ConfigError
+from marsad.hashing.signals import MATCH_DISTANCE
+from marsad.text.normalize import normalize
+
+__all__ = [
+    "ANNOUNCE_HOURS",
+    "MAX_BLOCK",
+    "MAX_FOLLOWER_DEGREE",
+    "MAX_SUCCESSORS",
+    "WINDOW_DAYS",
+    "Candidate",
+    "Family",
+    "LineageLink",
+    "LineageResult",
+    "PairTable",
+    "candidate_pairs",
+    "lineage",
+    "pair_features",
+    "resolve",
+]
+
+#: successors are looked for within this many days of the lookup that saw the
+#: predecessor suspended, before or after it (assumption: four times the
+#: simulator's weekly lookups, thirty times its mean return delay of a day)
+WINDOW_DAYS = 30.0
+#: a post naming a new handle this soon after its creation announces it
+#: (the simulator's shout-outs come 6 hours after on average)
+ANNOUNCE_HOURS = 72.0
+#: a blocking key shared by more predecessors than this in a successor's window
+#: is too common to block on (it would only add pairs the features reject)
+MAX_BLOCK = 500
+#: a follower who follows more candidate accounts than this is no evidence of a
+#: shared audience (bots and hubs follow everyone) and is not a blocking key
+MAX_FOLLOWER_DEGREE = 1000
+#: a follower-key pair needs this many shared followers
+MIN_SHARED_FOLLOWERS = 2
+#: successors linked to one predecessor at most; the simulator re-creates one
+#: account per suspension, and a second look-alike is more often a later
+#: generation (which belongs to the first successor) than a sibling
+MAX_SUCCESSORS = 1
+#: the 256-bit perceptual hash is split in this many bands for blocking
+_BANDS = 16
+_HOUR = 3600.0
+
+
+# -- results -----------------------------------------------------------------------------------
+
+
+def _iso(seconds: float | None) -> str | None:
+    if seconds is None or not math.isfinite(seconds):
+        return None
+    return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A predecessor considered for a successor but not kept (the runner-up)."""
+
+    predecessor_id: str
+    predecessor_handle: str | None
+    score: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "predecessor_id": self.predecessor_id,
+            "predecessor_handle": self.predecessor_handle,
+            "score": round(self.score, 4),
+        }
+
+
+@dataclass(frozen=True)
+class LineageLink:
+    """One re-creation: *successor* replaces the suspended *predecessor*.
+
+    ``score`` is the calibrated probability of the pair model; ``evidence``
+    names what supports it (handles and stems, names, avatar distance,
+    followers regained, announcements, times, each feature's contribution to
+    the log-odds); ``runner_up`` is the next-best predecessor of the successor.
+    """
+
+    platform: str
+    successor_id: str
+    predecessor_id: str
+    successor_handle: str | None
+    predecessor_handle: str | None
+    score: float
+    successor_created_at: float
+    predecessor_last_active_at: float
+    predecessor_suspended_seen_at: float
+    followers_regained: float | None
+    evidence: dict[str, Any]
+    runner_up: Candidate | None = None
+
+    @property
+    def return_hours(self) -> float:
+        """Hours from the predecessor's last activity to the successor's creation."""
+        return (self.successor_created_at - self.predecessor_last_active_at) / _HOUR
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "platform": self.platform,
+            "successor_id": self.successor_id,
+            "successor_handle": self.successor_handle,
+            "predecessor_id": self.predecessor_id,
+            "predecessor_handle": self.predecessor_handle,
+            "score": round(self.score, 4),
+            "successor_created_at": _iso(self.successor_created_at),
+            "predecessor_last_active_at": _iso(self.predecessor_last_active_at),
+            "predecessor_suspended_seen_at": _iso(self.predecessor_suspended_seen_at),
+            "return_hours": round(self.return_hours, 2),
+            "followers_regained": (
+                None if self.followers_regained is None else round(self.followers_regained, 4)
+            ),
+            "evidence": self.evidence,
+            "runner_up": None if self.runner_up is None else self.runner_up.as_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class Family:
+    """A chain of re-creations, from its first known account (the root) to the latest.
+
+    ``members`` are account ids in creation order, ``handles`` theirs;
+    ``recreations`` is the number of links; ``return_hours`` the time to return
+    of each link (see :attr:`LineageLink.return_hours`); ``followers_regained``
+    the share of each predecessor's followers who follow its successor, where
+    the followers are known; ``confidence`` the weakest link's score.
+    """
+
+    platform: str
+    family_id: str
+    members: tuple[str, ...]
+    handles: tuple[str | None, ...]
+    links: tuple[LineageLink, ...]
+
+    @property
+    def recreations(self) -> int:
+        return len(self.links)
+
+    @property
+    def return_hours(self) -> list[float]:
+        return [link.return_hours for link in self.links]
+
+    @property
+    def median_return_hours(self) -> float:
+        return float(statistics.median(self.return_hours))
+
+    @property
+    def followers_regained(self) -> list[float]:
+        return [x.followers_regained for x in self.links if x.followers_regained is not None]
+
+    @property
+    def mean_followers_regained(self) -> float | None:
+        values = self.followers_regained
+        return float(statistics.fmean(values)) if values else None
+
+    @property
+    def confidence(self) -> float:
+        return min(link.score for link in self.links)
+
+    def as_dict(self) -> dict[str, Any]:
+        regained = self.mean_followers_regained
+        return {
+            "platform": self.platform,
+            "family_id": self.family_id,
+            "members": list(self.members),
+            "handles": list(self.handles),
+            "recreations": self.recreations,
+            "return_hours": [round(h, 2) for h in self.return_hours],
+            "median_return_hours": round(self.median_return_hours, 2),
+            "followers_regained": [round(v, 4) for v in self.followers_regained],
+            "mean_followers_regained": None if regained is None else round(regained, 4),
+            "confidence": round(self.confidence, 4),
+            "links": [[x.successor_id, x.predecessor_id, round(x.score, 4)] for x in self.links],
+        }
+
+
+@dataclass
+class LineageResult:
+    """What :func:`lineage` found: links (best first), families (largest first), counts."""
+
+    links: list[LineageLink]
+    families: list[Family]
+    threshold: float
+    model_version: str
+    platforms: list[str]
+    successors_considered: int
+    predecessors_considered: int
+    pairs_scored: int
+    seconds: float
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "threshold": self.threshold,
+            "model_version": self.model_version,
+            "platforms": self.platforms,
+            "parameters": self.parameters,
+            "counts": {
+                "successors_considered": self.successors_considered,
+                "predecessors_considered": self.predecessors_considered,
+                "pairs_scored": self.pairs_scored,
+                "links": len(self.links),
+                "families": len(self.families),
+            },
+            "seconds": round(self.seconds, 3),
+            "links": [x.as_dict() for x in self.links],
+            "families": [f.as_dict() for f in self.families],
+        }
+
+
+# -- what the workspace says -------------------------------------------------------------------
+
+
+@dataclass
+class _Account:
+    id: str
+    handle: str
+    name: str
+    bio: str
+    created: float
+    avatar_hash: int | None
+    avatar_file: str | None
+    lang: str | None
+    client: str | None
+    stems: frozenset[str] = frozenset()
+    name_set: frozenset[str] = frozenset()
+    bio_set: frozenset[str] = frozenset()
+    name_norm: str = ""
+    bio_norm: str = ""
+
+
+@dataclass
+class _Suspension:
+    #: the last post (or the creation): the suspension came later
+    last_active: float
+    #: the first lookup that found it suspended
+    seen: float
+    #: the last time a snapshot or the profile showed it (before ``seen``); a
+    #: softer sign of life than a post -- an export can date a profile by when
+    #: the page holding it was fetched
+    observed: float | None
+    #: the earliest creation time of a successor: the last activity, and at
+    #: most the window before ``seen``
+    earliest: float
+
+
+@dataclass
+class _Data:
+    """One platform's accounts, suspensions and relations, as the features need them."""
+
+    platform: str
+    accounts: dict[str, _Account]
+    suspended: dict[str, _Suspension]
+    followers: dict[str, set[str]]
+    following: dict[str, set[str]]
+    audience: dict[str, set[str]]
+    peers: dict[str, set[str]]
+    #: (engager, engaged) -> first time (seconds; None when the edge has no time)
+    first_engaged: dict[tuple[str, str], float | None]
+    #: successor -> [(announcer, post id, time, handles named in the post)]
+    announced: dict[str, list[tuple[str, str, float, frozenset[str]]]]
+
+
+_EMPTY: frozenset[str] = frozenset()
+
+
+# The queries are static SQL; every value is a bound parameter.  ``relevant``
+# is what lineage looks at: every suspended account, and every account created
+# inside [$since, $until].
+
+_SUSPENSIONS = """
+WITH s AS (
+    SELECT account_id, min(observed_at) AS seen_at FROM status_events
+    WHERE platform = $platform AND status = 'suspended'
+    GROUP BY account_id
+), lp AS (
+    SELECT p.account_id, max(p.created_at) AS t FROM posts p
+    JOIN s ON s.account_id = p.account_id
+    WHERE p.platform = $platform AND p.created_at < s.seen_at
+    GROUP BY p.account_id
+), ls AS (
+    SELECT n.account_id, max(n.observed_at) AS t FROM snapshots n
+    JOIN s ON s.account_id = n.account_id
+    WHERE n.platform = $platform AND n.observed_at < s.seen_at
+    GROUP BY n.account_id
+)
+SELECT s.account_id, epoch(s.seen_at), epoch(greatest(a.created_at, lp.t)),
+       epoch(greatest(ls.t, CASE WHEN a.observed_at < s.seen_at THEN a.observed_at END))
+FROM s
+LEFT JOIN accounts a ON a.platform = $platform AND a.native_id = s.account_id
+LEFT JOIN lp ON lp.account_id = s.account_id
+LEFT JOIN ls ON ls.account_id = s.account_id
+"""
+
+_ACCOUNTS = """
+WITH
+relevant AS (
+    SELECT account_id AS id FROM status_events
+    WHERE platform = $platform AND status = 'suspended'
+    UNION
+    SELECT native_id AS id FROM accounts
+    WHERE platform = $platform AND created_at >= to_timestamp($since)
+      AND created_at <= to_timestamp($until)
+),
+usage AS (
+    SELECT account_id, mode(client) AS client, mode(coalesce(lang, lang_platform)) AS lang
+    FROM posts WHERE platform = $platform AND account_id IN (SELECT id FROM relevant)
+    GROUP BY account_id
+)
+SELECT a.native_id, a.handle, a.display_name, a.bio, epoch(a.created_at), a.avatar_hash,
+       a.avatar_url, coalesce(a.lang, u.lang), u.client
+FROM accounts a
+LEFT JOIN usage u ON u.account_id = a.native_id
+WHERE a.platform = $platform AND a.native_id IN (SELECT id FROM relevant)
+"""
+
+_FOLLOWS = """
+WITH
+relevant AS (
+    SELECT account_id AS id FROM status_events
+    WHERE platform = $platform AND status = 'suspended'
+    UNION
+    SELECT native_id AS id FROM accounts
+    WHERE platform = $platform AND created_at >= to_timestamp($since)
+      AND created_at <= to_timestamp($until)
+)
+SELECT src_id, dst_id FROM edges
+WHERE platform = $platform AND kind = 'follows' AND src_id <> dst_id
+  AND (dst_id IN (SELECT id FROM relevant) OR src_id IN (SELECT id FROM relevant))
+"""
+
+_ENGAGES = """
+WITH
+relevant AS (
+    SELECT account_id AS id FROM status_events
+    WHERE platform = $platform AND status = 'suspended'
+    UNION
+    SELECT native_id AS id FROM accounts
+    WHERE platform = $platform AND created_at >= to_timestamp($since)
+      AND created_at <= to_timestamp($until)
+)
+SELECT src_id, dst_id, epoch(min(created_at)) FROM edges
+WHERE platform = $platform AND kind IN ('reposts', 'replies', 'quotes', 'mentions')
+  AND src_id <> dst_id
+  AND (dst_id IN (SELECT id FROM relevant) OR src_id IN (SELECT id FROM relevant))
+GROUP BY src_id, dst_id
+"""
+
+# announcements: original posts naming a new account's handle (as an @handle in
+# the text, or as a structured mention) within $hours of its creation
+_ANNOUNCED = """
+WITH new AS (
+    SELECT native_id, lower(handle) AS h, created_at FROM accounts
+    WHERE platform = $platform AND handle IS NOT NULL
+      AND created_at >= to_timestamp($since) AND created_at <= to_timestamp($until)
+), named AS (
+    SELECT native_id AS post_id, account_id, created_at,
+           list_distinct(regexp_extract_all(lower(text), '@([a-z0-9_]{1,32})', 1)) AS hs
+    FROM posts
+    WHERE platform = $platform AND kind <> 'repost' AND text LIKE '%@%'
+      AND created_at >= to_timestamp($since)
+      AND created_at <= to_timestamp($until) + to_hours(CAST($hours AS BIGINT))
+), by_text AS (
+    SELECT n.native_id AS successor, m.account_id AS author, m.post_id, m.created_at, m.hs
+    FROM (SELECT post_id, account_id, created_at, hs, unnest(hs) AS h FROM named) m
+    JOIN new n ON n.h = m.h
+), by_edge AS (
+    SELECT e.dst_id AS successor, e.src_id AS author, e.post_id, e.created_at,
+           CAST([] AS VARCHAR[]) AS hs
+    FROM edges e JOIN new n ON n.native_id = e.dst_id
+    WHERE e.platform = $platform AND e.kind = 'mentions'
+)
+SELECT x.successor, x.author, x.post_id, epoch(x.created_at), x.hs
+FROM (SELECT * FROM by_text UNION ALL SELECT * FROM by_edge) x
+JOIN new n ON n.native_id = x.successor
+WHERE x.author IS NOT NULL AND x.author <> x.successor
+  AND x.created_at >= n.created_at
+  AND x.created_at < n.created_at + to_hours(CAST($hours AS BIGINT))
+"""
+
+
+def _avatar(hash_hex: str | None) -> int | None:
+    if not hash_hex:
+        return None
+    try:
+        value = int(hash_hex, 16)
+    except ValueError:
+        return None
+    return value if len(hash_hex) == 64 else None
+
+
+def _avatar_file(url: str | None) -> str | None:
+    """The image's file name, if it is an uploaded picture (not a platform default)."""
+    if not url:
+        return None
+    name = urlparse(url).path.rsplit("/", 1)[-1]
+    return None if not name or "default_profile" in url else name
+
+
+def _strip_counters(text: str) -> str:
+    """Normalised *text* without digits and brackets: ``Name 2`` and ``Name`` compare equal."""
+    return " ".join(
+        "".join(c for c in normalize(text) if not c.isdigit() and c not in "()[]#").split()
+    )
+
+
+def _platforms(con: Any, platform: str | None) -> list[str]:
+    if platform is not None:
+        return [platform]
+    rows = con.execute(
+        "SELECT DISTINCT platform FROM status_events WHERE status = 'suspended' ORDER BY 1"
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def _load(con: Any, platform: str, window_days: float, announce_hours: float) -> _Data | None:
+    suspended: dict[str, _Suspension] = {}
+    rows = con.execute(_SUSPENSIONS, {"platform": platform}).fetchall()
+    for account_id, seen, active, observed in rows:
+        # no creation time and no post: as far back as the window reaches forward
+        lower = float(active) if active is not None else float(seen) - window_days * 86400
+        last_active = min(lower, float(seen))
+        suspended[str(account_id)] = _Suspension(
+            last_active=last_active,
+            seen=float(seen),
+            observed=None if observed is None else float(observed),
+            earliest=max(last_active, float(seen) - window_days * 86400),
+        )
+    if not suspended:
+        return None
+    since = min(s.earliest for s in suspended.values())
+    until = max(s.seen for s in suspended.values()) + window_days * 86400
+    params = {"platform": platform, "since": since, "until": until}
+    accounts: dict[str, _Account] = {}
+    for row in con.execute(_ACCOUNTS, params).fetchall():
+        native_id, handle, name, bio, created, avatar_hash, avatar_url, lang, client = row
+        if created is None:
+            continue
+        acc = _Account(
+            id=str(native_id),
+            handle=handle or "",
+            name=name or "",
+            bio=bio or "",
+            created=float(created),
+            avatar_hash=_avatar(avatar_hash),
+            avatar_file=_avatar_file(avatar_url),
+            lang=lang,
+            client=client,
+        )
+        acc.stems = handle_stems(acc.handle) if acc.handle else _EMPTY
+        acc.name_set = name_tokens(acc.name)
+        acc.bio_set = bio_tokens(acc.bio)
+        acc.name_norm = _strip_counters(acc.name)
+        acc.bio_norm = _strip_counters(acc.bio)
+        accounts[acc.id] = acc
+    followers: dict[str, set[str]] = defaultdict(set)
+    following: dict[str, set[str]] = defaultdict(set)
+    for src, dst in con.execute(_FOLLOWS, params).fetchall():
+        followers[dst].add(src)
+        following[src].add(dst)
+    audience: dict[str, set[str]] = defaultdict(set)
+    peers: dict[str, set[str]] = defaultdict(set)
+    first_engaged: dict[tuple[str, str], float | None] = {}
+    for src, dst, at in con.execute(_ENGAGES, params).fetchall():
+        audience[dst].add(src)
+        peers[src].add(dst)
+        first_engaged[(src, dst)] = None if at is None else float(at)
+    announced: dict[str, list[tuple[str, str, float, frozenset[str]]]] = defaultdict(list)
+    seen_posts: set[tuple[str, str]] = set()
+    rows = con.execute(_ANNOUNCED, {**params, "hours": int(math.ceil(announce_hours))}).fetchall()
+    for successor, author, post_id, at, hs in sorted(rows, key=lambda r: (r[3], str(r[2]))):
+        key = (str(successor), str(post_id))
+        if key in seen_posts:
+            continue
+        seen_posts.add(key)
+        announced[str(successor)].append(
+            (str(author), str(post_id), float(at), frozenset(hs or ()))
+        )
+    return _Data(
+        platform,
+        accounts,
+        suspended,
+        followers,
+        following,
+        audience,
+        peers,
+        first_engaged,
+        announced,
+    )
+
+
+# -- blocking ----------------------------------------------------------------------------------
+
+
+def _keys(acc: _Account) -> set[str]:
+    keys = {"h:" + s for s in acc.stems}
+    if acc.name_set:
+        keys.add("n:" + " ".join(sorted(acc.name_set)))
+        keys.update("t:" + t for t in acc.name_set if len(t) >= 2)
+    if acc.avatar_hash is not None:
+        for b in range(_BANDS):
+            keys.add(f"a{b}:{(acc.avatar_hash >> (16 * b)) & 0xFFFF:04x}")
+    if acc.avatar_file is not None:
+        keys.add("f:" + acc.avatar_file)
+    return keys
+
+
+class _Window:
+    """Predecessors sorted by the earliest creation time of a successor, to find
+    those whose window holds a creation time."""
+
+    def __init__(self, data: _Data, ids: Iterable[str], window: float) -> None:
+        rows = sorted((data.suspended[p].earliest, data.suspended[p].seen, p) for p in ids)
+        self.earliest = [r[0] for r in rows]
+        self.rows = rows
+        self.window = window
+
+    def before(self, created: float) -> list[str]:
+        """Predecessors whose window (after their last activity, around the lookup
+        that saw them suspended) holds *created*."""
+        hi = bisect.bisect_left(self.earliest, created)
+        return [p for _, seen, p in self.rows[:hi] if created <= seen + self.window]
+
+
+def _block(data: _Data, window: float) -> tuple[list[str], dict[str, set[str]]]:
+    """Successor candidates and, for each, its candidate predecessors (see the module docstring)."""
+    preds = [p for p in data.suspended if p in data.accounts]
+    if not preds:
+        return [], {}
+    first = min(data.suspended[p].earliest for p in preds)
+    last = max(data.suspended[p].seen for p in preds) + window
+    succs = [a.id for a in data.accounts.values() if first < a.created <= last]
+    by_key: dict[str, list[str]] = defaultdict(list)
+    for p in preds:
+        for k in _keys(data.accounts[p]):
+            by_key[k].append(p)
+    windows = {k: _Window(data, ids, window) for k, ids in by_key.items()}
+    pairs: dict[str, set[str]] = defaultdict(set)
+    for s in succs:
+        acc = data.accounts[s]
+        for k in _keys(acc):
+            w = windows.get(k)
+            if w is None:
+                continue
+            found = w.before(acc.created)
+            if len(found) <= MAX_BLOCK:
+                pairs[s].update(found)
+    # followers: pairs with at least MIN_SHARED_FOLLOWERS shared specific followers
+    succ_set, pred_set = set(succs), set(preds)
+    shared: Counter[tuple[str, str]] = Counter()
+    for followed in data.following.values():
+        if len(followed) > MAX_FOLLOWER_DEGREE:
+            continue
+        ss = [x for x in followed if x in succ_set]
+        ps = [x for x in followed if x in pred_set]
+        if not ss or not ps:
+            continue
+        for s in ss:
+            created = data.accounts[s].created
+            for p in ps:
+                sp = data.suspended[p]
+                if sp.earliest < created <= sp.seen + window:
+                    shared[(s, p)] += 1
+    for (s, p), n in shared.items():
+        if n >= MIN_SHARED_FOLLOWERS:
+            pairs[s].add(p)
+    pairs = {s: {p for p in ps if p != s} for s, ps in pairs.items()}
+    return succs, {s: ps for s, ps in pairs.items() if ps}
+
+
+# -- features ----------------------------------------------------------------------------------
+
+
+def _tri(a: str | None, b: str | None) -> float:
+    """+1 equal, -1 different, 0 unknown."""
+    if not a or not b:
+        return 0.0
+    return 1.0 if a == b else -1.0
+
+
+def _avatar_distance(s: _Account, p: _Account) -> int | None:
+    if s.avatar_hash is None or p.avatar_hash is None:
+        return None
+    return (s.avatar_hash ^ p.avatar_hash).bit_count()
+
+
+def _same_avatar(a: _Account, b: _Account) -> bool | None:
+    """Whether two avatars are the same picture (None: unknown).
+
+    With perceptual hashes, within PDQ's match distance.  Without, the same
+    image file name says "same" -- but different names say nothing, since a
+    platform may name every upload of one picture anew.
+    """
+    dist = _avatar_distance(a, b)
+    if dist is not None:
+        return dist <= MATCH_DISTANCE
+    if a.avatar_file is not None and a.avatar_file == b.avatar_file:
+        return True
+    return None
+
+
+def _later_lookalikes(data: _Data, s: _Account, p: _Account, others: Iterable[str]) -> int:
+    """Other candidates of *s* created after *p*'s last activity that look like *p*:
+    a shared handle stem and the same avatar, the same name or shared followers."""
+    last = data.suspended[p.id].last_active
+    fp = data.followers.get(p.id, set())
+    n = 0
+    for o in others:
+        if o == p.id:
+            continue
+        other = data.accounts[o]
+        if other.created <= last or not (other.stems & p.stems):
+            continue
+        if (
+            _same_avatar(other, p)
+            or (p.name_set and other.name_set == p.name_set)
+            or jaccard(data.followers.get(o, set()), fp) >= 0.1
+        ):
+            n += 1
+    return n
+
+
+def _returning_engagement_hours(data: _Data, s: _Account, p: _Account) -> float | None:
+    """Hours from *s*'s creation to the first repost, reply, quote or mention of it
+    by a follower of *p* or an account that engaged with *p* (None: none did)."""
+    circle = data.followers.get(p.id, set()) | data.audience.get(p.id, set())
+    first: float | None = None
+    for who in data.audience.get(s.id, set()) & circle:
+        at = data.first_engaged.get((who, s.id))
+        if at is not None and at >= s.created and (first is None or at < first):
+            first = at
+    return None if first is None else (first - s.created) / _HOUR
+
+
+def pair_features(
+    data: _Data, s: _Account, p: _Account, others: Iterable[str] = ()
+) -> npt.NDArray[np.float64]:
+    """The :data:`~marsad.accounts.lineage_model.FEATURES` of the pair (successor *s*,
+    predecessor *p*); *others* are the successor's other candidate predecessors.
+
+    - ``handle_similarity``: ``1 - edit distance / length`` of the normalised handles;
+    - ``handle_stem_match``: 1 when they share a stem (:func:`handle_stems`);
+    - ``handle_stem_similarity``: the best similarity of their stems;
+    - ``name_similarity``: Jaccard of the display names' consonant skeletons;
+    - ``name_same`` / ``bio_same``: +1 same non-empty text (counters stripped),
+      -1 different, 0 when one is empty;
+    - ``bio_similarity``: Jaccard of the bios' words;
+    - ``avatar_same``: +1 perceptual hashes within 31 bits (PDQ's match
+      distance) or the same image file name, -1 hashes further apart, 0
+      unknown (different file names are no evidence: uploads get new names);
+    - ``avatar_similarity``: ``1 - distance / 128`` clipped to [0, 1] (128 is
+      the distance of unrelated hashes), 0 unknown;
+    - ``followers_known``: the predecessor's followers are in the data;
+    - ``followers_regained``: share of the predecessor's followers who follow
+      the successor; ``followers_jaccard``, ``following_jaccard``: overlaps;
+    - ``audience_jaccard`` / ``peers_jaccard``: overlap of the accounts that
+      repost, reply to, quote or mention each of them / that each of them does;
+    - ``announced``: the successor was named in a post of another account within
+      :data:`ANNOUNCE_HOURS` of its creation;
+    - ``announcer_knows_predecessor``: such an announcer followed or engaged
+      with the predecessor, or named it in the same post;
+    - ``returning_engagement_speed``: ``1 / (1 + days)`` from the successor's
+      creation to the first repost, reply, quote or mention of it by a follower
+      of the predecessor or an account that engaged with it -- how fast the
+      predecessor's audience came back (follows carry no time in exports); 0
+      when none did;
+    - ``log_hours_since_last_active``: ``log1p`` of hours from the predecessor's
+      last activity (last post, or creation) to the successor's creation;
+    - ``log_hours_since_last_seen``: the same from the last time anything
+      (a post, a snapshot, the profile) showed the predecessor, 0 when that is
+      after the successor's creation;
+    - ``log_hours_after_suspension_seen``: ``log1p`` of hours from the lookup
+      that saw the predecessor suspended to the successor's creation (0 before);
+    - ``log_hours_observed_after_creation``: ``log1p`` of hours by which a
+      snapshot or profile still showed the predecessor after the successor was
+      created (0 when it did not: the soft sign of life of step 1);
+    - ``same_language`` / ``same_client``: +1 / -1 / 0 unknown;
+    - ``later_lookalike_candidates``: ``log1p`` of how many of the successor's
+      other candidates were created after the predecessor's last activity,
+      share its handle stem and have its avatar, its name or 10% of its
+      followers (an intermediate generation).
+    """
+    sp = data.suspended[p.id]
+    hs, hp = normalize_handle(s.handle), normalize_handle(p.handle)
+    stem_sim = max(
+        (similarity(a.lstrip("^"), b.lstrip("^")) for a in s.stems for b in p.stems), default=0.0
+    )
+    dist = _avatar_distance(s, p)
+    same = _same_avatar(s, p)
+    avatar_same = 0.0 if same is None else (1.0 if same else -1.0)
+    if dist is not None:
+        avatar_sim = min(max(1.0 - dist / 128.0, 0.0), 1.0)
+    else:
+        avatar_sim = 1.0 if same else 0.0
+    fp = data.followers.get(p.id, set())
+    fs = data.followers.get(s.id, set())
+    regained = len(fs & fp) / len(fp) if fp else 0.0
+    announcers = data.announced.get(s.id, [])
+    knows = 0.0
+    if announcers:
+        p_handle = p.handle.lower()
+        p_circle = fp | data.audience.get(p.id, set()) | data.peers.get(p.id, set())
+        for author, _, _, named in announcers:
+            if author in p_circle or p.id in data.following.get(author, set()) or p_handle in named:
+                knows = 1.0
+                break
+    hours = _returning_engagement_hours(data, s, p)
+    since_last = max(s.created - sp.last_active, 0.0) / _HOUR
+    since_seen = max(s.created - max(sp.last_active, sp.observed or 0.0), 0.0) / _HOUR
+    after_seen = max(s.created - sp.seen, 0.0) / _HOUR
+    observed_after = max((sp.observed or 0.0) - s.created, 0.0) / _HOUR
+    return np.array(
+        [
+            similarity(hs, hp),
+            1.0 if s.stems & p.stems else 0.0,
+            stem_sim,
+            jaccard(s.name_set, p.name_set),
+            _tri(s.name_norm, p.name_norm),
+            jaccard(s.bio_set, p.bio_set),
+            _tri(s.bio_norm, p.bio_norm),
+            avatar_same,
+            avatar_sim,
+            1.0 if fp else 0.0,
+            regained,
+            jaccard(fs, fp),
+            jaccard(data.following.get(s.id, set()), data.following.get(p.id, set())),
+            jaccard(data.audience.get(s.id, set()), data.audience.get(p.id, set())),
+            jaccard(data.peers.get(s.id, set()), data.peers.get(p.id, set())),
+            1.0 if announcers else 0.0,
+            knows,
+            0.0 if hours is None else 1.0 / (1.0 + hours / 24.0),
+            math.log1p(since_last),
+            math.log1p(since_seen),
+            math.log1p(after_seen),
+            math.log1p(observed_after),
+            _tri(s.lang, p.lang),
+            _tri(s.client, p.client),
+            math.log1p(_later_lookalikes(data, s, p, others)),
+        ],
+        dtype=np.float64,
+    )
+
+
+@dataclass
+class PairTable:
+    """Every candidate pair of one platform with its features (rows align)."""
+
+    platform: str
+    successors: list[str]
+    predecessors: list[str]
+    x: npt.NDArray[np.float64]
+    successors_considered: int
+    predecessors_considered: int
+    data: _Data | None = None
+
+    def __len__(self) -> int:
+        return len(self.successors)
+
+
+def candidate_pairs(
+    con: Any,
+    *,
+    platform: str | None = None,
+    window_days: float = WINDOW_DAYS,
+    announce_hours: float = ANNOUNCE_HOURS,
+) -> list[PairTable]:
+    """The blocked candidate pairs of each platform with their features (for
+    :func:`lineage` and for training); *con* is a DuckDB connection."""
+    if window_days <= 0 or announce_hours <= 0:
+        raise ConfigError(
+            f"window_days and announce_hours must be positive, got {window_days}, {announce_hours}"
+        )
+    cur = con.cursor()
+    try:
+        tables = []
+        for plat in _platforms(cur, platform):
+            data = _load(cur, plat, window_days, announce_hours)
+            if data is None:
+                tables.append(PairTable(plat, [], [], np.zeros((0, len(FEATURES))), 0, 0))
+                continue
+            succs, pairs = _block(data, window_days * 86400)
+            ss: list[str] = []
+            ps: list[str] = []
+            rows: list[npt.NDArray[np.float64]] = []
+            for s in sorted(pairs):
+                cands = sorted(pairs[s])
+                for p in cands:
+                    ss.append(s)
+                    ps.append(p)
+                    rows.append(pair_features(data, data.accounts[s], data.accounts[p], cands))
+            x = np.vstack(rows) if rows else np.zeros((0, len(FEATURES)))
+            n_preds = sum(1 for p in data.suspended if p in data.accounts)
+            tables.append(PairTable(plat, ss, ps, x, len(succs), n_preds, data))
+        return tables
+    finally:
+        cur.close()
+
+
+# -- conflicts and families --------------------------------------------------------------------
+
+
+def resolve(
+    successors: Sequence[str],
+    predecessors: Sequence[str],
+    scores: Sequence[float],
+    threshold: float,
+    *,
+    max_successors: int = MAX_SUCCESSORS,
+) -> list[tuple[int, int | None]]:
+    """Accept pairs best first: a successor keeps one predecessor, a predecessor
+    keeps at most *max_successors* successors, and only scores >= *threshold*
+    count.  Returns ``(row of the kept pair, row of the runner-up or None)`` in row order:
+    the runner-up is the successor's best other candidate, whatever its score.
+    """
+    order = sorted(range(len(scores)), key=lambda i: (-scores[i], successors[i], predecessors[i]))
+    taken: dict[str, int] = {}
+    used: Counter[str] = Counter()
+    for i in order:
+        if scores[i] < threshold:
+            break
+        s, p = successors[i], predecessors[i]
+        if s in taken or used[p] >= max_successors:
+            continue
+        taken[s] = i
+        used[p] += 1
+    best_other: dict[str, int] = {}
+    for i in order:
+        s = successors[i]
+        if s in taken and taken[s] != i and s not in best_other:
+            best_other[s] = i
+    return [(i, best_other.get(s)) for s, i in sorted(taken.items(), key=lambda kv: kv[1])]
+
+
+def _families(links: list[LineageLink]) -> list[Family]:
+    pred_of = {(x.platform, x.successor_id): x for x in links}
+    children: dict[tuple[str, str], list[LineageLink]] = defaultdict(list)
+    for x in links:
+        children[(x.platform, x.predecessor_id)].append(x)
+    roots = sorted({(x.platform, x.predecessor_id) for x in links} - set(pred_of))
+    out: list[Family] = []
+    for platform, root in roots:
+        chain: list[LineageLink] = []
+        stack = [(platform, root)]
+        while stack:
+            node = stack.pop()
+            for link in children.get(node, []):
+                chain.append(link)
+                stack.append((platform, link.successor_id))
+        chain.sort(key=lambda x: (x.successor_created_at, x.successor_id))
+        order = [root] + [x.successor_id for x in chain]
+        handle_of = {x.successor_id: x.successor_handle for x in chain}
+        handle_of.update({x.predecessor_id: x.predecessor_handle for x in chain})
+        handles = [handle_of.get(m) for m in order]
+        out.append(Family(platform, root, tuple(order), tuple(handles), tuple(chain)))
+    out.sort(key=lambda f: (-f.recreations, -f.confidence, f.family_id))
+    return out
+
+
+def _shown_stems(shared: frozenset[str]) -> list[str]:
+    """Shared whole stems, or else the shared prefixes (``newsrea…``)."""
+    whole = sorted(x for x in shared if not x.startswith("^"))
+    return whole or sorted(x[1:] + "…" for x in shared)
+
+
+def _evidence(
+    data: _Data, s: _Account, p: _Account, row: npt.NDArray[np.float64], model: LineagePairModel
+) -> dict[str, Any]:
+    sp = data.suspended[p.id]
+    values = dict(zip(FEATURES, (float(v) for v in row), strict=True))
+    fp = data.followers.get(p.id, set())
+    fs = data.followers.get(s.id, set())
+    evidence: dict[str, Any] = {
+        "handles": {
+            "successor": s.handle,
+            "predecessor": p.handle,
+            "shared_stems": _shown_stems(s.stems & p.stems),
+            "similarity": round(values["handle_similarity"], 3),
+        },
+        "names": {
+            "successor": s.name,
+            "predecessor": p.name,
+            "similarity": round(values["name_similarity"], 3),
+        },
+        "bio_similarity": round(values["bio_similarity"], 3),
+        "time": {
+            "predecessor_last_active_at": _iso(sp.last_active),
+            "predecessor_suspended_seen_at": _iso(sp.seen),
+            "successor_created_at": _iso(s.created),
+            "hours_since_last_active": round((s.created - sp.last_active) / _HOUR, 2),
+        },
+    }
+    dist = _avatar_distance(s, p)
+    if dist is not None:
+        evidence["avatar"] = {"hash_distance": dist, "same": dist <= MATCH_DISTANCE}
+    elif s.avatar_file and p.avatar_file:
+        evidence["avatar"] = {"same_file": s.avatar_file == p.avatar_file}
+    if fp or fs:
+        evidence["followers"] = {
+            "predecessor": len(fp),
+            "successor": len(fs),
+            "shared": len(fs & fp),
+            "regained": round(len(fs & fp) / len(fp), 4) if fp else None,
+        }
+    hours = _returning_engagement_hours(data, s, p)
+    if hours is not None:
+        evidence["first_returning_engagement_hours"] = round(hours, 2)
+    announcements = data.announced.get(s.id, [])
+    if announcements:
+        evidence["announcements"] = [
+            {
+                "by": author,
+                "post_id": post_id,
+                "at": _iso(at),
+                "hours_after_creation": round((at - s.created) / _HOUR, 2),
+                "names_predecessor": p.handle.lower() in named,
+            }
+            for author, post_id, at, named in announcements[:5]
+        ]
+    if s.lang or p.lang:
+        evidence["language"] = {"successor": s.lang, "predecessor": p.lang}
+    contributions = model.contributions(row)
+    evidence["contributions"] = dict(sorted(contributions.items(), key=lambda kv: -abs(kv[1]))[:6])
+    return evidence
+
+
+def lineage(
+    con: Any,
+    *,
+    platform: str | None = None,
+    threshold: float | None = None,
+    model: LineagePairModel | None = None,
+    window_days: float = WINDOW_DAYS,
+    announce_hours: float = ANNOUNCE_HOURS,
+    max_successors: int = MAX_SUCCESSORS,
+) -> LineageResult:
+    """Link re-created accounts to the suspended accounts they replace.
+
+    *con* is a DuckDB connection over a workspace (``store.analytics()``);
+    nothing is written.  *platform* limits the run to one platform (default:
+    every platform with a suspension).  *threshold* is the least calibrated
+    probability a link needs (default: the model's, chosen on the training
+    simulations).  *model* defaults to the packaged one.  Returns the links
+    (best first), with evidence and runner-ups, and the families they form.
+    Raises :class:`~marsad.errors.ConfigError` for a threshold outside (0, 1)
+    and :class:`~marsad.errors.BadModel` for an unusable model file.
+    """
+    began = time.perf_counter()
+    model = model or LineagePairModel.load()
+    cut = model.threshold if threshold is None else threshold
+    if not 0.0 < cut < 1.0:
+        raise ConfigError(f"threshold must be between 0 and 1 (exclusive), got {cut}")
+    if max_successors < 1:
+        raise ConfigError(f"max_successors must be at least 1, got {max_successors}")
+    tables = candidate_pairs(
+        con, platform=platform, window_days=window_days, announce_hours=announce_hours
+    )
+    links: list[LineageLink] = []
+    for table in tables:
+        if not len(table) or table.data is None:
+            continue
+        data = table.data
+        scores = model.predict_proba(table.x)
+        kept = resolve(
+            table.successors,
+            table.predecessors,
+            scores.tolist(),
+            cut,
+            max_successors=max_successors,
+        )
+        for i, other in kept:
+            s, p = data.accounts[table.successors[i]], data.accounts[table.predecessors[i]]
+            sp = data.suspended[p.id]
+            fp = data.followers.get(p.id, set())
+            regained = len(data.followers.get(s.id, set()) & fp) / len(fp) if fp else None
+            runner = None
+            if other is not None:
+                o = data.accounts[table.predecessors[other]]
+                runner = Candidate(o.id, o.handle or None, float(scores[other]))
+            links.append(
+                LineageLink(
+                    platform=table.platform,
+                    successor_id=s.id,
+                    predecessor_id=p.id,
+                    successor_handle=s.handle or None,
+                    predecessor_handle=p.handle or None,
+                    score=float(scores[i]),
+                    successor_created_at=s.created,
+                    predecessor_last_active_at=sp.last_active,
+                    predecessor_suspended_seen_at=sp.seen,
+                    followers_regained=regained,
+                    evidence=_evidence(data, s, p, table.x[i], model),
+                    runner_up=runner,
+                )
+            )
+    links.sort(key=lambda x: (-x.score, x.platform, x.successor_id))
+    return LineageResult(
+        links=links,
+        families=_families(links),
+        threshold=cut,
+        model_version=model.version,
+        platforms=[t.platform for t in tables],
+        successors_considered=sum(t.successors_considered for t in tables),
+        predecessors_considered=sum(t.predecessors_considered for t in tables),
+        pairs_scored=sum(len(t) for t in tables),
+        seconds=time.perf_counter() - began,
+        parameters={
+            "window_days": window_days,
+            "announce_hours": announce_hours,
+            "max_successors": max_successors,
+        },
+    )
