@@ -494,6 +494,35 @@ def _census(
         )
 
 
+def stage_sections(store: Any) -> list[Any]:
+    """The report's sections from the later stages: re-created accounts
+    (lineage), the network, and the stored account scores -- each only when
+    the workspace has what it needs (suspensions, interactions, scores)."""
+    from marsad.accounts import lineage
+    from marsad.accounts.sections import accounts_section, lineage_section
+    from marsad.network.analysis import analyse_network
+    from marsad.network.sections import network_section
+
+    sections: list[Any] = []
+    con = store.analytics()
+    found = lineage(con)
+    if found.links:
+        sections.append(lineage_section(found))
+    scored = store.query(
+        "SELECT platform || ':' || target_id, "
+        "score >= CAST(json_extract(evidence, '$.threshold') AS DOUBLE) "
+        "FROM detections WHERE detector = 'account-score' AND target_kind = 'account'"
+    )
+    if store.query("SELECT count(*) FROM edges")[0][0]:
+        report = analyse_network(con)
+        if report.graph.vcount():
+            sections.append(network_section(report, dict(scored) if scored else None))
+    accounts = accounts_section(store)
+    if accounts is not None:
+        sections.append(accounts)
+    return sections
+
+
 def _fmt(value: Any, unit: str) -> str:
     if value is None:
         return "–"
@@ -613,7 +642,13 @@ def report(workspace: Path, report_lang: str, out_path: Path, **opts: Any) -> No
     """
     from marsad.report import write_report
 
-    result = _run(lambda: _census(workspace, opts))
+    def go() -> Any:
+        result = _census(workspace, opts)
+        with pipeline.open_store(workspace, create=False) as store:
+            result.sections.extend(stage_sections(store))
+        return result
+
+    result = _run(go)
     path = write_report(result, out_path, report_lang)
     out.print(f"report written: {path}")
 
@@ -1585,6 +1620,7 @@ def demo(workspace: Path, seed: int) -> None:
     Example:
       marsad demo --workspace ./marsad-data
     """
+    from marsad.accounts.score import AccountScorer
     from marsad.census.compute import run_census
     from marsad.census.filters import CensusFilter, parse_campaign
     from marsad.detect.scan import scan as run_scan
@@ -1611,7 +1647,11 @@ def demo(workspace: Path, seed: int) -> None:
             done()
             err.print("3/5 summarising …")
             info = workspace_info(store)
-            err.print("4/5 census and report …")
+            err.print("4/5 scanning every post with the packaged model, scoring accounts …")
+            scans.append(run_scan(store, RiskScorer()))
+            scorer = AccountScorer()
+            scorer.store_scores(store, scorer.score(store))
+            err.print("5/5 census, network, re-created accounts and the report …")
             result = run_census(
                 store.analytics(),
                 CensusFilter(
@@ -1621,11 +1661,9 @@ def demo(workspace: Path, seed: int) -> None:
                 ),
                 workspace=workspace,
             )
+            result.sections.extend(stage_sections(store))
         for lang in ("en", "ar"):
             reports.append(write_report(result, workspace / f"report-{lang}.html", lang))
-        err.print("5/5 scanning every post with the packaged model …")
-        with pipeline.open_store(workspace) as store:
-            scans.append(run_scan(store, RiskScorer()))
         return summaries, info
 
     reports: list[Path] = []

@@ -34,7 +34,7 @@ __all__ = [
 LANGS = ("en", "ar")
 
 Label = dict[str, str]  # {"en": ..., "ar": ...}
-ChartKind = Literal["line", "bar", "hbar", "step", "area"]
+ChartKind = Literal["line", "bar", "hbar", "step", "area", "map"]
 Unit = Literal["", "count", "percent", "days", "ratio", "date", "month", "week"]
 
 

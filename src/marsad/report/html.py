@@ -40,7 +40,7 @@ from marsad.report.i18n import (
 from marsad.report.markup import Html, el, fill, join
 from marsad.report.series import chart_data
 from marsad.report.style import ACCENTS, CSS
-from marsad.report.svg import render_chart
+from marsad.report.svg import render_chart, render_map
 
 __all__ = ["ROWS_SHOWN", "csv_href", "render_report", "write_report"]
 
@@ -294,6 +294,11 @@ class _Report:
         )
 
     def chart(self, table: CensusTable, tid: str) -> Html:
+        if table.chart is not None and table.chart.kind == "map":
+            svg = render_map(
+                table.as_dicts(), pick(table.title, self.lang), f"chart-{tid}", self.lang
+            )
+            return el("figure", svg, class_="chart-figure")
         data = chart_data(table, self.lang)
         if data.points == 0:
             return el("p", self.t("no_chart_data"), class_="no-data")

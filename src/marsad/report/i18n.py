@@ -58,6 +58,15 @@ UI: dict[str, Label] = {
     },
     "kind_line": {"en": "Line chart", "ar": "رسم خطي"},
     "kind_area": {"en": "Stacked area chart", "ar": "رسم مساحي مكدّس"},
+    "kind_map": {"en": "Community map", "ar": "خريطة المجتمعات"},
+    "map_desc": {
+        "en": "Community map: {communities} communities, {links} links between them.",
+        "ar": "خريطة المجتمعات: {communities} مجتمعًا و{links} رابطًا بينها.",
+    },
+    "map_tip": {
+        "en": "community {community}: {accounts} accounts, {flagged} over the account threshold",
+        "ar": "المجتمع {community}: {accounts} حسابًا، {flagged} فوق عتبة الحسابات",
+    },
     "kind_bar": {"en": "Bar chart", "ar": "رسم أعمدة"},
     "kind_hbar": {"en": "Horizontal bar chart", "ar": "رسم أشرطة أفقية"},
     "kind_step": {"en": "Step curve", "ar": "منحنى درجي"},

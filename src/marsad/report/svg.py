@@ -34,7 +34,7 @@ from marsad.report.i18n import format_tick, format_value, ui
 from marsad.report.markup import Html, el, join
 from marsad.report.series import ChartData, Series
 
-__all__ = ["PALETTE", "nice_ticks", "render_chart"]
+__all__ = ["PALETTE", "nice_ticks", "render_chart", "render_map"]
 
 #: Okabe & Ito (2008), "Color Universal Design": blue, orange, bluish green,
 #: vermillion, reddish purple, sky blue, black, yellow (last: weakest on white)
@@ -732,4 +732,135 @@ def render_chart(data: ChartData, title: str, chart_id: str, lang: str) -> Html:
         data_kind=data.kind,
         data_series=len(data.series),
         data_points=data.points,
+    )
+
+
+#: the community map's height (its width is the charts')
+MAP_HEIGHT = 420.0
+#: the largest disc's radius
+MAP_RADIUS = 38.0
+
+
+def render_map(rows: Sequence[dict[str, object]], title: str, chart_id: str, lang: str) -> Html:
+    """A community map (:func:`marsad.network.sections.community_map`): each
+    row a disc at (``x``, ``y``) in 0-1, its area ``accounts``, its colour
+    from light to dark blue by ``flagged`` (percent; grey when unknown),
+    joined by lines from ``links`` ("k:weight ..."), thicker for heavier.
+    Drawn as an inline ``<svg class="chart chart-map">`` like the other charts."""
+    if not rows:
+        raise ValueError(f"map {chart_id!r} has no community to draw")
+    canvas = Canvas(lang)
+    pad = MAP_RADIUS + 8
+    width, height = WIDTH - 2 * pad, MAP_HEIGHT - 2 * pad
+    biggest = max(float(str(r["accounts"])) for r in rows) or 1.0
+    at: dict[str, tuple[float, float, float]] = {}
+    for r in rows:
+        x = pad + float(str(r["x"])) * width
+        y = TOP + pad + float(str(r["y"])) * height
+        radius = max(4.0, MAP_RADIUS * math.sqrt(float(str(r["accounts"])) / biggest))
+        at[str(r["community"])] = (x, y, radius)
+    heaviest = max(
+        (
+            float(w)
+            for r in rows
+            for _, _, w in (p.partition(":") for p in str(r["links"]).split())
+            if w
+        ),
+        default=1.0,
+    )
+    lines = []
+    for r in rows:
+        here = str(r["community"])
+        for part in str(r["links"]).split():
+            other, _, weight = part.partition(":")
+            if other in at and here < other:
+                (x1, y1, _), (x2, y2, _) = at[here], at[other]
+                lines.append(
+                    el(
+                        "line",
+                        x1=_n(x1),
+                        y1=_n(y1),
+                        x2=_n(x2),
+                        y2=_n(y2),
+                        class_="map-link",
+                        stroke="#9aa5b1",
+                        stroke_width=_n(0.5 + 5.5 * float(weight) / heaviest),
+                        stroke_opacity="0.6",
+                    )
+                )
+    discs = []
+    for r in rows:
+        x, y, radius = at[str(r["community"])]
+        flagged = r.get("flagged")
+        if isinstance(flagged, int | float):
+            share = min(max(float(flagged) / 100.0, 0.0), 1.0)
+            # from a light to a dark blue (Okabe-Ito blue at the dark end)
+            light, dark = (0xCC, 0xE3, 0xF5), (0x00, 0x3F, 0x73)
+            rgb = tuple(round(a + (b - a) * share) for a, b in zip(light, dark, strict=True))
+            fill = "#{:02x}{:02x}{:02x}".format(*rgb)
+        else:
+            fill = "#c8ced6"
+        tip = ui("map_tip", lang).format(
+            community=r["community"],
+            accounts=format_value(r["accounts"], "count"),
+            flagged="-" if flagged is None else format_value(flagged, "percent"),
+        )
+        discs.append(
+            el(
+                "g",
+                el(
+                    "circle",
+                    el("title", tip),
+                    cx=_n(x),
+                    cy=_n(y),
+                    r=_n(radius),
+                    fill=fill,
+                    stroke="#1f2933",
+                    stroke_width="0.8",
+                    class_="map-community",
+                ),
+                canvas.text(
+                    x,
+                    y + 4,
+                    str(r["community"]),
+                    anchor="middle",
+                    cls="map-label",
+                    kind="number",
+                    size=TICK_FONT,
+                )
+                if radius >= 10
+                else None,
+                class_="series",
+                data_series=str(r["community"]),
+            )
+        )
+    at_title: tuple[float, Anchor] = (WIDTH - SIDE, "right") if canvas.rtl else (SIDE, "left")
+    heading = canvas.text(
+        at_title[0],
+        24,
+        _clip(title, 76),
+        anchor=at_title[1],
+        cls="chart-title",
+        size=TITLE_FONT,
+        full=title,
+    )
+    total_height = TOP + MAP_HEIGHT
+    desc = ui("map_desc", lang).format(communities=len(rows), links=len(lines))
+    return el(
+        "svg",
+        el("title", title),
+        el("desc", desc),
+        heading,
+        el("g", *lines, class_="map-links"),
+        el("g", *discs, class_="map-communities"),
+        id=chart_id,
+        class_="chart chart-map",
+        role="img",
+        aria_label=title,
+        viewBox=f"0 0 {_n(WIDTH)} {_n(total_height)}",
+        width=_n(WIDTH),
+        height=_n(total_height),
+        data_kind="map",
+        data_series=len(rows),
+        data_points=len(rows),
     )
