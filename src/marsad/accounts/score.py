@@ -19,7 +19,8 @@ store (DuckDB) from what earlier stages wrote:
   of its interaction partners (reposts, quotes, replies, mentions, forwards,
   follows, both directions) that are *seeds*, and its personalised PageRank
   from the seeds over the same graph (the 2015 census's seed expansion, as a
-  random walk).  Seeds are given (``seeds=``: accounts an analyst has
+  random walk), and the share of seeds among the other members of its
+  community (Leiden).  Seeds are given (``seeds=``: accounts an analyst has
   labelled) or, by default, taken from the content: accounts with at least
   :data:`SEED_MIN_POSTS` posts of which at least :data:`SEED_MIN_SHARE` carry
   an indicator, or with a hash-bank match.  An account is never its own
@@ -82,6 +83,8 @@ FEATURES = (
     "age_at_first_post_log",
     "seed_neighbour_share",
     "seed_pagerank_log",
+    "community_seed_share",
+    "content_x_network",
 )
 #: a seed (by content) has at least this many posts ...
 SEED_MIN_POSTS = 3
@@ -310,6 +313,26 @@ def _network(
     )
     # PageRank relative to uniform (1 = an average account), on a log scale
     x[:, FEATURES.index("seed_pagerank_log")] = np.log1p(rank * n)
+
+    # the share of seeds among the other members of its community (Leiden, as
+    # the network stage finds them): counter-speech that talks about the same
+    # outlets sits in other communities than the network it talks about
+    from marsad.network.communities import detect_communities
+
+    graph.vs["name"] = [str(i) for i in range(n)]
+    membership = np.asarray(detect_communities(graph).membership)
+    size = np.bincount(membership, minlength=membership.max() + 1).astype(float)
+    seeded_in = np.bincount(membership, weights=is_seed.astype(float), minlength=len(size))
+    others = size[membership] - 1
+    x[:, FEATURES.index("community_seed_share")] = np.divide(
+        seeded_in[membership] - is_seed, others, out=np.zeros(n), where=others > 0
+    )
+    # content and company together: a linear model cannot otherwise say that
+    # indicator-laden posts weigh more from inside the network than from outside
+    # it (counter-speech names the same outlets from other communities)
+    x[:, FEATURES.index("content_x_network")] = x[
+        :, FEATURES.index("indicator_share")
+    ] * np.maximum(share, x[:, FEATURES.index("community_seed_share")])
 
 
 # -- the model ---------------------------------------------------------------
