@@ -129,3 +129,37 @@ def test_the_cli_scores_stores_and_explains(tmp_path: Path) -> None:
     assert r.exit_code == 0
     r = run(main, ["accounts", "-w", str(ws), "--seeds", str(tmp_path / "absent")])
     assert r.exit_code != 0
+
+
+def test_an_account_whose_media_match_a_bank_is_at_least_at_the_threshold(
+    tmp_path: Path,
+) -> None:
+    from marsad import pipeline
+    from marsad.hashing.banks import create_bank, import_bank
+    from marsad.hashing.match import match_workspace
+    from marsad.hashing.signals import pdq_bytes
+    from tests.conftest import shared_file
+
+    export = shared_file("fixtures/telegram_desktop_export_2020/tests/result.json")
+    photo = next((export.parent / "photos").glob("photo_1@*.jpg"))
+    with pipeline.open_store(tmp_path / "ws") as store:
+        pipeline.ingest_file(store, export)
+        scorer = AccountScorer()
+        before = {s.native_id: s for s in scorer.score(store)}
+        create_bank(store, "known")
+        (tmp_path / "k.txt").write_text(f"pdq {pdq_bytes(photo.read_bytes()).hex}\n")
+        import_bank(store, "known", tmp_path / "k.txt")
+        assert match_workspace(store)
+        owners = {
+            r[0]
+            for r in store.query(
+                "SELECT p.account_id FROM detections d JOIN media m ON m.native_id = d.target_id "
+                "JOIN posts p ON p.native_id = m.post_id WHERE d.detector = 'hash-match'"
+            )
+        }
+        after = {s.native_id: s for s in scorer.score(store)}
+    assert owners
+    for owner in owners:
+        assert after[owner].values["hash_matches_log"] > 0
+        assert after[owner].score >= scorer.model.threshold
+        assert before[owner].values["hash_matches_log"] == 0

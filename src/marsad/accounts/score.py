@@ -9,7 +9,8 @@ store (DuckDB) from what earlier stages wrote:
   log-odds of its posts, the share of its posts the classifier scores 0.9 or
   more, the share carrying a registry indicator (outlet, slogan, hashtag,
   handle, domain) and the strongest of them, and hash-bank matches of its
-  media and texts (``marsad match``);
+  media and texts (``marsad match``) and of its avatar (when the export
+  gives the avatar's perceptual hash, it is matched against the PDQ banks);
 * **profile** -- the indicator registry run over its handle, display name,
   bio and location (noisy-OR of the weights found), and a re-creation naming
   pattern (a handle ending in a counter such as ``_2`` or ``3``);
@@ -29,7 +30,9 @@ store (DuckDB) from what earlier stages wrote:
 Platform suspension is deliberately **not** a feature: the score is meant to
 find the accounts a platform has not acted on yet.
 
-The features go through one logistic model (standardised inputs,
+An account with a hash-bank match (its media, its texts or its avatar) is
+scored at least at the threshold: a rule, not learnt, because the simulated
+training data has no banks.  The features go through one logistic model (standardised inputs,
 coefficients, then Platt calibration), stored as JSON in
 ``accounts/models/default.json`` with its card: trained on the simulator's
 ground truth (covert network against ordinary, news and counter-messaging
@@ -231,6 +234,10 @@ def account_features(
         "hash_matches_log",
     )
 
+    # avatars (a 256-bit perceptual hash, when the export gives one) matched
+    # against the workspace's hash banks count as hash-bank matches too
+    _avatar_matches(store, accounts, x)
+
     # profile
     from marsad.detect.indicators import IndicatorRegistry
     from marsad.text.normalize import normalize
@@ -268,6 +275,26 @@ def account_features(
         seeds=is_seed,
         posts=posts,
     )
+
+
+def _avatar_matches(
+    store: Store, accounts: list[tuple[Any, ...]], x: npt.NDArray[np.float64]
+) -> None:
+    rows = store.query(
+        "SELECT platform, native_id, lower(avatar_hash) FROM accounts "
+        "WHERE avatar_hash IS NOT NULL ORDER BY platform, native_id"
+    )
+    if not rows or not store.query("SELECT 1 FROM bank_signals WHERE signal_type = 'pdq' LIMIT 1"):
+        return
+    from marsad.hashing.banks import Matcher
+
+    index = {(p, n): i for i, (p, n, *_) in enumerate(accounts)}
+    found = Matcher(store).match_many([{"pdq": h} for _, _, h in rows])
+    col = FEATURES.index("hash_matches_log")
+    for (plat, native, _), (matches, _) in zip(rows, found, strict=True):
+        i = index.get((plat, native))
+        if i is not None and matches:
+            x[i, col] = math.log1p(math.expm1(x[i, col]) + 1)
 
 
 def _network(
@@ -469,6 +496,11 @@ class AccountScorer:
         if not feats.keys:
             return []
         proba = self.model.proba(feats.values)
+        # known content is the surest evidence there is: an account whose media,
+        # texts or avatar match a hash bank is at least at the threshold (a
+        # rule, because simulated training data has no banks to learn it from)
+        known = feats.column("hash_matches_log") > 0
+        proba = np.where(known, np.maximum(proba, self.model.threshold), proba)
         parts = self.model.contributions(feats.values)
         out = [
             AccountScore(
