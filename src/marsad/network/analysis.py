@@ -33,7 +33,7 @@ from marsad.network.communities import (
 )
 from marsad.network.coordination import DEFAULT_WINDOW_SECONDS, Coordination, find_coordination
 from marsad.network.export import annotate, write_graph
-from marsad.network.graph import interaction_graph, kind_counts
+from marsad.network.graph import coactivity_graph, interaction_graph, kind_counts
 from marsad.network.outlinks import Outlinks, find_outlinks
 
 __all__ = ["NetworkReport", "analyse_network"]
@@ -167,6 +167,28 @@ class NetworkReport:
         }
 
 
+def _merge(g: Any, extra: Any) -> None:
+    """Add *extra*'s vertices (by name) and edges to *g*, in place."""
+    if not extra.ecount():
+        return
+    at = {name: i for i, name in enumerate(g.vs["name"])} if g.vcount() else {}
+    new = [v.index for v in extra.vs if v["name"] not in at]
+    if new:
+        start = g.vcount()
+        g.add_vertices(len(new))
+        for attr in ("name", "handle", "platform", "kind"):
+            values = extra.vs[attr] if attr in extra.vs.attributes() else [""] * extra.vcount()
+            for k, v in enumerate(new):
+                g.vs[start + k][attr] = values[v]
+        at.update({extra.vs[v]["name"]: start + k for k, v in enumerate(new)})
+    names = extra.vs["name"]
+    edges = [(at[names[e.source]], at[names[e.target]]) for e in extra.es]
+    first = g.ecount()
+    g.add_edges(edges)
+    g.es[first:]["kind"] = extra.es["kind"]
+    g.es[first:]["weight"] = extra.es["weight"]
+
+
 def analyse_network(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -177,9 +199,14 @@ def analyse_network(
     seed: int = DEFAULT_SEED,
     export: str | Path | None = None,
     progress: ProgressFn | None = None,
+    coactivity: Sequence[str] = (),
 ) -> NetworkReport:
     """Run the network stage over the store of *con*; write the annotated graph
-    to *export* (``.graphml`` or ``.gexf``) when given."""
+    to *export* (``.graphml`` or ``.gexf``) when given.  *coactivity*
+    (``"hashtag"``, ``"domain"``) adds the co-activity edges of
+    :func:`~marsad.network.graph.coactivity_graph` (accounts sharing rare
+    hashtags or link domains) to the graph, as kinds ``shared_hashtag`` and
+    ``shared_domain``, before communities are found."""
     say = progress or (lambda _msg: None)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -192,6 +219,9 @@ def analyse_network(
 
     say("building the interaction graph")
     g = interaction_graph(con, platform=platform, kinds=kinds)
+    for by in coactivity:
+        say(f"accounts sharing rare {by}s")
+        _merge(g, coactivity_graph(con, by=by, platform=platform))  # type: ignore[arg-type]
     lap("graph")
     say(f"communities of {g.vcount():,} accounts and {g.ecount():,} edges (Leiden)")
     communities = detect_communities(g, resolution=resolution, seed=seed)

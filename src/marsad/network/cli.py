@@ -60,6 +60,12 @@ workspace_option = click.option(
     show_default=True,
     help="Leiden resolution: above 1 finer communities, below 1 coarser.",
 )
+@click.option(
+    "--coactivity",
+    type=click.Choice(["hashtag", "domain"]),
+    multiple=True,
+    help="Also link accounts that share rare hashtags or link domains (repeatable).",
+)
 @click.option("--top", type=click.IntRange(1), default=10, show_default=True, help="Rows per list.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 def network(
@@ -68,6 +74,7 @@ def network(
     export: Path | None,
     coordination_window: float,
     resolution: float,
+    coactivity: tuple[str, ...],
     top: int,
     as_json: bool,
 ) -> None:
@@ -92,6 +99,7 @@ def network(
                 resolution=resolution,
                 export=export,
                 progress=lambda msg: err.print(f"{msg} …", highlight=False),
+                coactivity=coactivity,
             )
             return report.summary(top=top)
 
