@@ -13,7 +13,9 @@ store (DuckDB) from what earlier stages wrote:
   gives the avatar's perceptual hash, it is matched against the PDQ banks);
 * **profile** -- the indicator registry run over its handle, display name,
   bio and location (noisy-OR of the weights found), and a re-creation naming
-  pattern (a handle ending in a counter such as ``_2`` or ``3``);
+  pattern (a handle ending in a counter such as ``_2`` or ``3``), and
+  whether it re-creates a suspended account (the score of its lineage link,
+  :mod:`marsad.accounts.lineage`: "if they close one account, open three");
 * **behaviour** -- posts a day while observed, the share of reposts, and
   the age of the account when it was first seen posting;
 * **network** -- proximity to accounts already labelled: the weighted share
@@ -88,6 +90,7 @@ FEATURES = (
     "seed_pagerank_log",
     "community_seed_share",
     "content_x_network",
+    "recreates_suspended",
 )
 #: a seed (by content) has at least this many posts ...
 SEED_MIN_POSTS = 3
@@ -233,6 +236,16 @@ def account_features(
         ),
         "hash_matches_log",
     )
+
+    # re-creation: the score of the lineage link from this account to the
+    # suspended account it most likely replaces (marsad.accounts.lineage)
+    from marsad.accounts.lineage import lineage
+
+    col = FEATURES.index("recreates_suspended")
+    for link in lineage(store.analytics(), platform=platform).links:
+        i = index.get((link.platform, link.successor_id))
+        if i is not None:
+            x[i, col] = max(x[i, col], float(link.score))
 
     # avatars (a 256-bit perceptual hash, when the export gives one) matched
     # against the workspace's hash banks count as hash-bank matches too
@@ -495,7 +508,7 @@ class AccountScorer:
         feats = account_features(store, platform=platform, seeds=seeds)
         if not feats.keys:
             return []
-        proba = self.model.proba(feats.values)
+        proba = np.round(self.model.proba(feats.values), 9)
         # known content is the surest evidence there is: an account whose media,
         # texts or avatar match a hash bank is at least at the threshold (a
         # rule, because simulated training data has no banks to learn it from)
@@ -507,7 +520,7 @@ class AccountScorer:
                 platform=p,
                 native_id=a,
                 handle=feats.handles[i],
-                score=round(float(proba[i]), 9),
+                score=float(proba[i]),
                 posts=int(feats.posts[i]),
                 seed=bool(feats.seeds[i]),
                 contributions={f: round(float(parts[i, k]), 4) for k, f in enumerate(FEATURES)},
