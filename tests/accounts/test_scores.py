@@ -44,7 +44,7 @@ def test_scores_separate_the_covert_network_from_everyone_else(sim: object) -> N
     assert set(roles[labels == 0]) <= {"ordinary", "news", "campaign"}
     for role in ("ordinary", "news", "campaign"):  # each kind of account on its own
         pick = (labels == 1) | (roles == role)
-        assert roc_auc_score(labels[pick], p[pick]) >= 0.9, role
+        assert roc_auc_score(labels[pick], p[pick]) >= 0.95, role
     # calibrated enough to be read as a probability: mean score near the covert share
     assert abs(p.mean() - labels.mean()) < 0.1
 
