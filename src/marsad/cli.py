@@ -1650,7 +1650,12 @@ def demo(workspace: Path, seed: int) -> None:
             err.print("4/5 scanning every post with the packaged model, scoring accounts …")
             scans.append(run_scan(store, RiskScorer()))
             scorer = AccountScorer()
-            scorer.store_scores(store, scorer.score(store))
+            scored = scorer.score(store)
+            scorer.store_scores(store, scored)
+            stages["accounts"] = (
+                sum(a.score >= scorer.model.threshold for a in scored),
+                len(scored),
+            )
             err.print("5/5 census, network, re-created accounts and the report …")
             result = run_census(
                 store.analytics(),
@@ -1661,13 +1666,20 @@ def demo(workspace: Path, seed: int) -> None:
                 ),
                 workspace=workspace,
             )
-            result.sections.extend(stage_sections(store))
+            later = stage_sections(store)
+            result.sections.extend(later)
+            for section in later:
+                if section.key == "lineage":
+                    stages["families"] = (section.value("families"), section.value("recreated"))
+                if section.key == "network":
+                    stages["communities"] = (section.value("communities"), 0)
         for lang in ("en", "ar"):
             reports.append(write_report(result, workspace / f"report-{lang}.html", lang))
         return summaries, info
 
     reports: list[Path] = []
     scans: list[Any] = []
+    stages: dict[str, tuple[Any, Any]] = {}
     summaries, data = _run(go)
     table = Table(title="ingested")
     for col in ("file", "format", "records", "new posts", "quarantined"):
@@ -1698,6 +1710,26 @@ def demo(workspace: Path, seed: int) -> None:
         f"(`marsad explain -w {workspace} POST_ID` says why)",
         highlight=False,
     )
+    if "accounts" in stages:
+        over, total = stages["accounts"]
+        out.print(
+            f"  accounts: {over:,} of {total:,} at or over the account threshold "
+            f"(`marsad accounts -w {workspace}`; `marsad explain -w {workspace} @HANDLE`)",
+            highlight=False,
+        )
+    if "families" in stages:
+        families, links = stages["families"]
+        out.print(
+            f"  re-created accounts: {links:,} in {families:,} families "
+            f"(`marsad lineage -w {workspace}`)",
+            highlight=False,
+        )
+    if "communities" in stages:
+        out.print(
+            f"  network: {stages['communities'][0]:,} communities "
+            f"(`marsad network -w {workspace}`)",
+            highlight=False,
+        )
     out.print(f"ground truth: {exports / 'ground_truth'}")
     for path in reports:
         out.print(f"report: {path}")

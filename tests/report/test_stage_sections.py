@@ -19,6 +19,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ws = tmp_path_factory.mktemp("demo") / "ws"
     result = CliRunner().invoke(main, ["demo", "-w", str(ws)])
     assert result.exit_code == 0, result.output
+    # the demo's summary points at the later stages' commands
+    text = " ".join(result.output.split())
+    assert "at or over the account threshold" in text and "families (`marsad lineage" in text
+    assert "communities (`marsad network" in text
     return ws
 
 
