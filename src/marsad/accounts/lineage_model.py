@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from marsad.errors import BadModel
+from marsad.files import write_text
 
 __all__ = ["FEATURES", "MODEL_FORMAT", "LineagePairModel", "default_model_path"]
 
@@ -130,17 +129,7 @@ class LineagePairModel:
     def save(self, path: Path) -> Path:
         """Write the model to *path* as JSON, atomically."""
         text = json.dumps(self.as_dict(), indent=1, ensure_ascii=False, sort_keys=True)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text + "\n")
-            os.chmod(tmp, 0o644)  # mkstemp makes it private; a model is meant to be shared
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        return path
+        return write_text(path, text + "\n")
 
     @classmethod
     def load(cls, path: Path | None = None) -> LineagePairModel:

@@ -245,7 +245,8 @@ def account_features(
     for link in lineage(store.analytics(), platform=platform).links:
         i = index.get((link.platform, link.successor_id))
         if i is not None:
-            x[i, col] = max(x[i, col], float(link.score))
+            # 3 decimals: the link's last digits vary from run to run (DuckDB sums in parallel)
+            x[i, col] = max(x[i, col], round(float(link.score), 3))
 
     # avatars (a 256-bit perceptual hash, when the export gives one) matched
     # against the workspace's hash banks count as hash-bank matches too

@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from marsad.accounts.score import FEATURES, AccountModel, account_features, fit
+from marsad.files import write_text
 
 __all__ = ["TRAIN_PROFILE", "TRAIN_SEEDS", "Simulated", "main", "simulated_features"]
 
@@ -107,10 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     model = AccountModel(
         model.mean, model.scale, model.coef, model.intercept, model.platt, model.threshold, card
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_name(f".{args.out.name}.part")
-    tmp.write_text(model.to_json() + "\n", encoding="utf-8")
-    tmp.replace(args.out)
+    write_text(args.out, model.to_json() + "\n")
     coefs = sorted(zip(FEATURES, model.coef, strict=True), key=lambda t: -abs(t[1]))
     lines = [
         "# marsad account-score model",
@@ -133,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         *(f"| {f} | {c:+.3f} |" for f, c in coefs),
         "",
     ]
-    args.out.with_suffix(".md").write_text("\n".join(lines), encoding="utf-8")
+    write_text(args.out.with_suffix(".md"), "\n".join(lines))
     print(f"wrote {args.out}: {len(labels):,} accounts, training ROC-AUC {auc:.4f}")
     for f, c in coefs:
         print(f"  {f:24s} {c:+.3f}")

@@ -41,9 +41,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import struct
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -62,6 +60,7 @@ from marsad.detect.features import (
 )
 from marsad.detect.risk import RiskModel
 from marsad.errors import BadModel
+from marsad.files import replacing
 from marsad.model import Post
 
 __all__ = ["MODEL_FORMAT", "ROUTES", "TextClassifier", "default_model_path"]
@@ -397,20 +396,12 @@ class TextClassifier(Detector):
             },
             "meta": self.meta_,
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
+        with replacing(path) as tmp:
             save_file(
                 {"weights": self.weights_.astype(np.float16), "idf": self.idf_.astype(np.float16)},
-                tmp,
+                str(tmp),
                 metadata={"marsad": json.dumps(header, ensure_ascii=False, sort_keys=True)},
             )
-            os.chmod(tmp, 0o644)  # mkstemp makes it private; a model is meant to be shared
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
         return path
 
     @classmethod

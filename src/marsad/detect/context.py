@@ -52,7 +52,6 @@ import importlib.util
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +60,7 @@ import numpy as np
 import numpy.typing as npt
 
 from marsad.detect.features import prefix_hashes, span_hashes
+from marsad.files import replacing
 from marsad.text.normalize import normalize_many
 
 __all__ = ["ScriptureIndex", "scripture_share", "sources"]
@@ -456,16 +456,8 @@ class ScriptureIndex:
     # -- the cache
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        os.close(fd)
-        try:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, ar=self.ar, en=self.en, stop=self.stop)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        with replacing(path) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, ar=self.ar, en=self.en, stop=self.stop)
 
     @classmethod
     def load(cls, path: Path) -> ScriptureIndex:

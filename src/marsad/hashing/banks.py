@@ -67,6 +67,7 @@ from pathlib import Path
 from typing import Any
 
 from marsad.errors import ConfigError, InputError, UnreadableFile
+from marsad.files import write_text
 from marsad.hashing.base import SignalIndex
 from marsad.hashing.registry import SIGNAL_TYPES, THREATEXCHANGE_NAMES, signal_type
 from marsad.store.base import Store
@@ -713,13 +714,9 @@ def export_bank(store: Store, name: str, path: Path, fmt: str = "marsad-jsonl") 
                 + [s.labels.get(k, "") for k in LABEL_COLUMNS]
                 + [" ".join(tags) if isinstance(tags, list) else str(tags), s.content_id or ""]
             )
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.part")
     try:
-        tmp.write_text(out.getvalue(), encoding="utf-8")
-        tmp.replace(path)
+        write_text(Path(path), out.getvalue())
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise InputError(f"{path}: cannot write ({exc.strerror or exc})") from exc
     return len(signals)
 

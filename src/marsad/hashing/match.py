@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from marsad.errors import MarsadError, UnreadableFile
+from marsad.files import replacing
 from marsad.hashing.banks import Match, Matcher
 from marsad.hashing.registry import SIGNAL_TYPES
 from marsad.hashing.signals import FileHashes, hash_file, pdq_dihedral
@@ -352,13 +353,8 @@ def _keep(store: Store, source: Path, sha256: str) -> Path:
         raise OSError("this store keeps no files")
     target = directory / "media" / f"{sha256}{source.suffix.lower()}"
     if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.part")
-        try:
-            shutil.copyfile(source, partial)
-            partial.replace(target)
-        finally:
-            partial.unlink(missing_ok=True)
+        with replacing(target) as tmp:
+            shutil.copyfile(source, tmp)
     return target
 
 
