@@ -494,10 +494,11 @@ def _census(
         )
 
 
-def stage_sections(store: Any) -> list[Any]:
+def stage_sections(store: Any, found: Any = None) -> list[Any]:
     """The report's sections from the later stages: re-created accounts
     (lineage), the network, and the stored account scores -- each only when
-    the workspace has what it needs (suspensions, interactions, scores)."""
+    the workspace has what it needs (suspensions, interactions, scores).
+    *found*: the lineage result, when the caller has it already."""
     from marsad.accounts import lineage
     from marsad.accounts.sections import accounts_section, lineage_section
     from marsad.network.analysis import analyse_network
@@ -505,7 +506,7 @@ def stage_sections(store: Any) -> list[Any]:
 
     sections: list[Any] = []
     con = store.analytics()
-    found = lineage(con)
+    found = found if found is not None else lineage(con)
     if found.links:
         sections.append(lineage_section(found))
     scored = store.query(
@@ -1620,6 +1621,7 @@ def demo(workspace: Path, seed: int) -> None:
     Example:
       marsad demo --workspace ./marsad-data
     """
+    from marsad.accounts import lineage
     from marsad.accounts.score import AccountScorer
     from marsad.census.compute import run_census
     from marsad.census.filters import CensusFilter, parse_campaign
@@ -1650,7 +1652,8 @@ def demo(workspace: Path, seed: int) -> None:
             err.print("4/5 scanning every post with the packaged model, scoring accounts …")
             scans.append(run_scan(store, RiskScorer()))
             scorer = AccountScorer()
-            scored = scorer.score(store)
+            found = lineage(store.analytics())  # once: for the scores and the report
+            scored = scorer.score(store, links=found.links)
             scorer.store_scores(store, scored)
             stages["accounts"] = (
                 sum(a.score >= scorer.model.threshold for a in scored),
@@ -1666,7 +1669,7 @@ def demo(workspace: Path, seed: int) -> None:
                 ),
                 workspace=workspace,
             )
-            later = stage_sections(store)
+            later = stage_sections(store, found)
             result.sections.extend(later)
             for section in later:
                 if section.key == "lineage":

@@ -134,9 +134,15 @@ def _rows(store: Store, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any,
 
 
 def account_features(
-    store: Store, *, platform: str | None = None, seeds: Iterable[str] | None = None
+    store: Store,
+    *,
+    platform: str | None = None,
+    seeds: Iterable[str] | None = None,
+    links: Iterable[Any] | None = None,
 ) -> AccountFeatures:
     """The :data:`FEATURES` of every account of the workspace (of *platform*).
+    *links* are the workspace's lineage links when the caller has them
+    (``lineage(con).links``; default: found here).
     *seeds* are ``platform:native_id`` keys of labelled accounts (default:
     seeds from the content, module docstring)."""
     accounts = _rows(
@@ -224,7 +230,7 @@ def account_features(
         _rows(
             store,
             """
-            SELECT p.platform, p.account_id, ln(1 + count(*))
+            SELECT p.platform, p.account_id, count(*)
             FROM detections d
             LEFT JOIN media m ON d.target_kind = 'media'
              AND m.platform = d.platform AND m.native_id = d.target_id
@@ -239,10 +245,12 @@ def account_features(
 
     # re-creation: the score of the lineage link from this account to the
     # suspended account it most likely replaces (marsad.accounts.lineage)
-    from marsad.accounts.lineage import lineage
+    if links is None:
+        from marsad.accounts.lineage import lineage
 
+        links = lineage(store.analytics(), platform=platform).links
     col = FEATURES.index("recreates_suspended")
-    for link in lineage(store.analytics(), platform=platform).links:
+    for link in links:
         i = index.get((link.platform, link.successor_id))
         if i is not None:
             # 3 decimals: the link's last digits vary from run to run (DuckDB sums in parallel)
@@ -251,6 +259,7 @@ def account_features(
     # avatars (a 256-bit perceptual hash, when the export gives one) matched
     # against the workspace's hash banks count as hash-bank matches too
     _avatar_matches(store, accounts, x)
+    x[:, FEATURES.index("hash_matches_log")] = np.log1p(x[:, FEATURES.index("hash_matches_log")])
 
     # profile
     from marsad.detect.indicators import IndicatorRegistry
@@ -308,7 +317,7 @@ def _avatar_matches(
     for (plat, native, _), (matches, _) in zip(rows, found, strict=True):
         i = index.get((plat, native))
         if i is not None and matches:
-            x[i, col] = math.log1p(math.expm1(x[i, col]) + 1)
+            x[i, col] += 1  # a count until account_features takes its log
 
 
 def _network(
@@ -503,10 +512,16 @@ class AccountScorer:
         self.model = model or AccountModel.load()
 
     def score(
-        self, store: Store, *, platform: str | None = None, seeds: Iterable[str] | None = None
+        self,
+        store: Store,
+        *,
+        platform: str | None = None,
+        seeds: Iterable[str] | None = None,
+        links: Iterable[Any] | None = None,
     ) -> list[AccountScore]:
-        """Every account's score, highest first, with its evidence."""
-        feats = account_features(store, platform=platform, seeds=seeds)
+        """Every account's score, highest first, with its evidence (*links*:
+        the lineage links, when the caller has found them already)."""
+        feats = account_features(store, platform=platform, seeds=seeds, links=links)
         if not feats.keys:
             return []
         proba = np.round(self.model.proba(feats.values), 9)
