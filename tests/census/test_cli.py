@@ -145,3 +145,18 @@ def test_headline_mode_gives_the_same_headline_tables(workspace: Path) -> None:
     assert b.section("accounts").value("core_accounts") == a.section("accounts").value(
         "core_accounts"
     )
+
+
+def test_census_and_report_of_an_empty_workspace(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    assert marsad("init", "-w", str(ws)).returncode == 0
+    for extra in ([], ["--headline"]):
+        done = marsad("census", "-w", str(ws), "--json", *extra)
+        assert done.returncode == 0, done.stderr
+        result = CensusResult.from_dict(json.loads(done.stdout))
+        assert result.section("size").value("posts") == 0
+        assert result.section("survival").value("accounts") == 0
+    out = tmp_path / "r.html"
+    done = marsad("report", "-w", str(ws), "--lang", "ar", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert 'dir="rtl"' in out.read_text(encoding="utf-8")

@@ -71,6 +71,11 @@ class CensusFilter:
     def posts_filtered(self) -> bool:
         return bool(self.since or self.until or self.langs)
 
+    @property
+    def scopes_posts(self) -> bool:
+        """Whether the filter leaves out any post (else every current post is in scope)."""
+        return self.posts_filtered or bool(self.platforms) or self.accounts is not None
+
     def describe(self) -> dict[str, Any]:
         return {
             "since": self.since.isoformat() if self.since else None,
