@@ -34,7 +34,7 @@ import duckdb
 
 from marsad import __version__
 from marsad.census.filters import CensusFilter
-from marsad.census.platforms import CATEGORY_LABELS, PLATFORM_LABELS, platforms_table
+from marsad.census.platforms import CATEGORY_LABELS, PLATFORM_LABELS, platform_suffixes
 from marsad.census.result import (
     CensusResult,
     CensusSection,
@@ -182,6 +182,8 @@ class _Sql(str):
 #: what may be spliced into SQL text: a column, ``table.column`` or ``fn(column)``
 _EXPR = re.compile(r"^(?:[a-z_]+\()?[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)?\)?$")
 _FORMATS = {"day": "%Y-%m-%d", "week": "%Y-%m-%d", "month": "%Y-%m"}
+#: column types of the census's own temporary tables
+_TYPES = frozenset({"VARCHAR", "BOOLEAN", "TIMESTAMPTZ"})
 
 
 def sql(template: str, **parts: str) -> str:
@@ -261,7 +263,7 @@ class _Census:
     def setup(self) -> None:
         self.con.execute("SET TimeZone = 'UTC'")
         for name, table in self.f.tables().items():
-            self.con.register(name, table)
+            self._temp_table(name, table)
         self.con.execute(_RESOLVE_SET)
         self._drop_temp("c_posts")
         columns = _Sql(_C_POSTS_COLUMNS)
@@ -285,8 +287,24 @@ class _Census:
             FROM c_posts WHERE account_id IS NOT NULL GROUP BY platform, account_id
             """
         )
-        self.con.register("_c_outlet_tokens", self.outlets.tokens_table())
-        self.con.register("_c_platform_suffixes", platforms_table())
+        tokens = self.outlets.tokens()
+        self._temp_table(
+            "_c_outlet_tokens",
+            {
+                "indicator": ("VARCHAR", [k for k, _, _ in tokens]),
+                "kind": ("VARCHAR", [kind for _, kind, _ in tokens]),
+                "token": ("VARCHAR", [t for _, _, t in tokens]),
+            },
+        )
+        suffixes = platform_suffixes()
+        self._temp_table(
+            "_c_platform_suffixes",
+            {
+                "suffix": ("VARCHAR", [x for x, _, _ in suffixes]),
+                "platform": ("VARCHAR", [p for _, p, _ in suffixes]),
+                "category": ("VARCHAR", [c for _, _, c in suffixes]),
+            },
+        )
         self.con.execute(_C_TEXTS)
         self.con.execute(_C_ACCOUNTS_FROM_POSTING if self.all_posts else _C_ACCOUNTS_SCOPED)
         self.con.execute(_C_ALL_POSTS)
@@ -312,6 +330,21 @@ class _Census:
               ON s.platform = a.platform AND s.account_id = a.native_id
             """,
             [at] * 5,
+        )
+
+    def _temp_table(self, name: str, columns: dict[str, tuple[str, list[Any]]]) -> None:
+        """A temporary table *name* of *columns* (name -> (DuckDB type, values)),
+        the values bound as list parameters; names and types are constants."""
+        for column, (kind, _) in columns.items():
+            if not _EXPR.match(column) or kind not in _TYPES:
+                raise ValueError(f"refusing column {column!r} of type {kind!r}")
+        select = ", ".join(
+            f"unnest(?::{kind}[]) AS {column}" for column, (kind, _) in columns.items()
+        )
+        self._drop_temp(name)
+        self.con.execute(
+            sql("CREATE TEMP TABLE {p0} AS SELECT {p1}", p0=name, p1=_Sql(select)),
+            [values for _, values in columns.values()],
         )
 
     def _drop_temp(self, name: str) -> None:

@@ -2,7 +2,7 @@
 
 Filters become temporary tables on the census's own DuckDB connection and
 views that join them (``c_posts``, ``c_accounts``); every value reaches SQL as
-a bound parameter or an Arrow table, never as SQL text.
+a bound parameter, never as SQL text.
 
 Scope rules:
 
@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import pyarrow as pa
 
 from marsad.errors import ConfigError, InputError
 from marsad.text.normalize import normalize
@@ -91,27 +89,26 @@ class CensusFilter:
             ],
         }
 
-    def tables(self) -> dict[str, pa.Table]:
-        """The filter as Arrow tables for the census connection."""
+    def tables(self) -> dict[str, dict[str, tuple[str, list[Any]]]]:
+        """The filter as tables for the census connection: per table, its columns
+        as (DuckDB type, values).  Plain lists, not Arrow: converting Python
+        lists to Arrow imports pandas, a third of a second of every census."""
+        accounts = self.accounts or ()
         return {
-            "_c_filter": pa.table(
-                {
-                    "since": pa.array([self.since], pa.timestamp("us", tz="UTC")),
-                    "until": pa.array([self.until], pa.timestamp("us", tz="UTC")),
-                    "any_platform": pa.array([not self.platforms]),
-                    "any_lang": pa.array([not self.langs]),
-                    "any_account": pa.array([self.accounts is None]),
-                    "posts_filtered": pa.array([self.posts_filtered]),
-                }
-            ),
-            "_c_platforms": pa.table({"platform": pa.array(list(self.platforms), pa.string())}),
-            "_c_langs": pa.table({"lang": pa.array(list(self.langs), pa.string())}),
-            "_c_account_list": pa.table(
-                {
-                    "platform": pa.array([a[0] for a in self.accounts or ()], pa.string()),
-                    "ident": pa.array([a[1] for a in self.accounts or ()], pa.string()),
-                }
-            ),
+            "_c_filter": {
+                "since": ("TIMESTAMPTZ", [self.since]),
+                "until": ("TIMESTAMPTZ", [self.until]),
+                "any_platform": ("BOOLEAN", [not self.platforms]),
+                "any_lang": ("BOOLEAN", [not self.langs]),
+                "any_account": ("BOOLEAN", [self.accounts is None]),
+                "posts_filtered": ("BOOLEAN", [self.posts_filtered]),
+            },
+            "_c_platforms": {"platform": ("VARCHAR", list(self.platforms))},
+            "_c_langs": {"lang": ("VARCHAR", list(self.langs))},
+            "_c_account_list": {
+                "platform": ("VARCHAR", [a[0] for a in accounts]),
+                "ident": ("VARCHAR", [a[1] for a in accounts]),
+            },
         }
 
 

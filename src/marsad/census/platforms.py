@@ -47,6 +47,7 @@ __all__ = [
     "Platform",
     "category_of",
     "platform_of",
+    "platform_suffixes",
     "platforms_table",
 ]
 
@@ -278,6 +279,12 @@ def category_of(domain: str) -> str | None:
     """
     hit = _lookup(domain)
     return None if hit is None else hit[1]
+
+
+def platform_suffixes() -> list[tuple[str, str, str]]:
+    """Every listed suffix as (suffix, platform, category), as :func:`platforms_table`
+    has them, in plain lists (no Arrow, so no pandas import)."""
+    return [(s, _SUFFIXES[s][0], _SUFFIXES[s][1]) for s in _SUFFIXES]
 
 
 def platforms_table() -> pa.Table:

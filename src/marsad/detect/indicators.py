@@ -579,6 +579,11 @@ class IndicatorRegistry:
                 keys += [(k, prefix) for k in ks]
         return keys
 
+    def tokens(self) -> list[tuple[str, str, str]]:
+        """Every normalised token as (indicator, kind, token): the rows of
+        :meth:`tokens_table` as plain tuples."""
+        return list(self._tokens)
+
     def tokens_table(self) -> pa.Table:
         """Every normalised token as a row (indicator, kind, token), *kind* one of
         :data:`KINDS`.  Joining posts on it (names through :meth:`name_patterns`)
