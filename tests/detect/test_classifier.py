@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from marsad.detect.base import text_posts
-from marsad.detect.classifier import ROUTES, TextClassifier
+from marsad.detect.classifier import MAX_LANGUAGE_BOOST, ROUTES, TextClassifier, language_balance
 from marsad.detect.features import FeatureSpec
 from tests.detect.synthetic import labelled
 
@@ -59,3 +59,48 @@ def test_a_route_without_enough_rows_takes_the_pooled_model() -> None:
         [posts[i] for i in english], [labels[i] for i in english]
     )
     np.testing.assert_array_equal(m.weights_[0], m.weights_[1])  # no Arabic: one model for both
+
+
+def test_language_balance_makes_every_language_carry_the_overall_share() -> None:
+    langs = ["en"] * 6 + ["fr"] * 5 + ["de"] * 2
+    y = np.array([1, 0, 1, 0, 0, 0] + [1, 1, 1, 1, 0] + [1, 1])
+    w = language_balance(None, langs, y)
+    share = y.mean()
+    lang = np.array(langs)
+    for value in ("en", "fr"):
+        m = lang == value
+        assert w[m].sum() == pytest.approx(m.sum())  # each language keeps its weight
+        assert w[m & (y == 1)].sum() / w[m].sum() == pytest.approx(share)
+    np.testing.assert_array_equal(w[lang == "de"], [1.0, 1.0])  # one class only: left alone
+    skewed = language_balance(
+        None, ["fr"] * 101 + ["en"] * 100, np.array([0] + [1] * 100 + [0] * 100)
+    )
+    assert skewed.max() == MAX_LANGUAGE_BOOST  # the lone French negative is capped
+
+
+def test_a_language_found_only_in_positives_is_not_learnt_as_a_signal() -> None:
+    """French plain sentences that were labelled 1 by their account (as in
+    ../shared/datasets) must not make every French sentence score high."""
+    import random
+
+    rnd = random.Random(3)
+    en, ylab = labelled(400)[0:2]
+    french = (
+        "je pense à la cuisine aujourd'hui, note numéro {n}",
+        "le marché ouvre à {n} heures ce matin",
+        "nous avons joué au football samedi, match {n}",
+    )
+    fr_texts = [rnd.choice(french).format(n=rnd.randint(1, 40)) for _ in range(120)]
+    fr_posts = text_posts(fr_texts)
+    fr_labels = [1] * 108 + [0] * 12  # nine in ten labelled by their account's label
+    posts = [*en, *fr_posts]
+    y = [*ylab, *fr_labels]
+    for p in fr_posts:
+        assert p.lang == "fr"
+    held_out = text_posts([f"le marché ouvre à {n} heures, note {n}" for n in range(50, 60)])
+    plain = TextClassifier(FeatureSpec(bits=14), balance_languages=False).fit(posts, y)
+    balanced = TextClassifier(FeatureSpec(bits=14)).fit(posts, y)
+    assert plain.margin(held_out).mean() > 1.0  # learnt "French means positive"
+    assert abs(balanced.margin(held_out).mean()) < 0.5 * plain.margin(held_out).mean()
+    # the indicator tokens are still learnt
+    assert balanced.margin(text_posts(["the weather today is calm Amaq"]))[0] > 0

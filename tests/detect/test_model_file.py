@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from marsad.detect.base import text_posts
 from marsad.detect.classifier import TextClassifier
 from marsad.detect.features import FeatureSpec
 from marsad.errors import BadModel
@@ -37,7 +38,37 @@ def test_round_trip_scores_alike(model: TextClassifier, tmp_path: Path) -> None:
     assert loaded.version == model.version
     assert loaded.meta_ == {"note": "test"}
     np.testing.assert_array_equal(loaded.margin(posts), model.margin(posts))
+    assert loaded.language_support_ == model.language_support_
     assert not list(tmp_path.glob("*.tmp"))  # written atomically, nothing left behind
+
+
+def test_language_support_is_counted_and_decides_what_counts(model: TextClassifier) -> None:
+    posts, labels, _ = labelled(300)
+    langs = [p.lang or "und" for p in posts]
+    for lang, (neg, pos) in model.language_support_.items():
+        assert neg == sum(1 for g, y in zip(langs, labels, strict=True) if g == lang and y == 0)
+        assert pos == sum(1 for g, y in zip(langs, labels, strict=True) if g == lang and y == 1)
+    assert model.language_support_["en"] == (100, 100)
+    known = model.supported(text_posts(["the market opens at nine", "le marché ouvre à neuf"]))
+    assert known.tolist() == [True, False]  # no French at all in training
+
+
+def test_a_model_saved_without_language_support_counts_every_language(
+    model: TextClassifier, tmp_path: Path
+) -> None:
+    path = model.save(tmp_path / "m.safetensors")
+    raw = path.read_bytes()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8 : 8 + n])
+    marsad = json.loads(header["__metadata__"]["marsad"])
+    del marsad["language_support"]
+    header["__metadata__"]["marsad"] = json.dumps(marsad)
+    body = json.dumps(header).encode()
+    body += b" " * (-len(body) % 8)
+    path.write_bytes(struct.pack("<Q", len(body)) + body + raw[8 + n :])
+    old = TextClassifier.load(path)
+    assert old.language_support_ == {}
+    assert old.supported(text_posts(["le marché ouvre à neuf"])).tolist() == [True]
 
 
 class _Payload:

@@ -52,3 +52,25 @@ def test_explains_a_post(scorer: RiskScorer) -> None:
     why = scorer.explain(text_posts(["Amaq reports from the front #AllEyesOnISIS"])[0])
     assert set(why.evidence["matched"]) == {"all_eyes_on_isis", "amaq"}
     assert why.evidence["top_features"]
+
+
+def test_french_is_scored_by_what_it_says_not_for_being_french(scorer: RiskScorer) -> None:
+    """The labelled data hold 579 French positives and 48 negatives: the
+    classifier alone would flag plain French; the risk leaves it out there."""
+    model = scorer.model_
+    neg, pos = model.language_support_["fr"]
+    assert (neg, pos) == (48, 579)
+    plain = text_posts(
+        ["je pense encore à la cuisine aujourd'hui, note numéro 3", "merci pour le partage"]
+    )
+    assert all(p.lang == "fr" for p in plain)
+    risk, evidence = scorer.scored(plain)
+    assert all(ev["classifier_counted"] is False for ev in evidence)
+    assert (risk < scorer.policy().threshold("fr")).all()
+    # the text risk of an unsupported language does not move with the classifier
+    assert risk[0] == pytest.approx(risk[1])
+    # an outlet's name still raises it, through the indicators
+    flagged, _ = scorer.scored(text_posts(["Amaq annonce aujourd'hui #AllEyesOnISIS"]))
+    assert flagged[0] > risk[0]
+    english = scorer.scored(text_posts(["the market opens at nine today"]))[1][0]
+    assert "classifier_counted" not in english

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marsad.detect.classifier import ROUTES, TextClassifier
+from marsad.detect.classifier import MIN_LANGUAGE_SUPPORT, ROUTES, TextClassifier
 
 __all__ = ["model_card"]
 
@@ -27,14 +27,40 @@ _LIMITS = """\
   Qur'an or Hadith have their risk scaled down by a fixed rule
   (`marsad.detect.risk`), because the training data -- where supporters'
   quotations carry their account's label -- would teach the opposite.
+- **Language is not stance.** The labelled data hold French almost only in
+  positives (579 positives, 48 negatives: the French tweets of accounts judged
+  pro-ISIS), so a model fitted as is learns "French means propaganda" (plain
+  French sentences scored about 0.9). Training reweights each language's rows
+  so that no language predicts the label (`language_balance` in
+  `marsad.detect.classifier`), but 48 negatives cannot teach what ordinary
+  French looks like: in a language without enough posts of each label (see
+  above) the risk leaves the classifier out and rests on the indicators and
+  the author context, and the classifier's own score is stored marked as not
+  counted.
 - **Time and place.** The training tweets are from 2012-2019, mostly X
-  (Twitter), in English and Arabic; French has no labelled data here and is
-  covered by the indicators more than by the classifier. Slang, outlets and
-  handles change after every takedown wave: retrain on current, labelled data
-  before relying on the scores, and re-evaluate with `marsad evaluate`.
+  (Twitter), in English and Arabic. Slang, outlets and handles change after
+  every takedown wave: retrain on current, labelled data before relying on
+  the scores, and re-evaluate with `marsad evaluate`.
 - **A score is not a decision.** The thresholds are a starting policy for a
   review queue, not grounds for action without review.
 """
+
+
+def _support(model: TextClassifier) -> list[str]:
+    """Which languages the classifier's score counts for (see ``supported``)."""
+    support = getattr(model, "language_support_", None) or {}
+    if not support:
+        return []
+    ok = [k for k, (neg, pos) in support.items() if min(neg, pos) >= MIN_LANGUAGE_SUPPORT]
+    most = sorted(support.items(), key=lambda kv: -(kv[1][0] + kv[1][1]))[:8]
+    return [
+        f"The classifier's score counts in the risk for posts in {', '.join(sorted(ok))}: the "
+        f"languages with at least {MIN_LANGUAGE_SUPPORT} training posts of each label "
+        "(negatives / positives: "
+        + ", ".join(f"{k} {neg:,} / {pos:,}" for k, (neg, pos) in most)
+        + "). In other languages the risk rests on the indicators and the author context.",
+        "",
+    ]
 
 
 def _f(value: object) -> str:
@@ -142,6 +168,7 @@ def model_card(model: TextClassifier) -> str:
             "Languages (identified, most common): "
             + ", ".join(f"{k} {v:,}" for k, v in list((ev.get("languages") or {}).items())[:8]),
             "",
+            *_support(model),
             *_headline(ev),
             "## Cross-validated metrics",
             "",

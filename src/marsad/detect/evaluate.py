@@ -265,6 +265,7 @@ class Evaluation:
     alone_thresholds: npt.NDArray[np.float64]  # ... of its text risk (as if it had no author)
     margins: npt.NDArray[np.float64]  # the classifier's out-of-fold margins
     routes: npt.NDArray[np.int64]  # the classifier's route of each row
+    known: npt.NDArray[np.bool_]  # whether the classifier counts on the row (its language)
     indicators: npt.NDArray[np.float64]
     scripture: npt.NDArray[np.float64]
     langs: list[str]
@@ -288,13 +289,14 @@ class Fitted:
         return t.get(f"{group}{AUTHOR_SUFFIX}", alone) if with_author else alone
 
     def z(
-        self, margins: npt.NDArray[np.float64], routes: npt.NDArray[np.int64]
+        self,
+        margins: npt.NDArray[np.float64],
+        routes: npt.NDArray[np.int64],
+        known: npt.NDArray[np.bool_] | None = None,
     ) -> npt.NDArray[np.float64]:
-        """The classifier's calibrated log-odds."""
-        out: npt.NDArray[np.float64] = (
-            self.calibration[routes, 0] * margins + self.calibration[routes, 1]
-        )
-        return out
+        """The classifier's calibrated log-odds; 0 (no evidence either way) where
+        it does not count (*known* False: :meth:`TextClassifier.supported`)."""
+        return calibrated_z(self.calibration, margins, routes, known)
 
     def apply(
         self,
@@ -304,14 +306,28 @@ class Fitted:
         author_sum: npt.NDArray[np.float64],
         author_n: npt.NDArray[np.float64],
         scripture: npt.NDArray[np.float64],
+        known: npt.NDArray[np.bool_] | None = None,
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """(risk, text risk) of posts from their margins, indicator scores,
         their authors' sums and counts of classifier log-odds (all posts) and
         their scripture shares -- what :class:`~marsad.detect.scorer.RiskScorer` computes."""
-        z = self.z(margins, routes)
+        z = self.z(margins, routes, known)
         r0 = text_risk(self.text, z, indicators, scripture)
         risk, _ = author_risk(self.author, r0, z, author_sum, author_n, scripture, indicators)
         return risk, r0
+
+
+def calibrated_z(
+    calibration: npt.NDArray[np.float64],
+    margins: npt.NDArray[np.float64],
+    routes: npt.NDArray[np.int64],
+    known: npt.NDArray[np.bool_] | None = None,
+) -> npt.NDArray[np.float64]:
+    """Log-odds from margins with each route's Platt scaling, 0 where not *known*."""
+    z: npt.NDArray[np.float64] = calibration[routes, 0] * margins + calibration[routes, 1]
+    if known is not None:
+        z = np.where(known, z, 0.0)
+    return z
 
 
 def _fold_ids(rows: LabelledRows, k: int, seed: int) -> npt.NDArray[np.int64]:
@@ -347,18 +363,22 @@ def fit_stages(
     hard: npt.NDArray[np.bool_],
     max_fpr: float,
     scripture: npt.NDArray[np.float64],
+    known: npt.NDArray[np.bool_] | None = None,
 ) -> Fitted:
     """Calibration, the two risk stages and the thresholds, fitted on
     out-of-fold *margins* (see the module docstring of :mod:`marsad.detect.risk`;
-    the scripture rule is applied as the scorer applies it, and is not fitted)."""
+    the scripture rule is applied as the scorer applies it, and is not fitted).
+    Rows not *known* to the classifier (their language) are left out of the
+    calibration and enter the stages with log-odds 0, as the scorer sees them."""
+    cal = np.ones(len(y), dtype=bool) if known is None else known
     calibration = np.tile(np.array([1.0, 0.0]), (len(ROUTES), 1))
     for r in range(len(ROUTES)):
-        m = routes == r
+        m = (routes == r) & cal
         if m.sum() >= 20 and len(np.unique(y[m])) == 2:
             calibration[r] = platt(margins[m], y[m])
         else:  # too few to calibrate apart: the pooled scaling
-            calibration[r] = platt(margins, y)
-    z = calibration[routes, 0] * margins + calibration[routes, 1]
+            calibration[r] = platt(margins[cal], y[cal])
+    z = calibrated_z(calibration, margins, routes, known)
     text = RiskModel.fit(
         ("z", "indicators"), np.column_stack([z, indicators]), y, nonnegative=("indicators",)
     )
@@ -429,6 +449,7 @@ def evaluate(
     k = int(fold.max()) + 1
     margins = np.zeros(len(y))
     routes = np.zeros(len(y), dtype=np.int64)
+    known = np.ones(len(y), dtype=bool)
     started = time.perf_counter()
     for i in range(k):
         test = fold == i
@@ -436,7 +457,9 @@ def evaluate(
         model = make().fit(
             [posts[j] for j in train_idx], y[train_idx], sample_weight=weights[train_idx]
         )
-        margins[test], routes[test] = model.margins([posts[j] for j in np.flatnonzero(test)])
+        test_posts = [posts[j] for j in np.flatnonzero(test)]
+        margins[test], routes[test] = model.margins(test_posts)
+        known[test] = model.supported(test_posts)
         say(f"fold {i + 1}/{k} done ({time.perf_counter() - started:.0f} s)")
     scores, text_scores = np.zeros(len(y)), np.zeros(len(y))
     thresholds, alone = np.zeros(len(y)), np.zeros(len(y))
@@ -453,9 +476,10 @@ def evaluate(
             hard[rest],
             max_fpr,
             scripture[rest],
+            known[rest],
         )
-        sums, counts = _author_sums(groups, fitted.z(margins, routes))
-        risk, text_risk = fitted.apply(margins, routes, indicators, sums, counts, scripture)
+        sums, counts = _author_sums(groups, fitted.z(margins, routes, known))
+        risk, text_risk = fitted.apply(margins, routes, indicators, sums, counts, scripture, known)
         has = counts > 1
         scores[test], text_scores[test] = risk[test], text_risk[test]
         thresholds[test] = [
@@ -464,7 +488,17 @@ def evaluate(
         ]
         alone[test] = [fitted.threshold(g, False) for g in lang_groups[test]]
     ev = Evaluation(
-        scores, text_scores, thresholds, alone, margins, routes, indicators, scripture, langs, fold
+        scores,
+        text_scores,
+        thresholds,
+        alone,
+        margins,
+        routes,
+        known,
+        indicators,
+        scripture,
+        langs,
+        fold,
     )
     ev.report = _report(rows, ev, y, lang_groups, hard, max_fpr, worst, k, seed, hard_files)
     ev.report["protocol"]["file_label_weight"] = file_label_weight
@@ -604,6 +638,7 @@ def train(
         hard,
         max_fpr,
         ev.scripture,
+        ev.known,
     )
     model = make().fit(posts, y, sample_weight=row_weights(rows, file_label_weight))
     model.calibration_ = fitted.calibration
@@ -616,6 +651,7 @@ def train(
             "C": C,
             "C_ar": model.C_ar,
             "class_weight": "balanced",
+            "balance_languages": model.balance_languages,
             "file_label_weight": file_label_weight,
             "features": model.spec_.as_dict(),
         },

@@ -41,7 +41,8 @@ class Components:
 
     margin: npt.NDArray[np.float64]
     classifier: npt.NDArray[np.float64]  # calibrated classifier score
-    z: npt.NDArray[np.float64]  # its log-odds
+    known: npt.NDArray[np.bool_]  # whether it counts (the post's language; see supported())
+    z: npt.NDArray[np.float64]  # its log-odds as the risk takes it: 0 where not known
     indicators: npt.NDArray[np.float64]
     indicator_evidence: list[dict[str, Any]]
     scripture: npt.NDArray[np.float64]
@@ -101,13 +102,14 @@ class RiskScorer(Detector):
     def components(self, posts: Sequence[Post]) -> Components:
         margin, route = self.model_.margins(posts)
         p = self.model_.calibrate(margin, route)
-        z = logit(p)
+        known = self.model_.supported(posts)
+        z = np.where(known, logit(p), 0.0)
         found = self.indicators_.detect_matches(posts)
         ind = np.array([score for score, _ in found], dtype=np.float64)
         texts = [p.text_norm if p.text_norm is not None else (p.text or "") for p in posts]
         share = self.scripture_(texts)
         r0 = text_risk(self.text_stage, z, ind, share)
-        return Components(margin, p, z, ind, [ev for _, ev in found], share, r0)
+        return Components(margin, p, known, z, ind, [ev for _, ev in found], share, r0)
 
     def score(self, posts: Sequence[Post]) -> npt.NDArray[np.float64]:
         return self.components(posts).text_risk
@@ -163,6 +165,10 @@ def risk_evidence(c: Components, i: int) -> dict[str, Any]:
         "classifier": round(float(c.classifier[i]), 6),
         "indicators": round(float(c.indicators[i]), 6),
     }
+    if not c.known[i]:
+        # the classifier's training data hold too few posts of each label in
+        # this post's language: its score is shown, not counted
+        out["classifier_counted"] = False
     if c.indicator_evidence[i]:
         out["matched"] = list(
             dict.fromkeys(m["key"] for m in c.indicator_evidence[i]["indicators"])
