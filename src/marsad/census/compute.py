@@ -156,8 +156,8 @@ SELECT DISTINCT a.platform, a.native_id FROM accounts a JOIN _c_account_list l
 """
 
 
-#: rows of the Kaplan–Meier table at most: a row per event time up to this many,
-#: else the curve on a regular grid of days (:meth:`KaplanMeier.rows`)
+#: event times up to which the Kaplan–Meier table has a row per event time;
+#: past it, the curve on a grid, hourly at first (:meth:`KaplanMeier.rows`)
 KM_ROWS = 400
 
 #: what ``headline=True`` computes: the tables behind the headline statistics
