@@ -135,3 +135,15 @@ def test_bad_data_file_is_a_clear_error(tmp_path: Path) -> None:
     bad.write_text("text,label\nhello,maybe\n", encoding="utf-8")
     done = marsad("evaluate", "--data", str(bad))
     assert done.returncode == 2 and "bad.csv:2" in done.stderr
+
+
+def test_explain_says_when_the_classifier_does_not_count() -> None:
+    french = "je pense encore à la cuisine aujourd'hui, note numéro 3"
+    done = marsad("explain", "--text", french, "--json")
+    assert done.returncode == 0, done.stderr
+    why = json.loads(done.stdout)
+    assert why["post"]["lang"] == "fr" and why["classifier"]["counted"] is False
+    shown = marsad("explain", "--text", french)
+    assert "not counted in the risk" in " ".join(shown.stdout.split())
+    english = json.loads(marsad("explain", "--text", "the market opens early", "--json").stdout)
+    assert english["classifier"]["counted"] is True

@@ -109,6 +109,7 @@ def explain_post(
         },
         "classifier": {
             "score": round(float(c.classifier[0]), 6),
+            "counted": bool(c.known[0]),
             "margin": round(float(c.margin[0]), 6),
             "top_features": clf.evidence["top_features"],
             "against": clf.evidence["against"],
@@ -151,11 +152,19 @@ def render_explanation(result: dict[str, Any], console: Console) -> None:
         v = words.get(word, 0.0)
         style = "bold red" if v > 0.05 else "red" if v > 0.01 else "green" if v < -0.01 else ""
         text.append(word + " ", style=style)
-    console.print(
-        "  classifier {:.3f}; the text as it read it (red pushes up, green down):".format(
-            clf["score"]
+    if not clf.get("counted", True):
+        console.print(
+            f"  classifier {clf['score']:.3f}, not counted in the risk: its training data hold "
+            f"too few posts of each label in {post['lang'] or 'this language'} "
+            "(see the model card); what it read (red pushes up, green down):",
+            highlight=False,
         )
-    )
+    else:
+        console.print(
+            "  classifier {:.3f}; the text as it read it (red pushes up, green down):".format(
+                clf["score"]
+            )
+        )
     console.print(text)
     table = Table(title="features that moved the classifier")
     table.add_column("towards propaganda")
