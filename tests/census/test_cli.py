@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from marsad.census.result import CensusResult
@@ -160,3 +161,20 @@ def test_census_and_report_of_an_empty_workspace(tmp_path: Path) -> None:
     done = marsad("report", "-w", str(ws), "--lang", "ar", "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert 'dir="rtl"' in out.read_text(encoding="utf-8")
+
+
+def test_unfiltered_status_counts_are_the_accounts_now_view(workspace: Path) -> None:
+    """With nothing narrowing it, the census takes accounts_now's status rule
+    over its own per-account pass instead of the view: the counts must agree."""
+    done = marsad("census", "-w", str(workspace), "--json", "--headline")
+    assert done.returncode == 0, done.stderr
+    got = CensusResult.from_dict(json.loads(done.stdout)).section("size").table("status").rows
+    con = duckdb.connect(str(workspace / "marsad.duckdb"), read_only=True)
+    try:
+        want = con.execute(
+            "SELECT status, count(*) n FROM accounts_now GROUP BY status ORDER BY n DESC, status"
+        ).fetchall()
+    finally:
+        con.close()
+    assert [(r[0], r[1]) for r in got] == want
+    assert {s for s, _ in want} >= {"active", "suspended"}

@@ -293,11 +293,10 @@ def platforms_table() -> pa.Table:
     Match a domain with ``domain = suffix OR ends_with(domain, '.' || suffix)``
     (see the module docstring); at most one row matches any domain.
     """
-    suffixes = list(_SUFFIXES)
+    suffixes = platform_suffixes()
     return pa.table(
         {
-            "suffix": pa.array(suffixes, pa.string()),
-            "platform": pa.array([_SUFFIXES[s][0] for s in suffixes], pa.string()),
-            "category": pa.array([_SUFFIXES[s][1] for s in suffixes], pa.string()),
+            name: pa.array([row[i] for row in suffixes], pa.string())
+            for i, name in enumerate(("suffix", "platform", "category"))
         }
     )

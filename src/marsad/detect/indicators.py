@@ -590,9 +590,8 @@ class IndicatorRegistry:
         finds what :meth:`match` finds; see the module docstring."""
         return pa.table(
             {
-                "indicator": pa.array([k for k, _, _ in self._tokens], pa.string()),
-                "kind": pa.array([kind for _, kind, _ in self._tokens], pa.string()),
-                "token": pa.array([t for _, _, t in self._tokens], pa.string()),
+                name: pa.array([row[i] for row in self._tokens], pa.string())
+                for i, name in enumerate(("indicator", "kind", "token"))
             }
         )
 

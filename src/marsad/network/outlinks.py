@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import duckdb
 import igraph as ig
 
-from marsad.census.platforms import CATEGORIES, PLATFORM_LABELS, PLATFORMS
+from marsad.census.platforms import CATEGORIES, PLATFORM_LABELS, platform_suffixes
 from marsad.errors import ConfigError
 from marsad.network.graph import build_graph, fetch
 
@@ -117,12 +117,8 @@ def find_outlinks(
     unknown = sorted(set(cats) - set(CATEGORIES))
     if unknown or not cats:
         raise ConfigError(f"unknown link categories {unknown}; choose from {', '.join(CATEGORIES)}")
-    # platforms_table() as plain lists: an Arrow table would import pandas (graph.fetch)
-    suffixes = [
-        (suffix, p.key, dict(p.special).get(suffix, p.category))
-        for p in PLATFORMS
-        for suffix in p.suffixes
-    ]
+    # plain lists: an Arrow table would import pandas (graph.fetch)
+    suffixes = platform_suffixes()
     labels = {k: v["en"] for k, v in PLATFORM_LABELS.items()}
     cur = con.cursor()
     try:
