@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -263,3 +264,53 @@ def test_filters_parse() -> None:
     assert parse_when("2015-01-31", end=True) == datetime(2015, 2, 1, tzinfo=UTC)
     c = parse_campaign("NotInMyName=#NotInMyName, talk together")
     assert c.hashtags == ("notinmyname",) and c.keywords == ("talk together",)
+
+
+@pytest.mark.slow
+def test_the_stored_rollup_and_the_posts_give_the_same_census(tmp_path: Path) -> None:
+    """Every table of every section, read from the store's rollup and computed
+    from the posts (the rollup emptied, so no longer fresh): the same."""
+    from marsad.census.compute import _Census
+
+    def census(store: DuckDBStore) -> tuple[bool, dict[str, Any]]:
+        con = store.analytics()
+        probe = _Census(con, CensusFilter(), IndicatorRegistry.load().outlets())
+        probe.setup()
+        got = run_census(con, CensusFilter(top=10)).to_dict()
+        got["meta"].pop("generated_at")
+        return probe.stored_rollup, got
+
+    with DuckDBStore(tmp_path / "ws") as store:
+        ingest_file(store, shared_file(V1), fmt="x-v1")
+        ingest_file(store, shared_file("fixtures/x_api_v2_twarc/2sets.jsonl"), fmt="x-v2")
+        stored, from_rollup = census(store)
+        store.execute("DELETE FROM rollup_accounts")
+        recomputed, from_posts = census(store)
+    assert (stored, recomputed) == (True, False)
+    assert from_rollup == from_posts
+    assert from_rollup["sections"][0]["tables"][0]["rows"]  # not an empty census
+
+
+def test_the_ranking_from_a_histogram_is_the_sorted_accounts() -> None:
+    """The core and the running totals from posts-per-account counts, against
+    sorting every account (many ties, odd and even volumes)."""
+    import random
+
+    from marsad.census.compute import _Ranking
+
+    rng = random.Random(5)
+    for _ in range(300):
+        posts = sorted(rng.choice([1, 1, 1, 2, 3, 7, 40]) for _ in range(rng.randint(1, 60)))
+        posts.reverse()
+        ranking = _Ranking(sorted(Counter(posts).items(), reverse=True))
+        volume = sum(posts)
+        running, core = 0, 0
+        for p in posts:
+            if running >= volume / 2:
+                break
+            running += p
+            core += 1
+        assert (ranking.accounts, ranking.volume, ranking.core()) == (len(posts), volume, core)
+        for rank in range(1, len(posts) + 1):
+            assert ranking.running(rank) == sum(posts[:rank])
+    assert _Ranking([]).core() == 0

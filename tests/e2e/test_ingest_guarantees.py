@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 import pytest
 
+from marsad.store import rollup
 from marsad.store.duckdb import DuckDBStore
 from marsad.store.schema import TABLES
 
@@ -35,6 +36,21 @@ def dump(workspace: Path) -> dict[str, list[tuple[Any, ...]]]:
             for row in store.iter_table(table):
                 rows.append(tuple(v for k, v in row.items() if k not in VOLATILE.get(table, set())))
             out[table] = rows
+        # the rollups, as sums per key (where partial sums were compacted differs)
+        for table in rollup.TABLES:
+            columns = [r[0] for r in store.query(f"DESCRIBE {table}")]
+            sums = ", ".join(
+                {"first_at": "min(first_at)", "last_at": "max(last_at)"}.get(c, f"sum({c})")
+                for c in columns
+                if c in ("posts", "dated", "first_at", "last_at")
+            )
+            keys = ", ".join(
+                c for c in columns if c not in ("posts", "dated", "first_at", "last_at")
+            )
+            out[table] = store.query(
+                f"SELECT {keys}, {sums} FROM {table} GROUP BY ALL ORDER BY ALL"  # noqa: S608
+            )
+        assert sum(r[2] for r in out["rollup_accounts"]) == len(out["posts"])
         return out
 
 

@@ -1,7 +1,8 @@
 """The census: every section, computed in DuckDB over the workspace.
 
-Read-only.  :func:`run_census` opens views of the posts and accounts in
-scope (:mod:`marsad.census.filters`) and fills one
+Read-only (except that it may compact the store's rollups first: derived
+data, :func:`marsad.store.rollup.ready`).  :func:`run_census` opens views of
+the posts and accounts in scope (:mod:`marsad.census.filters`) and fills one
 :class:`~marsad.census.result.CensusSection` per question researchers ask:
 
 ``size``       accounts by status; new accounts, first sightings, suspensions
@@ -18,7 +19,11 @@ scope (:mod:`marsad.census.filters`) and fills one
 ``campaigns``  counter-messaging campaigns against the network's own hashtags
 
 Every aggregate is one SQL statement over columnar data; Python only shapes
-the (small) results.  Percentages are 0-100.
+the (small) results.  Percentages are 0-100.  Counts of accounts per month,
+client, language and hashtag come from rollups with one row per account and
+value (:mod:`marsad.store.rollup`): the store's when the census covers every
+stored post and there are no edit histories, else made once from the posts in
+scope -- the same SQL either way, and a test checks the two agree.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from marsad.census.result import (
 )
 from marsad.census.survival import kaplan_meier
 from marsad.detect.indicators import IndicatorRegistry
+from marsad.store import rollup
 
 __all__ = ["run_census"]
 
@@ -212,6 +218,9 @@ class _Census:
         self.outlets = outlets
         self.period = C_PERIOD[flt.interval]
         self.all_posts = False
+        #: whether the rollups are the store's (else they are made from c_posts)
+        self.stored_rollup = False
+        self.rolled_made: set[str] = set()
         #: per-account figures are as of this time
         self.at = flt.at or flt.until or datetime.now(UTC)
 
@@ -262,8 +271,8 @@ class _Census:
 
     def setup(self) -> None:
         self.con.execute("SET TimeZone = 'UTC'")
-        for name, table in self.f.tables().items():
-            self._temp_table(name, table)
+        for name, columns_of in self.f.tables().items():
+            self._temp_table(name, columns_of)
         self.con.execute(_RESOLVE_SET)
         self._drop_temp("c_posts")
         columns = _Sql(_C_POSTS_COLUMNS)
@@ -277,15 +286,24 @@ class _Census:
             #: whether c_posts holds every stored post (then _c_posting is per-account
             #: over all posts, which survival needs whatever the scope)
             self.all_posts = not edited
+        # the posts in scope summed per account, and per account and month,
+        # client, language, hashtag (self.rolled): the store's rollups when they
+        # hold exactly these posts, else the same sums of c_posts
+        self.rolled_made.clear()
+        for rolled in rollup.TABLES:
+            self._drop_temp(_rolled_name(rolled))
+        self.stored_rollup = self.all_posts and rollup.ready(self.con)
         # each posting account once: several sections need its posts and first and
-        # last post, and one pass over the posts is cheaper than one per section
+        # last post
         self.con.execute(
-            """
+            sql(
+                """
             CREATE OR REPLACE TEMP TABLE _c_posting AS
-            SELECT platform, account_id, count(*) posts, count(created_at) dated,
-                   min(created_at) first_at, max(created_at) last_at
-            FROM c_posts WHERE account_id IS NOT NULL GROUP BY platform, account_id
-            """
+            SELECT platform, account_id, posts, dated, first_at, last_at
+            FROM {p0} WHERE account_id IS NOT NULL
+            """,
+                p0=self.rolled("rollup_accounts"),
+            )
         )
         tokens = self.outlets.tokens()
         self._temp_table(
@@ -311,14 +329,23 @@ class _Census:
         at = self.at
         self.con.execute(
             """
+            CREATE OR REPLACE TEMP TABLE _c_snap AS
+            SELECT platform, account_id,
+                   arg_max(followers, observed_at) FILTER (WHERE observed_at <= $1) followers,
+                   arg_max(following, observed_at) FILTER (WHERE observed_at <= $1) following,
+                   arg_max(posts_count, observed_at) FILTER (WHERE observed_at <= $1) posts_count,
+                   max(observed_at) FILTER (WHERE observed_at <= $1) observed_at,
+                   min(observed_at) first_seen, max(observed_at) last_seen
+            FROM snapshots GROUP BY platform, account_id
+            """,
+            [at],
+        )
+        # each account's figures at the census date: its latest snapshot up to
+        # then (_c_snap: one pass over the snapshots, which survival reads too)
+        self.con.execute(
+            """
             CREATE OR REPLACE TEMP TABLE _c_at AS
-            WITH snap AS (
-                SELECT platform, account_id,
-                       arg_max(followers, observed_at) followers,
-                       arg_max(following, observed_at) following,
-                       arg_max(posts_count, observed_at) posts_count,
-                       max(observed_at) observed_at
-                FROM snapshots WHERE observed_at <= ? GROUP BY platform, account_id)
+            WITH snap AS (SELECT * FROM _c_snap WHERE observed_at IS NOT NULL)
             SELECT a.platform, a.native_id, a.handle, a.created_at,
                    coalesce(s.followers, CASE WHEN a.observed_at <= ? THEN a.followers END) followers,
                    coalesce(s.following, CASE WHEN a.observed_at <= ? THEN a.following END) following,
@@ -329,8 +356,25 @@ class _Census:
             FROM c_accounts a LEFT JOIN snap s
               ON s.platform = a.platform AND s.account_id = a.native_id
             """,
-            [at] * 5,
+            [at] * 4,
         )
+
+    def rolled(self, table: str) -> _Sql:
+        """The relation of rollup *table* (:mod:`marsad.store.rollup`) for the
+        posts in scope: one row per account and value.  A view of the store's
+        table, or made from c_posts on first use."""
+        name = _rolled_name(table)
+        if table not in self.rolled_made:
+            if self.stored_rollup:
+                self.con.execute(
+                    sql("CREATE TEMP VIEW {p0} AS SELECT * FROM {p1}", p0=name, p1=table)
+                )
+            else:
+                self.con.execute(
+                    sql("CREATE TEMP TABLE {p0} AS ", p0=name) + rollup.select(table, "c_posts")
+                )
+            self.rolled_made.add(table)
+        return _Sql(name)
 
     def _temp_table(self, name: str, columns: dict[str, tuple[str, list[Any]]]) -> None:
         """A temporary table *name* of *columns* (name -> (DuckDB type, values)),
@@ -428,15 +472,25 @@ class _Census:
                        count(*) FILTER (WHERE kind = 'seen') seen,
                        count(*) FILTER (WHERE kind = 'suspended') suspended
                 FROM _c_events GROUP BY k),
-            active AS (
-                SELECT {p} k, count(DISTINCT (platform, account_id)) n, count(*) posts
-                FROM c_posts WHERE ts IS NOT NULL GROUP BY k)
+            active AS ({active})
             SELECT k, coalesce(ev.created, 0), coalesce(ev.seen, 0), coalesce(ev.suspended, 0),
                    coalesce(active.n, 0), coalesce(active.posts, 0)
             FROM ev FULL JOIN active USING (k)
-            WHERE k BETWEEN (SELECT {p_lo} FROM c_posts) AND (SELECT {p_hi} FROM c_posts)
+            WHERE k BETWEEN (SELECT min(k) FROM active) AND (SELECT max(k) FROM active)
             ORDER BY k
         """
+        # active accounts and posts per period: months from the rollup, whose
+        # rows are one per account and month
+        active_by_month = _Sql(
+            sql(
+                "SELECT month k, count(*) n, sum(posts)::BIGINT posts "
+                "FROM {p0} WHERE month IS NOT NULL GROUP BY k",
+                p0=self.rolled("rollup_months"),
+            )
+        )
+        active_by = """
+            SELECT {p} k, count(DISTINCT (platform, account_id)) n, count(*) posts
+            FROM c_posts WHERE ts IS NOT NULL GROUP BY k"""
         cols = [
             Column("created", L("Accounts created", "حسابات أُنشئت"), "count"),
             Column("first_seen", L("Accounts first seen", "حسابات ظهرت لأول مرة"), "count"),
@@ -457,9 +511,9 @@ class _Census:
                 sql(
                     events,
                     pe=self.trunc("t", interval),
-                    p=self.trunc("ts", interval),
-                    p_lo=self.trunc("min(ts)", interval),
-                    p_hi=self.trunc("max(ts)", interval),
+                    active=active_by_month
+                    if interval == "month"
+                    else _Sql(sql(active_by, p=self.trunc("ts", interval))),
                 ),
                 period=interval,
             )
@@ -575,30 +629,37 @@ class _Census:
             FROM _c_posting WHERE dated > 0
             """,
         )[0]
-        # the hyperactive core: fewest accounts that produce half of all posts
-        # accounts ranked by posts in scope (ties by key), with the running total
-        self.con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE _c_rank AS
-            WITH n AS (SELECT platform, account_id, posts FROM _c_posting)
-            SELECT platform, account_id, posts,
-                   row_number() OVER w rn, sum(posts) OVER (w ROWS UNBOUNDED PRECEDING) running
-            FROM n WINDOW w AS (ORDER BY posts DESC, platform, account_id)
-            """
+        # accounts ranked by posts in scope (ties by key): the running totals
+        # follow from how many accounts have each number of posts, without
+        # sorting the accounts themselves
+        ranking = _Ranking(
+            self.rows("SELECT posts, count(*) FROM _c_posting GROUP BY posts ORDER BY posts DESC")
         )
-        n_accounts, volume = self.one("SELECT count(*), coalesce(sum(posts), 0) FROM _c_rank")
+        n_accounts, volume = ranking.accounts, ranking.volume
         # the hyperactive core: fewest accounts that together produce half of all posts
-        core = self.one("SELECT count(*) FROM _c_rank WHERE running - posts < ?", [volume / 2])[0]
-        top_rows = [
-            [platform, aid, handle, posts, _pct(posts, volume), _pct(running, volume), followers]
-            for platform, aid, handle, posts, running, followers in self.rows(
-                """SELECT r.platform, r.account_id, a.handle, r.posts, r.running, a.followers
-                   FROM _c_rank r LEFT JOIN _c_at a
-                     ON a.platform = r.platform AND a.native_id = r.account_id
-                   WHERE r.rn <= ? ORDER BY r.rn""",
-                [max(self.f.top, 50)],
+        core = ranking.core()
+        top_rows = []
+        running = 0
+        for platform, aid, handle, posts, followers in self.rows(
+            """WITH t AS (SELECT platform, account_id, posts FROM _c_posting
+                          ORDER BY posts DESC, platform, account_id LIMIT ?)
+               SELECT t.platform, t.account_id, a.handle, t.posts, a.followers
+               FROM t LEFT JOIN _c_at a ON a.platform = t.platform AND a.native_id = t.account_id
+               ORDER BY t.posts DESC, t.platform, t.account_id""",
+            [max(self.f.top, 50)],
+        ):
+            running += posts
+            top_rows.append(
+                [
+                    platform,
+                    aid,
+                    handle,
+                    posts,
+                    _pct(posts, volume),
+                    _pct(running, volume),
+                    followers,
+                ]
             )
-        ]
         top = CensusTable(
             "top_accounts",
             L("Most active accounts", "أكثر الحسابات نشاطًا"),
@@ -613,7 +674,7 @@ class _Census:
             ],
             top_rows,
         )
-        curve = self._concentration(n_accounts, volume)
+        curve = self._concentration(ranking)
         bursts = self._bursts()
         return CensusSection(
             "accounts",
@@ -663,18 +724,19 @@ class _Census:
             [dist, hist, top, curve, bursts],
         )
 
-    def _concentration(self, n: int, volume: int) -> CensusTable:
+    def _concentration(self, ranking: _Ranking) -> CensusTable:
         """Share of posts by the top x% of accounts (a Lorenz-style curve)."""
+        n = ranking.accounts
         marks = {max(1, round(n * p / 100)): p for p in (1, 2, 5, 10, 20, 30, 50, 75, 100)}
-        rows = [
-            [marks[rn], rn, _pct(running, volume)]
-            for rn, running in self.rows_if(
-                "concentration",
-                "SELECT rn, running FROM _c_rank WHERE rn IN (SELECT unnest(?::BIGINT[])) "
-                "ORDER BY rn",
-                [sorted(marks)],
-            )
-        ]
+        rows = (
+            [
+                [marks[rn], rn, _pct(ranking.running(rn), ranking.volume)]
+                for rn in sorted(marks)
+                if rn <= n
+            ]
+            if self.want("concentration")
+            else []
+        )
         return CensusTable(
             "concentration",
             L("Share of posts by the most active accounts", "نسبة المنشورات لدى أنشط الحسابات"),
@@ -737,15 +799,31 @@ class _Census:
     def devices(self) -> CensusSection:
         top = self.f.top
 
+        def rolled(col: str) -> dict[str, str]:
+            """Where posts per *col* are counted: clients and languages from their
+            rollups (a row per account and value), others from the posts."""
+            if col in ("client", "lang"):
+                table = "rollup_clients" if col == "client" else "rollup_langs"
+                return {
+                    "p1": self.rolled(table),
+                    "p2": _Sql("sum(posts)::BIGINT"),
+                    "p3": _Sql("count(*)"),
+                }
+            return {
+                "p1": _Sql("c_posts"),
+                "p2": _Sql("count(*)"),
+                "p3": _Sql("count(DISTINCT (platform, account_id))"),
+            }
+
         def shares(col: str, key: str, title: Label, label: Label) -> CensusTable:
             rows = self.rows_if(
                 key,
                 sql(
-                    """SELECT {p0}, count(*) n, round(100.0 * n / sum(n) OVER (), 2),
-                           count(DISTINCT (platform, account_id))
-                    FROM c_posts WHERE {p0} IS NOT NULL
+                    """SELECT {p0}, {p2} n, round(100.0 * n / sum(n) OVER (), 2), {p3}
+                    FROM {p1} WHERE {p0} IS NOT NULL
                     GROUP BY {p0} ORDER BY n DESC, {p0} LIMIT ?""",
                     p0=col,
+                    **rolled(col),
                 ),  # col: a constant
                 [top],
             )
@@ -762,12 +840,13 @@ class _Census:
                 key,
                 sql(
                     """
-                WITH c AS (SELECT platform, account_id, {p0} v, count(*) n FROM c_posts
+                WITH c AS (SELECT platform, account_id, {p0} v, {p2} n FROM {p1}
                            WHERE {p0} IS NOT NULL AND account_id IS NOT NULL GROUP BY ALL),
                 m AS (SELECT platform, account_id, arg_max(v, (n, v)) v FROM c GROUP BY ALL)
                 SELECT v, count(*) k, round(100.0 * k / sum(k) OVER (), 2) FROM m
                 GROUP BY v ORDER BY k DESC, v LIMIT ?""",
                     p0=col,
+                    **rolled(col),
                 ),
                 [top],
             )
@@ -952,12 +1031,24 @@ class _Census:
             rows = self.rows_if(
                 key,
                 sql(
-                    """SELECT v, count(*) n, count(DISTINCT (platform, account_id)),
-                           round(100.0 * n / (SELECT count(*) FROM c_posts), 2)
-                    FROM c_posts, unnest({p0}) AS u(v)
-                    GROUP BY v ORDER BY n DESC, v LIMIT ?""",
-                    p0=col,
-                ),  # col: a constant
+                    """SELECT v, {p1} n, {p2},
+                           round(100.0 * n / (SELECT sum(posts) FROM {p3}), 2)
+                    FROM {p0} GROUP BY v ORDER BY n DESC, v LIMIT ?""",
+                    # hashtags from their rollup (a row per account and hashtag);
+                    # col: a constant
+                    p0=_Sql(
+                        f"{self.rolled('rollup_hashtags')} AS t(platform, account_id, v, posts)"
+                    )
+                    if col == "hashtags"
+                    else _Sql(f"c_posts, unnest({col}) AS u(v)"),
+                    p1=_Sql("sum(posts)::BIGINT" if col == "hashtags" else "count(*)"),
+                    p2=_Sql(
+                        "count(*)"
+                        if col == "hashtags"
+                        else "count(DISTINCT (platform, account_id))"
+                    ),
+                    p3=self.rolled("rollup_accounts"),
+                ),
                 [top],
             )
             return CensusTable(
@@ -1019,7 +1110,10 @@ class _Census:
                     self.one_if(
                         "distinct_hashtags",
                         1,
-                        "SELECT count(DISTINCT h) FROM c_posts, unnest(hashtags) u(h)",
+                        sql(
+                            "SELECT count(DISTINCT hashtag) FROM {p0}",
+                            p0=self.rolled("rollup_hashtags"),
+                        ),
                     )[0],
                     "count",
                 ),
@@ -1261,9 +1355,7 @@ class _Census:
             sql(
                 """
             WITH seen AS ({p0}),
-            snaps AS (
-                SELECT platform, account_id, min(observed_at) first, max(observed_at) last
-                FROM snapshots GROUP BY platform, account_id),
+            snaps AS (SELECT platform, account_id, first_seen first, last_seen last FROM _c_snap),
             ev AS (
                 SELECT platform, account_id,
                        min(observed_at) FILTER (WHERE status = 'suspended') suspended,
@@ -1585,6 +1677,46 @@ reach AS (SELECT acc.k, count(*) accounts, coalesce(sum(a.followers), 0) reach
 SELECT per.k, per.posts, coalesce(reach.accounts, 0), coalesce(reach.reach, 0)
 FROM per LEFT JOIN reach USING (k) ORDER BY per.k
 """)
+
+
+class _Ranking:
+    """Accounts ranked by their posts (most first), known from *histogram*:
+    ``(posts, accounts with that many)`` rows, most posts first."""
+
+    def __init__(self, histogram: Sequence[Sequence[int]]) -> None:
+        self.groups = [(int(p), int(k)) for p, k in histogram]
+        self.accounts = sum(k for _, k in self.groups)
+        self.volume = sum(p * k for p, k in self.groups)
+
+    def running(self, rank: int) -> int:
+        """Posts of the accounts ranked 1 to *rank*."""
+        total = seen = 0
+        for posts, k in self.groups:
+            take = min(k, rank - seen)
+            total += take * posts
+            seen += take
+            if seen >= rank:
+                break
+        return total
+
+    def core(self) -> int:
+        """The fewest accounts that produce half of all posts: those whose
+        posts before them in the ranking are fewer than half."""
+        core = before = 0
+        for posts, k in self.groups:
+            # accounts j = 0..k-1 of this group have before + j * posts before
+            # them; count those with 2 * (before + j * posts) < volume
+            room = self.volume - 2 * before
+            if room <= 0:
+                break
+            core += min(k, -(-room // (2 * posts)))
+            before += k * posts
+        return core
+
+
+def _rolled_name(table: str) -> _Sql:
+    """The census's relation for rollup *table*: ``rollup_months`` -> ``c_rolled_months``."""
+    return _Sql("c_rolled_" + table.removeprefix("rollup_"))
 
 
 def _any_word(words: Sequence[str]) -> str:

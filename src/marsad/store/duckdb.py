@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from marsad.errors import MigrationError, StoreError, WorkspaceError
 from marsad.model import Detection
+from marsad.store import rollup
 from marsad.store.arrow import _ACCOUNT_UPDATE, _TS, ArrowBatch, to_arrow_batch
 from marsad.store.base import Batch, SourceInfo, SourceState, Store
 from marsad.store.schema import KEYS, MIGRATIONS, SCHEMA_VERSION, TABLES
@@ -174,11 +175,18 @@ class DuckDBStore(Store):
         self.con.register("_incoming", arrow)
         try:
             cols = ", ".join(arrow.column_names)
-            self.con.execute(
+            insert = (
                 f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming ON CONFLICT DO NOTHING"
             )
+            if table != "posts":
+                self.con.execute(insert)
+                return
+            # the posts really added (not those already stored) go to the rollups;
+            # sql() runs a statement that changes data at once and keeps its rows
+            added = arrow_table(self.con.sql(insert + " RETURNING " + ", ".join(rollup.COLUMNS)))
         finally:
             self.con.unregister("_incoming")
+        rollup.append_new(self.con, added)
 
     def _upsert_accounts(self, arrow: pa.Table) -> None:
         # a newer observation replaces the profile; a field it lacks keeps the old value
@@ -388,6 +396,8 @@ class DuckDBStore(Store):
             )
         finally:
             self.con.execute("DROP VIEW IF EXISTS _incoming_parquet")
+        if table == "posts":
+            rollup.rebuild(self.con)  # one pass over the posts: cheaper than a delta here
         return self.counts()[table] - before
 
     def analytics(self) -> duckdb.DuckDBPyConnection:

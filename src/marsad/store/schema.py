@@ -12,6 +12,8 @@ Tables mirror :mod:`marsad.model`.  Every entity row carries its provenance as
 
 from __future__ import annotations
 
+from marsad.store import rollup
+
 __all__ = ["ENTITY_TABLES", "KEYS", "MIGRATIONS", "SCHEMA_VERSION", "TABLES"]
 
 _V1 = """
@@ -247,6 +249,49 @@ CREATE TABLE bank_checkpoints (
 ALTER TABLE media ADD COLUMN vpdq VARCHAR;
 """
 
+_V7 = """
+-- rollups of the posts for the census (marsad.store.rollup): one row per
+-- account and value once compacted, kept by the store in the transaction that
+-- writes the posts; derived data, filled here from the posts
+CREATE TABLE rollup_accounts (
+    platform    VARCHAR NOT NULL,
+    account_id  VARCHAR,
+    posts       BIGINT NOT NULL,
+    dated       BIGINT NOT NULL,      -- posts with a time
+    first_at    TIMESTAMPTZ,
+    last_at     TIMESTAMPTZ
+);
+CREATE TABLE rollup_months (
+    platform    VARCHAR NOT NULL,
+    account_id  VARCHAR,
+    month       DATE,                 -- UTC; NULL for posts without a time
+    posts       BIGINT NOT NULL
+);
+CREATE TABLE rollup_clients (
+    platform    VARCHAR NOT NULL,
+    account_id  VARCHAR,
+    client      VARCHAR,
+    posts       BIGINT NOT NULL
+);
+CREATE TABLE rollup_langs (
+    platform    VARCHAR NOT NULL,
+    account_id  VARCHAR,
+    lang        VARCHAR,
+    posts       BIGINT NOT NULL
+);
+CREATE TABLE rollup_hashtags (
+    platform    VARCHAR NOT NULL,
+    account_id  VARCHAR,
+    hashtag     VARCHAR,
+    posts       BIGINT NOT NULL       -- occurrences
+);
+-- rows of each rollup at its last compaction
+CREATE TABLE rollup_state (
+    name            VARCHAR PRIMARY KEY,
+    compacted_rows  BIGINT NOT NULL
+);
+""" + rollup.rebuild_sql()
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "records, provenance, quarantine, detections", _V1),
     (2, "current_posts view over edit histories", _V2),
@@ -254,6 +299,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (4, "accounts_now view: status as analytics count it", _V4),
     (5, "known-content banks and their signals", _V5),
     (6, "bank feed checkpoints; media vPDQ", _V6),
+    (7, "rollups of the posts for the census", _V7),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
