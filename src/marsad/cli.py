@@ -484,6 +484,7 @@ def _census(
     )
     registry = IndicatorRegistry.load(opts["indicators_file"])
     with pipeline.open_store(workspace, create=False) as store:
+        store.compact_rollups()
         return run_census(
             store.analytics(),
             flt,
@@ -1660,6 +1661,7 @@ def demo(workspace: Path, seed: int) -> None:
                 len(scored),
             )
             err.print("5/5 census, network, re-created accounts and the report …")
+            store.compact_rollups()
             result = run_census(
                 store.analytics(),
                 CensusFilter(

@@ -283,6 +283,7 @@ def test_the_stored_rollup_and_the_posts_give_the_same_census(tmp_path: Path) ->
     with DuckDBStore(tmp_path / "ws") as store:
         ingest_file(store, shared_file(V1), fmt="x-v1")
         ingest_file(store, shared_file("fixtures/x_api_v2_twarc/2sets.jsonl"), fmt="x-v2")
+        store.compact_rollups()
         stored, from_rollup = census(store)
         store.execute("DELETE FROM rollup_accounts")
         recomputed, from_posts = census(store)

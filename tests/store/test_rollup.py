@@ -105,6 +105,7 @@ def test_rollups_hold_the_sums_of_the_posts(x_and_telegram: DuckDBStore) -> None
     try:
         got = _stored(store)
         assert got == _expected(store)
+        store.compact_rollups()
         posts = got["rollup_accounts"]
         assert sum(v[0] for v in posts.values()) == store.counts()["posts"] > 5_000
         assert sum(v[0] for v in got["rollup_hashtags"].values()) > 1_000
@@ -128,6 +129,7 @@ def test_the_same_posts_again_add_nothing(x_and_telegram: DuckDBStore, tmp_path:
         summary = ingest_file(store, plain, fmt="x-v1")
         assert summary.records > 5_000
         assert _stored(store) == before
+        store.compact_rollups()
         assert rollup.ready(store.con)
     finally:
         store.close()
@@ -150,7 +152,9 @@ def test_partial_sums_compact_when_they_double(
         assert compacted is not None and compacted > 50
         assert compacted <= rows <= 2 * compacted
         assert _stored(store) == _expected(store)
-        # a census makes them one row per key
+        # regrouped before a census: one row per key
+        assert not rollup.ready(store.con)
+        assert "rollup_months" in store.compact_rollups()
         assert rollup.ready(store.con)
         assert _unique(store)
         assert store.query("SELECT count(*) FROM rollup_months")[0][0] == grouped
@@ -182,6 +186,7 @@ def test_import_and_an_older_workspace_rebuild_them(tmp_path: Path) -> None:
 def test_posts_written_behind_the_store_make_them_stale(tmp_path: Path) -> None:
     with DuckDBStore(tmp_path / "ws") as store:
         ingest_file(store, shared_file(V2), fmt="x-v2")
+        store.compact_rollups()
         assert rollup.ready(store.con)
         store.execute(
             "INSERT INTO posts (platform, native_id, kind, edit_seq) VALUES ('x', 'by-sql', 'post', 0)"
@@ -189,3 +194,24 @@ def test_posts_written_behind_the_store_make_them_stale(tmp_path: Path) -> None:
         assert not rollup.ready(store.con)
         rollup.rebuild(store.con)
         assert rollup.ready(store.con)
+
+
+@pytest.mark.slow
+def test_partial_sums_are_regrouped_before_a_census(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rollup, "COMPACT_MIN_ROWS", 10**9)  # never while writing
+    with DuckDBStore(tmp_path / "ws") as store:
+        _utc(store)
+        ingest_file(store, shared_file(V1), fmt="x-v1", batch_size=100)
+        partial = _stored(store)
+        assert not _unique(store)  # the same accounts in several batches
+        assert not rollup.ready(store.con)  # the census would use the posts
+        with store.transaction():  # inside a caller's transaction too
+            assert set(store.compact_rollups()) == set(rollup.TABLES)
+            store.execute("INSERT INTO banks (name) VALUES ('kept')")
+        assert store.query("SELECT name FROM banks") == [("kept",)]
+        assert rollup.ready(store.con)
+        assert _unique(store)
+        assert _stored(store) == partial == _expected(store)
+        assert store.compact_rollups() == []  # nothing left to do

@@ -1,8 +1,7 @@
 """The census: every section, computed in DuckDB over the workspace.
 
-Read-only (except that it may compact the store's rollups first: derived
-data, :func:`marsad.store.rollup.ready`).  :func:`run_census` opens views of
-the posts and accounts in scope (:mod:`marsad.census.filters`) and fills one
+Read-only.  :func:`run_census` opens views of the posts and accounts in
+scope (:mod:`marsad.census.filters`) and fills one
 :class:`~marsad.census.result.CensusSection` per question researchers ask:
 
 ``size``       accounts by status; new accounts, first sightings, suspensions
@@ -22,8 +21,10 @@ Every aggregate is one SQL statement over columnar data; Python only shapes
 the (small) results.  Percentages are 0-100.  Counts of accounts per month,
 client, language and hashtag come from rollups with one row per account and
 value (:mod:`marsad.store.rollup`): the store's when the census covers every
-stored post and there are no edit histories, else made once from the posts in
-scope -- the same SQL either way, and a test checks the two agree.
+stored post, there are no edit histories and the rollups hold no partial sums
+(callers regroup them first: ``DuckDBStore.compact_rollups``), else made once
+from the posts in scope -- the same SQL either way, and a test checks the two
+agree.
 """
 
 from __future__ import annotations

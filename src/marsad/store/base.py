@@ -142,6 +142,12 @@ class Store(ABC):
     def transaction(self) -> AbstractContextManager[None]:
         """A context in which every write commits together or not at all."""
 
+    def compact_rollups(self) -> list[str]:
+        """Regroup the summaries the store keeps for analytics, so that they
+        can be read (the DuckDB store's census rollups); returns what was
+        regrouped.  A store that keeps none has nothing to do."""
+        return []
+
     @abstractmethod
     def close(self) -> None: ...
 

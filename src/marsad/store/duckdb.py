@@ -400,6 +400,13 @@ class DuckDBStore(Store):
             rollup.rebuild(self.con)  # one pass over the posts: cheaper than a delta here
         return self.counts()[table] - before
 
+    def compact_rollups(self) -> list[str]:
+        """Regroup the partial sums of the census's rollups (derived data, so
+        that a census can read them: :mod:`marsad.store.rollup`); returns the
+        rollups regrouped."""
+        with self.transaction():
+            return rollup.compact_partial(self.con)
+
     def analytics(self) -> duckdb.DuckDBPyConnection:
         """The DuckDB connection the census and other read-only analytics query."""
         return self.con

@@ -26,8 +26,8 @@ are kept in the transaction that writes the posts:
   stored adds nothing, so re-running an input changes nothing);
 * :func:`compact` regroups a table to one row per key; the store does it when
   a table has doubled since its last compaction (each row is regrouped a
-  bounded number of times), and :func:`ready` before a census when a table
-  holds partial sums;
+  bounded number of times), and before a census for what partial sums are
+  left (:func:`compact_partial`, through ``DuckDBStore.compact_rollups``);
 * :func:`rebuild` recomputes them all from the posts (``marsad import``,
   schema migration 7).
 
@@ -52,6 +52,7 @@ __all__ = [
     "TABLES",
     "append_new",
     "compact",
+    "compact_partial",
     "ready",
     "rebuild",
     "rebuild_sql",
@@ -156,9 +157,8 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> None:
 
 def ready(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the rollups can stand for the stored posts: they exist, count
-    every post (nothing wrote posts behind the store's back), and hold one row
-    per key -- compacted here if they hold partial sums, when the connection
-    may write (a read-only one answers False instead)."""
+    every post (nothing wrote posts behind the store's back), and hold one
+    row per key (no partial sums: :func:`compact_partial`).  Reads only."""
     have = {
         name
         for (name,) in con.execute(
@@ -172,19 +172,16 @@ def ready(con: duckdb.DuckDBPyConnection) -> bool:
     counted, stored = con.execute(
         "SELECT (SELECT coalesce(sum(posts), 0) FROM rollup_accounts), (SELECT count(*) FROM posts)"
     ).fetchall()[0]
-    if counted != stored:
-        return False
-    partial = [table for table, rows, compacted in _sizes(con) if rows != compacted]
-    if partial:
-        try:
-            con.execute("BEGIN TRANSACTION")
-            for table in partial:
-                compact(con, table)
-            con.execute("COMMIT")
-        except duckdb.Error:
-            con.execute("ROLLBACK")
-            return False
-    return True
+    return bool(counted == stored) and all(rows == done for _, rows, done in _sizes(con))
+
+
+def compact_partial(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Regroup every rollup that holds partial sums; returns their names.
+    Call it inside a transaction (:meth:`DuckDBStore.compact_rollups`)."""
+    partial = [table for table, rows, done in _sizes(con) if rows != done]
+    for table in partial:
+        compact(con, table)
+    return partial
 
 
 def _sizes(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int]]:
