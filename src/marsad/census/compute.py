@@ -377,6 +377,28 @@ class _Census:
             self.rolled_made.add(table)
         return _Sql(name)
 
+    def counted(self, col: str, *, listed: bool = False) -> dict[str, str]:
+        """SQL fragments to count posts and accounts per value ``v`` of *col*
+        (a list column with *listed*): ``src``, ``posts``, ``accounts``.  From
+        the column's rollup when it has one (a row per account and value: a
+        sum and a row count), else from the posts in scope."""
+        table = _ROLLED.get(col)
+        if table is not None:
+            return {
+                "src": _Sql(f"{self.rolled(table)} AS r(platform, account_id, v, posts)"),
+                "posts": _Sql("sum(posts)::BIGINT"),
+                "accounts": _Sql("count(*)"),
+            }
+        return {
+            "src": _Sql(
+                sql("c_posts, unnest({p0}) AS r(v)", p0=col)
+                if listed
+                else sql("(SELECT platform, account_id, {p0} AS v FROM c_posts)", p0=col)
+            ),
+            "posts": _Sql("count(*)"),
+            "accounts": _Sql("count(DISTINCT (platform, account_id))"),
+        }
+
     def _temp_table(self, name: str, columns: dict[str, tuple[str, list[Any]]]) -> None:
         """A temporary table *name* of *columns* (name -> (DuckDB type, values)),
         the values bound as list parameters; names and types are constants."""
@@ -800,32 +822,14 @@ class _Census:
     def devices(self) -> CensusSection:
         top = self.f.top
 
-        def rolled(col: str) -> dict[str, str]:
-            """Where posts per *col* are counted: clients and languages from their
-            rollups (a row per account and value), others from the posts."""
-            if col in ("client", "lang"):
-                table = "rollup_clients" if col == "client" else "rollup_langs"
-                return {
-                    "p1": self.rolled(table),
-                    "p2": _Sql("sum(posts)::BIGINT"),
-                    "p3": _Sql("count(*)"),
-                }
-            return {
-                "p1": _Sql("c_posts"),
-                "p2": _Sql("count(*)"),
-                "p3": _Sql("count(DISTINCT (platform, account_id))"),
-            }
-
         def shares(col: str, key: str, title: Label, label: Label) -> CensusTable:
             rows = self.rows_if(
                 key,
                 sql(
-                    """SELECT {p0}, {p2} n, round(100.0 * n / sum(n) OVER (), 2), {p3}
-                    FROM {p1} WHERE {p0} IS NOT NULL
-                    GROUP BY {p0} ORDER BY n DESC, {p0} LIMIT ?""",
-                    p0=col,
-                    **rolled(col),
-                ),  # col: a constant
+                    """SELECT v, {posts} n, round(100.0 * n / sum(n) OVER (), 2), {accounts}
+                    FROM {src} WHERE v IS NOT NULL GROUP BY v ORDER BY n DESC, v LIMIT ?""",
+                    **self.counted(col),
+                ),
                 [top],
             )
             return CensusTable(
@@ -841,13 +845,12 @@ class _Census:
                 key,
                 sql(
                     """
-                WITH c AS (SELECT platform, account_id, {p0} v, {p2} n FROM {p1}
-                           WHERE {p0} IS NOT NULL AND account_id IS NOT NULL GROUP BY ALL),
+                WITH c AS (SELECT platform, account_id, v, {posts} n FROM {src}
+                           WHERE v IS NOT NULL AND account_id IS NOT NULL GROUP BY ALL),
                 m AS (SELECT platform, account_id, arg_max(v, (n, v)) v FROM c GROUP BY ALL)
                 SELECT v, count(*) k, round(100.0 * k / sum(k) OVER (), 2) FROM m
                 GROUP BY v ORDER BY k DESC, v LIMIT ?""",
-                    p0=col,
-                    **rolled(col),
+                    **self.counted(col),
                 ),
                 [top],
             )
@@ -1032,23 +1035,11 @@ class _Census:
             rows = self.rows_if(
                 key,
                 sql(
-                    """SELECT v, {p1} n, {p2},
-                           round(100.0 * n / (SELECT sum(posts) FROM {p3}), 2)
-                    FROM {p0} GROUP BY v ORDER BY n DESC, v LIMIT ?""",
-                    # hashtags from their rollup (a row per account and hashtag);
-                    # col: a constant
-                    p0=_Sql(
-                        f"{self.rolled('rollup_hashtags')} AS t(platform, account_id, v, posts)"
-                    )
-                    if col == "hashtags"
-                    else _Sql(f"c_posts, unnest({col}) AS u(v)"),
-                    p1=_Sql("sum(posts)::BIGINT" if col == "hashtags" else "count(*)"),
-                    p2=_Sql(
-                        "count(*)"
-                        if col == "hashtags"
-                        else "count(DISTINCT (platform, account_id))"
-                    ),
-                    p3=self.rolled("rollup_accounts"),
+                    """SELECT v, {posts} n, {accounts},
+                           round(100.0 * n / (SELECT sum(posts) FROM {total}), 2)
+                    FROM {src} GROUP BY v ORDER BY n DESC, v LIMIT ?""",
+                    total=self.rolled("rollup_accounts"),
+                    **self.counted(col, listed=True),
                 ),
                 [top],
             )
@@ -1713,6 +1704,10 @@ class _Ranking:
             core += min(k, -(-room // (2 * posts)))
             before += k * posts
         return core
+
+
+#: columns of the posts with a rollup of their own (marsad.store.rollup)
+_ROLLED = {"client": "rollup_clients", "lang": "rollup_langs", "hashtags": "rollup_hashtags"}
 
 
 def _rolled_name(table: str) -> _Sql:

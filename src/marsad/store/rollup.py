@@ -143,10 +143,7 @@ def rebuild_sql() -> str:
     for table in TABLES:
         out.append(f"DELETE FROM {table};")
         out.append(f"INSERT INTO {table} " + select(table, src) + ";")
-        out.append(
-            f"INSERT INTO rollup_state SELECT '{table}', count(*) FROM {table} "  # noqa: S608
-            "ON CONFLICT (name) DO UPDATE SET compacted_rows = excluded.compacted_rows;"
-        )
+        out.append(_mark_sql(table) + ";")
     return "\n".join(out)
 
 
@@ -199,11 +196,17 @@ def _sizes(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int]]:
     ]
 
 
-def _mark_compacted(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    rows = int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])  # noqa: S608
-    con.execute(
-        "INSERT INTO rollup_state VALUES (?, ?) "
-        "ON CONFLICT (name) DO UPDATE SET compacted_rows = excluded.compacted_rows",
-        [table, rows],
+def _mark_sql(table: str) -> str:
+    """SQL recording *table*'s rows as its compacted size."""
+    return (
+        f"INSERT INTO rollup_state SELECT '{table}', count(*) FROM {table} "  # noqa: S608
+        "ON CONFLICT (name) DO UPDATE SET compacted_rows = excluded.compacted_rows"
     )
-    return rows
+
+
+def _mark_compacted(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    con.execute(_mark_sql(table))
+    (rows,) = con.execute(
+        "SELECT compacted_rows FROM rollup_state WHERE name = ?", [table]
+    ).fetchall()[0]
+    return int(rows)
