@@ -41,7 +41,11 @@ from marsad.detect.base import text_posts  # noqa: E402
 from marsad.detect.classifier import TextClassifier  # noqa: E402
 from marsad.detect.context import scripture_share  # noqa: E402
 from marsad.detect.datasets import DataFile, LabelledRows, read_labelled  # noqa: E402
-from marsad.detect.evaluate import DEFAULT_FILE_LABEL_WEIGHT, evaluate  # noqa: E402
+from marsad.detect.evaluate import (  # noqa: E402
+    DEFAULT_FILE_LABEL_WEIGHT,
+    DEFAULT_FILE_LABEL_WEIGHT_AR,
+    evaluate,
+)
 from marsad.detect.indicator_detector import IndicatorDetector  # noqa: E402
 from marsad.detect.scorer import RiskScorer  # noqa: E402
 from marsad.model import Post  # noqa: E402
@@ -101,7 +105,7 @@ def quality(rows: LabelledRows, folds: int, say: Callable[[str], None]) -> list[
     t0 = time.perf_counter()
     ev = evaluate(rows, TextClassifier, folds=folds, hard_files=HARD, posts=posts, progress=say)
     marsad_s = time.perf_counter() - t0
-    say("marsad with the shipped training weights (file-labelled rows 0.3) …")
+    say("marsad with the shipped training weights (file-labelled rows 0.3, Arabic 0.1) …")
     t0 = time.perf_counter()
     shipped = evaluate(
         rows,
@@ -111,6 +115,7 @@ def quality(rows: LabelledRows, folds: int, say: Callable[[str], None]) -> list[
         posts=posts,
         progress=say,
         file_label_weight=DEFAULT_FILE_LABEL_WEIGHT,
+        file_label_weight_ar=DEFAULT_FILE_LABEL_WEIGHT_AR,
     )
     shipped_s = time.perf_counter() - t0
     say("peer: cross-validating on the same folds …")

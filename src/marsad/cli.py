@@ -692,6 +692,14 @@ cv_options = [
         help="Fitting weight of rows labelled by their file (FILE:LABEL): account- or "
         "collection-level labels are noisier than labels given post by post.",
     ),
+    click.option(
+        "--file-label-weight-ar",
+        type=float,
+        default=0.1,
+        show_default=True,
+        help="The same for rows in Arabic script (the Arabic model, where rows labelled "
+        "post by post are fewer).",
+    ),
 ]
 
 
@@ -791,6 +799,7 @@ def train(
     seed: int,
     max_fpr: float,
     file_label_weight: float,
+    file_label_weight_ar: float,
     out_path: Path,
     card_path: Path | None,
     html_path: Path | None,
@@ -819,6 +828,7 @@ def train(
             seed=seed,
             max_fpr=max_fpr,
             file_label_weight=file_label_weight,
+            file_label_weight_ar=file_label_weight_ar,
             hard_files=_hard_names(hard),
             progress=lambda msg: err.print(f"  {msg}", highlight=False),
         )
@@ -868,6 +878,7 @@ def evaluate(
     seed: int,
     max_fpr: float,
     file_label_weight: float,
+    file_label_weight_ar: float,
     html_path: Path | None,
     C: float,
     as_json: bool,  # noqa: N803
@@ -894,6 +905,7 @@ def evaluate(
             seed=seed,
             max_fpr=max_fpr,
             file_label_weight=file_label_weight,
+            file_label_weight_ar=file_label_weight_ar,
             hard_files=_hard_names(hard),
             progress=lambda msg: err.print(f"  {msg}", highlight=False),
         )

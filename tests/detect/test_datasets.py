@@ -96,3 +96,28 @@ def test_the_shared_datasets_read_with_independent_counts() -> None:
             assert {rows.groups[i] for i in got if rows.groups[i].startswith("@")} == {
                 f"@{u}" for u in users
             }
+
+
+def test_fitting_weights_of_file_labelled_rows(tmp_path: Path) -> None:
+    """Rows labelled by their file weigh file_label_weight, and in Arabic script
+    file_label_weight_ar; rows labelled one by one weigh 1 in every script."""
+    from marsad.detect.base import text_posts
+    from marsad.detect.classifier import ROUTES, TextClassifier
+    from marsad.detect.evaluate import row_weights
+
+    by_row = _write(
+        tmp_path / "rows.csv",
+        ["text", "label"],
+        [["the market opens at nine", "1"], ["السوق يفتح في التاسعة", "0"]],
+    )
+    by_file = _write(
+        tmp_path / "file.csv", ["text"], [["the weather is fine"], ["الطقس جميل اليوم"]]
+    )
+    rows = read_labelled([DataFile(by_row), DataFile(by_file, 1)])
+    arabic = TextClassifier().routes(text_posts(rows.texts)) == ROUTES.index("ar")
+    assert arabic.tolist() == [False, True, False, True]
+    assert row_weights(rows, 0.3).tolist() == [1.0, 1.0, 0.3, 0.3]
+    weights = row_weights(rows, 0.3, arabic=arabic, file_label_weight_ar=0.1)
+    assert weights.tolist() == [1.0, 1.0, 0.3, 0.1]
+    # without a weight of its own, Arabic script takes the file-label weight
+    assert row_weights(rows, 0.3, arabic=arabic).tolist() == [1.0, 1.0, 0.3, 0.3]

@@ -109,7 +109,8 @@ def render_evaluation(report: dict[str, Any], title: str = "Detector evaluation"
         el("li", "hard negatives: ", ", ".join(p["hard_negative_files"]) or "none"),
         el(
             "li",
-            f"fitting weight of rows labelled by their file: {p.get('file_label_weight', 1.0)}",
+            f"fitting weight of rows labelled by their file: {p.get('file_label_weight', 1.0)}"
+            f" (in Arabic script: {p.get('file_label_weight_ar', p.get('file_label_weight', 1.0))})",
         ),
         el("li", "evaluated at ", report["evaluated_at"]),
     )
