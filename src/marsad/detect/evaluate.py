@@ -461,11 +461,10 @@ def evaluate(
     y = np.asarray(rows.labels, dtype=np.int64)
     langs = [p.lang or "und" for p in posts]
     lang_groups = np.array([lang_group(lang) for lang in langs])
+    # the script of each row matters only for an Arabic weight of its own
+    arabic = None if file_label_weight_ar is None else make().routes(posts) == ROUTES.index("ar")
     weights = row_weights(
-        rows,
-        file_label_weight,
-        arabic=make().routes(posts) == ROUTES.index("ar"),
-        file_label_weight_ar=file_label_weight_ar,
+        rows, file_label_weight, arabic=arabic, file_label_weight_ar=file_label_weight_ar
     )
     hard = np.isin(np.asarray(rows.sources), list(hard_files)) & (y == 0)
     indicators = IndicatorDetector().score(posts)
