@@ -11,10 +11,10 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 install: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e '.[scripture]'
 
 install-test: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,scripture]'
 
 demo: install
 	$(BIN)/marsad demo
@@ -70,6 +70,7 @@ model: install
 	  --data $(DATA)/arabic_pro_isis_vs_not.csv \
 	  --data $(DATA)/isis_keyword_tweets_labeled.csv \
 	  --hard-negatives $(DATA)/isis_keyword_tweets_labeled.csv \
+	  --stream $(DATA)/benign_social_posts.csv \
 	  --out src/marsad/detect/models/default.safetensors \
 	  --html docs/evaluation.html
 	cp src/marsad/detect/models/default.md docs/model-card.md

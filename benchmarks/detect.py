@@ -48,6 +48,7 @@ from marsad.detect.evaluate import (  # noqa: E402
 )
 from marsad.detect.indicator_detector import IndicatorDetector  # noqa: E402
 from marsad.detect.scorer import RiskScorer  # noqa: E402
+from marsad.detect.stance import stance_cues  # noqa: E402
 from marsad.model import Post  # noqa: E402
 
 FILES = (
@@ -197,6 +198,10 @@ def throughput(
     jobs: list[tuple[str, Callable[[], object]]] = [
         ("peer TF-IDF + LR: predict_proba(raw texts)", lambda: peer.predict_proba(texts)),
         ("marsad text classifier: score(posts from raw text)", lambda: ours.score(raw)),
+        (
+            "marsad text classifier and stance cues (issue 16's first stage), raw text",
+            lambda: (ours.score(raw), stance_cues(texts)),
+        ),
         ("marsad indicator matcher (stored posts)", lambda: indicators.score(stored)),
         (
             "marsad scripture recogniser (stored posts)",
@@ -205,6 +210,7 @@ def throughput(
         ("marsad risk scorer, all parts (stored posts)", lambda: scorer.score(stored)),
     ]
     scripture_share(["warm the cache"])
+    stance_cues(["compile the matcher"])
     results: dict[str, float] = {}
     for name, job in jobs:
         times = []

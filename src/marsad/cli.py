@@ -674,6 +674,15 @@ hard_option = click.option(
     help="A --data file whose negatives are hard (news, counter-speech): the threshold "
     "keeps their false-positive rate under --max-fpr (repeatable).",
 )
+stream_option = click.option(
+    "--stream",
+    "stream",
+    multiple=True,
+    metavar="FILE",
+    help="CSV of ordinary posts (chatter, news, sport, religion as practised), all "
+    "negatives, held out by their 'corpus' column in cross-validation; thresholds keep "
+    "their false-positive rate under --max-stream-fpr (repeatable).",
+)
 cv_options = [
     click.option("--folds", type=int, default=5, show_default=True, help="Cross-validation folds."),
     click.option("--seed", type=int, default=0, show_default=True, help="Fold assignment seed."),
@@ -699,6 +708,28 @@ cv_options = [
         show_default=True,
         help="The same for rows in Arabic script (the Arabic model, where rows labelled "
         "post by post are fewer).",
+    ),
+    click.option(
+        "--stream-weight",
+        type=float,
+        default=1.0,
+        show_default=True,
+        help="Fitting weight of the rows of --stream files.",
+    ),
+    click.option(
+        "--max-stream-fpr",
+        type=float,
+        default=0.003,
+        show_default=True,
+        help="Highest share of --stream posts flagged (text alone) per language group.",
+    ),
+    click.option(
+        "--evidence-words",
+        type=float,
+        default=3.0,
+        show_default=True,
+        help="Known words at which a post's classifier log-odds count half in the risk "
+        "(0: all count, however short the post).",
     ),
 ]
 
@@ -768,6 +799,7 @@ def _print_evaluation(report: dict[str, Any]) -> None:
 @main.command()
 @data_option
 @hard_option
+@stream_option
 @_with(cv_options)
 @click.option(
     "--out",
@@ -795,11 +827,15 @@ def _print_evaluation(report: dict[str, Any]) -> None:
 def train(
     data: tuple[str, ...],
     hard: tuple[str, ...],
+    stream: tuple[str, ...],
     folds: int,
     seed: int,
     max_fpr: float,
     file_label_weight: float,
     file_label_weight_ar: float,
+    stream_weight: float,
+    max_stream_fpr: float,
+    evidence_words: float,
     out_path: Path,
     card_path: Path | None,
     html_path: Path | None,
@@ -819,16 +855,21 @@ def train(
     from marsad.detect.evaluate import train as run_train
 
     def go() -> Any:
-        rows = read_labelled([parse_data_arg(d) for d in data])
+        rows = read_labelled(
+            [parse_data_arg(d) for d in data] + [parse_data_arg(f, stream=True) for f in stream]
+        )
         err.print(f"{len(rows):,} labelled rows from {len(rows.files)} file(s); training …")
         model, ev = run_train(
             rows,
             C=C,
+            evidence_words=evidence_words,
             folds=folds,
             seed=seed,
             max_fpr=max_fpr,
             file_label_weight=file_label_weight,
             file_label_weight_ar=file_label_weight_ar,
+            stream_weight=stream_weight,
+            max_stream_fpr=max_stream_fpr,
             hard_files=_hard_names(hard),
             progress=lambda msg: err.print(f"  {msg}", highlight=False),
         )
@@ -861,6 +902,7 @@ def train(
 @main.command()
 @data_option
 @hard_option
+@stream_option
 @_with(cv_options)
 @click.option(
     "--html",
@@ -874,11 +916,15 @@ def train(
 def evaluate(
     data: tuple[str, ...],
     hard: tuple[str, ...],
+    stream: tuple[str, ...],
     folds: int,
     seed: int,
     max_fpr: float,
     file_label_weight: float,
     file_label_weight_ar: float,
+    stream_weight: float,
+    max_stream_fpr: float,
+    evidence_words: float,
     html_path: Path | None,
     C: float,
     as_json: bool,  # noqa: N803
@@ -896,16 +942,20 @@ def evaluate(
     from marsad.detect.evaluate import evaluate as run_evaluate
 
     def go() -> Any:
-        rows = read_labelled([parse_data_arg(d) for d in data])
+        rows = read_labelled(
+            [parse_data_arg(d) for d in data] + [parse_data_arg(f, stream=True) for f in stream]
+        )
         err.print(f"{len(rows):,} labelled rows from {len(rows.files)} file(s); {folds} folds …")
         ev = run_evaluate(
             rows,
-            lambda: TextClassifier(C=C),
+            lambda: TextClassifier(C=C, evidence_words=evidence_words),
             folds=folds,
             seed=seed,
             max_fpr=max_fpr,
             file_label_weight=file_label_weight,
             file_label_weight_ar=file_label_weight_ar,
+            stream_weight=stream_weight,
+            max_stream_fpr=max_stream_fpr,
             hard_files=_hard_names(hard),
             progress=lambda msg: err.print(f"  {msg}", highlight=False),
         )

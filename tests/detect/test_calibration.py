@@ -129,3 +129,38 @@ def test_author_context_and_scripture_rule() -> None:
     # quoted and no indicator: scaled by the unquoted share; too little quoted or an
     # indicator present: unchanged
     assert out.tolist() == pytest.approx([0.9 * 0.2, 0.9, 0.9])
+
+
+def test_stream_rows_cap_the_threshold_but_take_no_part_in_f1() -> None:
+    from marsad.detect.evaluate import choose_thresholds
+
+    rng = np.random.default_rng(1)
+    labelled = rng.uniform(0, 1, 400)
+    y_lab = (labelled > 0.5).astype(np.int64)
+    stream = rng.uniform(0, 0.8, 10_000)  # ordinary posts, some scoring high
+    scores = np.concatenate([labelled, stream])
+    y = np.concatenate([y_lab, np.zeros(len(stream), dtype=np.int64)])
+    is_stream = np.r_[np.zeros(400, bool), np.ones(len(stream), bool)]
+    groups = np.array(["default"] * len(scores))
+    hard = np.zeros(len(scores), bool)
+    free = choose_thresholds(scores, y, hard, groups, stream=is_stream, max_stream_fpr=1.0)
+    assert 0.45 < free["default"] < 0.55  # the labelled rows' F1 point, not the stream's
+    capped = choose_thresholds(scores, y, hard, groups, stream=is_stream, max_stream_fpr=0.003)
+    assert np.mean(stream >= capped["default"]) <= 0.003
+    assert capped["default"] > 0.79
+
+
+def test_no_threshold_at_or_under_the_risk_of_a_post_that_says_nothing() -> None:
+    from marsad.detect.evaluate import NO_EVIDENCE_Z, above_no_evidence
+    from marsad.detect.risk import logit
+
+    text = RiskModel(("z", "indicators"), -0.5, (1.2, 0.1))
+    author = RiskModel(("text_logit", "author_z"), -1.0, (0.3, 3.0))
+    weak = float(sigmoid(-0.5 + 1.2 * NO_EVIDENCE_Z))
+    weak_author = float(sigmoid(-1.0 + 0.3 * logit(weak) + 3.0 * NO_EVIDENCE_Z))
+    out = above_no_evidence(
+        {"ar": 0.2, "default": 0.9, "ar+author": 0.1, "default+author": 0.95}, text, author
+    )
+    assert out["ar"] > weak and out["ar"] == pytest.approx(weak)
+    assert out["default"] == 0.9 and out["default+author"] == 0.95  # already above: kept
+    assert out["ar+author"] > weak_author and out["ar+author"] == pytest.approx(weak_author)

@@ -138,12 +138,34 @@ def test_bad_data_file_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_explain_says_when_the_classifier_does_not_count() -> None:
-    french = "je pense encore à la cuisine aujourd'hui, note numéro 3"
-    done = marsad("explain", "--text", french, "--json")
+    # German: the packaged model's training data hold too few German posts of
+    # one label (27 positives) for its score to count there
+    german = "ich denke heute wieder an das Essen mit meiner Familie, Notiz Nummer drei"
+    done = marsad("explain", "--text", german, "--json")
     assert done.returncode == 0, done.stderr
     why = json.loads(done.stdout)
-    assert why["post"]["lang"] == "fr" and why["classifier"]["counted"] is False
-    shown = marsad("explain", "--text", french)
+    assert why["post"]["lang"] == "de" and why["classifier"]["counted"] is False
+    shown = marsad("explain", "--text", german)
     assert "not counted in the risk" in " ".join(shown.stdout.split())
     english = json.loads(marsad("explain", "--text", "the market opens early", "--json").stdout)
     assert english["classifier"]["counted"] is True
+
+
+def test_explain_says_too_little_text() -> None:
+    done = marsad("explain", "--text", "breaking", "--json")
+    assert done.returncode == 0, done.stderr
+    why = json.loads(done.stdout)
+    assert why["classifier"]["too_little_text"] is True
+    assert why["classifier"]["known_words"] == 1
+    assert why["decision"] != "flag"
+    shown = " ".join(marsad("explain", "--text", "breaking").stdout.split())
+    assert "too little text" in shown
+    long = json.loads(
+        marsad(
+            "explain",
+            "--text",
+            "the market opens early today and the weather is fine for a walk in the park",
+            "--json",
+        ).stdout
+    )
+    assert long["classifier"]["too_little_text"] is False

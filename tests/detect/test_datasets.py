@@ -121,3 +121,59 @@ def test_fitting_weights_of_file_labelled_rows(tmp_path: Path) -> None:
     assert weights.tolist() == [1.0, 1.0, 0.3, 0.1]
     # without a weight of its own, Arabic script takes the file-label weight
     assert row_weights(rows, 0.3, arabic=arabic).tolist() == [1.0, 1.0, 0.3, 0.3]
+
+
+def test_a_stream_file_is_negatives_grouped_by_corpus(tmp_path: Path) -> None:
+    s = _write(
+        tmp_path / "s.csv",
+        ["id", "corpus", "lang", "text", "user_id"],
+        [
+            ["1", "chat", "ar", "صباح الخير @USER URL", ""],
+            ["2", "chat", "ar", "مساء الخير", ""],
+            ["3", "news", "en", "@user the market opens at nine http", ""],
+            ["4", "news", "en", "@USER URL", ""],  # only masks: empty, skipped
+        ],
+    )
+    assert parse_data_arg(str(s), stream=True) == DataFile(s, 0, True)
+    rows = read_labelled([parse_data_arg(str(s), stream=True)])
+    # the corpora's masks of handles and links are not words of the posts
+    assert rows.texts == ["صباح الخير", "مساء الخير", "the market opens at nine"]
+    assert rows.labels == [0, 0, 0]
+    # a corpus is held out whole, and is not an account (no "@": no author context)
+    assert rows.groups == ["s.csv:corpus:chat", "s.csv:corpus:chat", "s.csv:corpus:news"]
+    assert rows.corpora == ["chat", "chat", "news"]
+    assert rows.files[0]["stream"] is True and rows.files[0]["grouped_by"] == "corpus"
+    assert rows.files[0]["skipped_empty"] == 1
+
+
+def test_placeholders_go_but_real_handles_and_links_stay() -> None:
+    from marsad.detect.datasets import strip_placeholders
+
+    assert strip_placeholders("@USER hi URL <LF> http") == "hi"
+    assert strip_placeholders("@userland https://t.co/x URLs") == "@userland https://t.co/x URLs"
+
+
+def test_stream_authors_are_ordinary_accounts_inside_one_corpus(tmp_path: Path) -> None:
+    import numpy as np
+
+    from marsad.detect.evaluate import author_keys, stream_rows
+
+    s = _write(
+        tmp_path / "s.csv",
+        ["corpus", "text"],
+        [["a", f"post {i}"] for i in range(40)] + [["b", f"post {i}"] for i in range(40)],
+    )
+    p = _write(tmp_path / "p.csv", ["username", "text"], [["x", "one"], ["x", "two"]])
+    rows = read_labelled([DataFile(p, 1), DataFile(s, 0, True)])
+    stream = stream_rows(rows)
+    assert stream.tolist() == [False, False] + [True] * 80
+    keys = author_keys(rows, stream)
+    assert keys[:2] == ["@x", "@x"]
+    accounts = {k for k in keys[2:]}
+    assert all(k.startswith("@stream:") for k in accounts)
+    # several accounts, none spanning two corpora (folds hold corpora out whole)
+    assert len(accounts) > 4
+    for k in accounts:
+        assert len({rows.corpora[i] for i, key in enumerate(keys) if key == k}) == 1
+    assert author_keys(rows, stream) == keys  # the same every time
+    assert not np.array_equal(stream, np.zeros(len(rows), dtype=bool))

@@ -18,7 +18,8 @@ def reference_prepare(text: str, mentions: bool = False) -> str:
     t = normalize(text, ta_marbuta=True)
     t = re.sub(r"^rt (@\w+):? ?", r"\1 ", t)
     t = re.sub(r"&(?:amp|lt|gt|quot|#39|nbsp);", " ", t)
-    t = re.sub(r"(?:https?://|www\.)\S+", " ", t)
+    t = re.sub(r"(?:\bhttps?\S*|www\.\S+|pic\.twitter\.com/\S*)", " ", t)
+    t = re.sub(r"\u2026|\.{2,}", " ", t)
     if not mentions:
         t = re.sub(r"@\w+", " _user_ ", t)
     t = re.sub(r"\d+", "0", t)
@@ -59,7 +60,10 @@ CASES = [
     ("مرحبا بالعالم @abc http://x.com/a 123.5", "مرحبا بالعالم _user_ 0 . 0"),  # links go
     ("RT @someone: the news", "_user_ the news"),  # a retweet: only who is retweeted stays
     ("", ""),
-    ("...", ". . ."),
+    ("...", ""),  # an ellipsis goes (it marks a post cut short)
+    ("end… and more..", "end and more"),
+    ("a.b. c!", "a . b . c !"),
+    ("pic.twitter.com/abc1 see https://t.co/x… http… https:/… ok", "see ok"),  # cut links go
     (" x\ty\n\nz ", "x y z"),
     ("😀a😀 &amp; b", "😀 a 😀 b"),  # emoji are words of their own; entities go
     ("ٱلْحَمْدُ لِلَّهِ", "الحمد لله"),  # Arabic normalised first (harakat, alef wasla)

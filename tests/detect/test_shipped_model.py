@@ -55,22 +55,32 @@ def test_explains_a_post(scorer: RiskScorer) -> None:
 
 
 def test_french_is_scored_by_what_it_says_not_for_being_french(scorer: RiskScorer) -> None:
-    """The labelled data hold 579 French positives and 48 negatives: the
-    classifier alone would flag plain French; the risk leaves it out there."""
+    """The labelled files hold 579 French positives and 48 negatives; the
+    benign stream adds some 3,000 ordinary French posts, so the classifier
+    counts in French now -- and plain French stays under the threshold."""
     model = scorer.model_
     neg, pos = model.language_support_["fr"]
-    assert (neg, pos) == (48, 579)
+    assert neg > 2000 and pos == 579
     plain = text_posts(
         ["je pense encore à la cuisine aujourd'hui, note numéro 3", "merci pour le partage"]
     )
     assert all(p.lang == "fr" for p in plain)
     risk, evidence = scorer.scored(plain)
-    assert all(ev["classifier_counted"] is False for ev in evidence)
+    assert all("classifier_counted" not in ev for ev in evidence)
     assert (risk < scorer.policy().threshold("fr")).all()
-    # the text risk of an unsupported language does not move with the classifier
-    assert risk[0] == pytest.approx(risk[1])
-    # an outlet's name still raises it, through the indicators
+    # an outlet's name raises it, through the indicators
     flagged, _ = scorer.scored(text_posts(["Amaq annonce aujourd'hui #AllEyesOnISIS"]))
-    assert flagged[0] > risk[0]
-    english = scorer.scored(text_posts(["the market opens at nine today"]))[1][0]
-    assert "classifier_counted" not in english
+    assert flagged[0] > max(risk)
+
+
+@pytest.mark.parametrize("text", ["breaking", "Breaking news", "خبر عاجل", "جمعة مباركة"])
+def test_too_little_text_is_said_and_scores_near_no_evidence(scorer: RiskScorer, text: str) -> None:
+    """A post of one or two words carries little evidence whatever the
+    classifier thinks of them: its log-odds are shrunk, the explanation says
+    so, and it is not flagged (issue 16)."""
+    post = text_posts([text])[0]
+    c = scorer.components([post])
+    assert c.known_words[0] <= 2
+    assert c.evidence[0] <= 0.4
+    assert scorer.evidence([post], c.text_risk)[0]["too_little_text"] is True
+    assert c.text_risk[0] < scorer.policy().threshold(post.lang)

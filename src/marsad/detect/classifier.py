@@ -54,11 +54,12 @@ from marsad.detect.features import (
     FeatureSpec,
     Occurrences,
     Prepared,
+    char_classes,
     featurize,
     prepare,
     weights,
 )
-from marsad.detect.risk import RiskModel
+from marsad.detect.risk import EVIDENCE_WORDS, RiskModel
 from marsad.errors import BadModel
 from marsad.files import replacing
 from marsad.model import Post
@@ -146,7 +147,9 @@ class TextClassifier(Detector):
     None, *max_iter* the solver's iteration limit, *min_df* the fewest
     training posts an n-gram must be in to count, *balance_languages*
     whether the rows of the route of Latin and other scripts are reweighted so
-    that no language predicts the label (:func:`language_balance`).
+    that no language predicts the label (:func:`language_balance`),
+    *evidence_words* the known words at which a post's log-odds count half
+    in the risk (:func:`marsad.detect.risk.evidence_factor`; 0: all count).
     """
 
     name: ClassVar[str] = "text-classifier"
@@ -163,8 +166,10 @@ class TextClassifier(Detector):
         max_iter: int = 2000,
         min_df: int = 2,
         balance_languages: bool = True,
+        evidence_words: float = EVIDENCE_WORDS,
     ) -> None:
         self.spec = spec
+        self.evidence_words = evidence_words
         self.balance_languages = balance_languages
         self.min_df = min_df
         self.C = C
@@ -181,6 +186,8 @@ class TextClassifier(Detector):
     thresholds_: dict[str, float]
     #: training posts per language: (negatives, positives); see supported()
     language_support_: dict[str, tuple[int, int]]
+    #: the risk's evidence_factor k (0 in model files written before it existed)
+    evidence_words_: float = 0.0
     risk_text_: RiskModel | None = None  # set by training (marsad.detect.evaluate.train)
     risk_author_: RiskModel | None = None
     meta_: dict[str, Any]
@@ -325,6 +332,7 @@ class TextClassifier(Detector):
         self.intercept_ = np.array([f[2] for f in done], dtype=np.float64)
         self.calibration_ = np.tile(np.array([1.0, 0.0]), (len(ROUTES), 1))
         self.thresholds_ = {"default": 0.5}
+        self.evidence_words_ = float(self.evidence_words)
         self.meta_ = {}
         self._round()
         return self
@@ -347,21 +355,52 @@ class TextClassifier(Detector):
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
         """(margin, route) per post: the route's linear model's margin (log-odds
         before calibration)."""
+        margin, route, _ = self.margins_evidence(posts)
+        return margin, route
+
+    def margins_evidence(
+        self, posts: Sequence[Post]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """(margin, route, known words) per post: :meth:`margins` and how many
+        of the post's words the model knows -- occurrences of words (not
+        punctuation, symbols, numbers or handles) whose bucket was in at
+        least ``min_df`` training posts of the route (a bucket shared with
+        another n-gram by hashing counts too: about a fifth of the buckets
+        of the packaged model's Latin route are in use).  A post of one known word ("breaking")
+        carries little evidence whatever its margin says; the risk shrinks
+        its log-odds by :func:`evidence_factor`."""
         texts = _texts(posts)
         out = np.empty(len(texts), dtype=np.float64)
         routes = np.zeros(len(texts), dtype=np.int64)
+        known = np.zeros(len(texts), dtype=np.float64)
         buckets = self.spec_.buckets
         coefs, idfs = self.weights_.ravel().astype(np.float64), self.idf_.ravel()
+        word_class = char_classes()
         for at in range(0, len(texts), _BATCH):
             chunk = texts[at : at + _BATCH]
-            prepared, occ = self._occurrences(chunk)
+            prepared, occ = self._occurrences(chunk, positions=True)
             route = prepared.arabic.astype(np.int64)
             flat = route[occ.doc] * buckets + occ.bucket
-            share = weights(occ, idfs[flat].astype(np.float64), prepared.arabic, self.spec_)
+            idf = idfs[flat].astype(np.float64)
+            share = weights(occ, idf, prepared.arabic, self.spec_)
             dot = np.bincount(occ.doc, coefs[flat] * share, minlength=len(chunk))
             out[at : at + len(chunk)] = dot + self.intercept_[route]
             routes[at : at + len(chunk)] = route
-        return out, routes
+            unigram = np.flatnonzero((occ.kind == 101) & (idf > 0))
+            at_ = prepared.begin[occ.doc[unigram]] + occ.start[unigram]
+            first = prepared.codes[at_]
+            # a word: starts with a letter (not a digit's "0", not "_user_"),
+            # and is not a handle ("@ name" once prepared)
+            is_word = (
+                (word_class[np.minimum(first, len(word_class) - 1)] == 1)
+                & (first != ord("0"))
+                & (first != ord("_"))
+                & (prepared.codes[np.maximum(at_ - 2, 0)] != ord("@"))
+            )
+            known[at : at + len(chunk)] = np.bincount(
+                occ.doc[unigram[is_word]], minlength=len(chunk)
+            )
+        return out, routes, known
 
     def margin(self, posts: Sequence[Post]) -> npt.NDArray[np.float64]:
         """The margin of each post (:meth:`margins` without the routes)."""
@@ -472,6 +511,7 @@ class TextClassifier(Detector):
             "intercept": self.intercept_.tolist(),
             "calibration": self.calibration_.tolist(),
             "thresholds": self.thresholds_,
+            "evidence_words": self.evidence_words_,
             "language_support": {
                 k: list(v) for k, v in getattr(self, "language_support_", {}).items()
             },
@@ -519,6 +559,9 @@ class TextClassifier(Detector):
                 for k, v in (header.get("language_support") or {}).items()
             }
             model.meta_ = dict(header.get("meta") or {})
+            model.evidence_words_ = float(header.get("evidence_words") or 0.0)
+            if not 0.0 <= model.evidence_words_ < 1000.0:
+                raise ValueError(f"evidence_words {model.evidence_words_!r}")
             risk = header.get("risk") or {}
             model.risk_text_ = RiskModel.from_dict(risk["text"]) if risk.get("text") else None
             model.risk_author_ = RiskModel.from_dict(risk["author"]) if risk.get("author") else None

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -37,7 +38,13 @@ from pathlib import Path
 
 from marsad.errors import InputError, UnreadableFile
 
-__all__ = ["DataFile", "LabelledRows", "parse_data_arg", "read_labelled"]
+__all__ = [
+    "DataFile",
+    "LabelledRows",
+    "parse_data_arg",
+    "read_labelled",
+    "strip_placeholders",
+]
 
 TEXT_COLUMNS = ("text", "tweet", "tweets", "content", "message", "body")
 GROUP_COLUMNS = ("username", "screen_name", "user", "account", "author", "handle")
@@ -47,18 +54,42 @@ _FALSE = {"0", "false", "no", "n", "neg", "negative"}
 
 @dataclass(frozen=True)
 class DataFile:
-    """A labelled file as named on the command line."""
+    """A labelled file as named on the command line.
+
+    A *stream* file holds ordinary posts -- what a platform carries besides
+    propaganda: chatter, news, sport, religion as practised -- all negatives
+    (label 0 unless it has a label column).  Its rows are grouped by their
+    ``corpus`` column when it has one (else as any file's), so that
+    cross-validation holds out whole corpora: a model is then judged on
+    ordinary posts from sources it never saw, as it will be on a real stream.
+    """
 
     path: Path
     label: int | None = None  # one label for every row, else the label column
+    stream: bool = False
 
 
-def parse_data_arg(arg: str) -> DataFile:
-    """``PATH`` or ``PATH:LABEL`` (LABEL 0 or 1) as a :class:`DataFile`."""
+def parse_data_arg(arg: str, *, stream: bool = False) -> DataFile:
+    """``PATH`` or ``PATH:LABEL`` (LABEL 0 or 1) as a :class:`DataFile`; a
+    *stream* file without a label is all negatives."""
     head, sep, tail = arg.rpartition(":")
     if sep and tail in ("0", "1") and head:
-        return DataFile(Path(head), int(tail))
-    return DataFile(Path(arg))
+        return DataFile(Path(head), int(tail), stream)
+    return DataFile(Path(arg), 0 if stream else None, stream)
+
+
+#: the masks research corpora put where a handle, a link or a line break was
+#: (``@USER`` and ``URL`` in OSACT, ``@user`` and ``http`` in the XLM-T
+#: corpora, ``<LF>``): format artefacts of one corpus, not words of a post --
+#: left in, a model learns that a post written as that corpus writes is
+#: benign.  Removed from every labelled text (a real handle ``@user`` is lost
+#: with them: a small price).
+PLACEHOLDER_RE = re.compile(r"(?<![\w@])(?:@USER|@user|URL|<LF>|http)(?![\w/:])")
+
+
+def strip_placeholders(text: str) -> str:
+    """*text* without the corpus masks of :data:`PLACEHOLDER_RE`."""
+    return PLACEHOLDER_RE.sub(" ", text).strip()
 
 
 @dataclass
@@ -69,6 +100,7 @@ class LabelledRows:
     labels: list[int] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)  # file name of each row
+    corpora: list[str] = field(default_factory=list)  # a stream row's corpus, else ""
     lines: list[int] = field(default_factory=list)  # 1-based line of the row in its file
     files: list[dict[str, object]] = field(default_factory=list)  # per file: name, sha256, rows ...
 
@@ -124,10 +156,11 @@ def read_labelled(files: Sequence[DataFile]) -> LabelledRows:
                     f"{df.path}:1 or {df.path}:0"
                 )
             group_cols = [original[c] for c in GROUP_COLUMNS if c in original]
+            corpus_col = original.get("corpus") if df.stream else None
             try:
                 for row in reader:
                     line = reader.line_num
-                    text = (row.get(text_col) or "").strip()
+                    text = strip_placeholders(row.get(text_col) or "")
                     if not text:
                         n_empty += 1
                         continue
@@ -141,7 +174,13 @@ def read_labelled(files: Sequence[DataFile]) -> LabelledRows:
                     )
                     rows.texts.append(text)
                     rows.labels.append(label)
-                    rows.groups.append(f"@{group.lower()}" if group else f"{name}:#{line}")
+                    corpus = (row.get(corpus_col) or "").strip() if corpus_col else ""
+                    if corpus:
+                        # no "@": a corpus is not an account (no author context)
+                        rows.groups.append(f"{name}:corpus:{corpus}")
+                    else:
+                        rows.groups.append(f"@{group.lower()}" if group else f"{name}:#{line}")
+                    rows.corpora.append(corpus or (name if df.stream else ""))
                     rows.sources.append(name)
                     rows.lines.append(line)
                     n_rows += 1
@@ -158,7 +197,8 @@ def read_labelled(files: Sequence[DataFile]) -> LabelledRows:
                 "positives": positives,
                 "skipped_empty": n_empty,
                 "label": "column" if df.label is None else df.label,
-                "grouped_by": group_cols[0] if group_cols else None,
+                "grouped_by": "corpus" if corpus_col else (group_cols[0] if group_cols else None),
+                "stream": df.stream,
             }
         )
     if not rows.texts:

@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from marsad.detect.base import text_posts
+from marsad.detect.risk import TOO_LITTLE_TEXT
 from marsad.detect.scan import POST_SELECT, posts_from_arrow
 from marsad.detect.scorer import RiskScorer
 from marsad.errors import InputError
@@ -111,6 +112,9 @@ def explain_post(
             "score": round(float(c.classifier[0]), 6),
             "counted": bool(c.known[0]),
             "margin": round(float(c.margin[0]), 6),
+            "known_words": int(c.known_words[0]),
+            "evidence": round(float(c.evidence[0]), 4),
+            "too_little_text": bool(c.evidence[0] < TOO_LITTLE_TEXT),
             "top_features": clf.evidence["top_features"],
             "against": clf.evidence["against"],
             "prepared_text": clf.text,
@@ -118,6 +122,7 @@ def explain_post(
         },
         "indicators": {"score": round(float(c.indicators[0]), 6), **ind.evidence},
         "scripture_share": round(float(c.scripture[0]), 4),
+        "stance": {k: round(float(v[0]), 3) for k, v in c.cues.items() if v[0] > 0},
         "source": "text" if text is not None else "workspace",
         "stored": stored,
     }
@@ -166,6 +171,12 @@ def render_explanation(result: dict[str, Any], console: Console) -> None:
             )
         )
     console.print(text)
+    if clf.get("too_little_text"):
+        console.print(
+            f"  too little text: the model knows {clf['known_words']} of its words, so only "
+            f"{clf['evidence']:.0%} of the classifier's log-odds count in the risk",
+            highlight=False,
+        )
     table = Table(title="features that moved the classifier")
     table.add_column("towards propaganda")
     table.add_column("", justify="right")
@@ -191,6 +202,12 @@ def render_explanation(result: dict[str, Any], console: Console) -> None:
         )
     else:
         console.print("  indicators: none")
+    if result.get("stance"):
+        console.print(
+            "  stance cues (read by the risk, signs learnt): "
+            + ", ".join(f"{k} {v:.2f}" for k, v in result["stance"].items()),
+            highlight=False,
+        )
     if result["scripture_share"] > 0:
         console.print(
             f"  scripture: {result['scripture_share']:.0%} of the words are a quotation",

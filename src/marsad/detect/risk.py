@@ -9,9 +9,14 @@ the *out-of-fold* outputs of the cross-validation (:mod:`marsad.detect.evaluate`
 so they are learnt from posts the classifier had not seen:
 
 1. **Text risk** -- what the post alone says:
-   ``r0 = sigmoid(b + a * z + c * indicators)``, with ``z`` the classifier's
-   log-odds and ``indicators`` the indicator detector's score (noisy-OR of
-   weights); ``c >= 0``, so an indicator never lowers a risk.
+   ``r0 = sigmoid(b + a * z + c * indicators + e . cues)``, with ``z`` the
+   classifier's log-odds, ``indicators`` the indicator detector's score
+   (noisy-OR of weights; ``c >= 0``, so an indicator never lowers a risk)
+   and ``cues`` the post's stance cues (:mod:`marsad.detect.stance`:
+   attribution, news form, condemnation, how it names the group, praise,
+   calls, quotation ...), whose signs are learnt: in the keyword-found
+   training file supporters use condemnation words more than the press does
+   (against their enemies), so no direction is assumed.
 2. **Author context** -- when the author has other posts in the workspace:
    ``r = sigmoid(b' + a' * logit(r0) + d * author_z)``, with ``author_z`` the
    sum of the classifier's log-odds over the author's *other* posts divided
@@ -27,6 +32,18 @@ The labels of the training data are account-level (every tweet of an account
 judged pro-ISIS is "pro-ISIS", whatever it says), which a text-only model
 cannot know; the evaluation reports the text risk and the risk with author
 context side by side, so that the share of each is visible.
+
+**Evidence.**  Before either stage the classifier's log-odds are shrunk
+towards 0 (no evidence either way) by :func:`evidence_factor`,
+``known / (known + k)`` with ``known`` the post's words the model knows
+(:meth:`~marsad.detect.classifier.TextClassifier.margins_evidence`) and
+``k`` the model's ``evidence_words``: a post of one known word ("breaking")
+keeps a quarter of its log-odds at ``k = 3``, a post of twenty keeps 87%.
+Not learnt either: in account-labelled training data a one-word post of a
+pro-ISIS account is a positive, so the data would teach that one word is
+enough -- and on a real stream, where perhaps one post in a thousand
+supports the group, one word is never enough.  The stages are fitted on the
+shrunk log-odds, so their calibration holds for them.
 
 3. **Context rules**, not learnt because the training data would teach the
    opposite (supporters quote scripture, and their quotations carry the
@@ -49,10 +66,24 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["AUTHOR_SHRINK", "RiskModel", "author_risk", "logit", "sigmoid", "text_risk"]
+__all__ = [
+    "AUTHOR_SHRINK",
+    "EVIDENCE_WORDS",
+    "RiskModel",
+    "author_risk",
+    "evidence_factor",
+    "logit",
+    "sigmoid",
+    "text_risk",
+]
 
 #: pseudo-posts of log-odds 0 added to an author's other posts (see the docstring)
 AUTHOR_SHRINK = 10.0
+#: known words at which a post's classifier log-odds count half (:func:`evidence_factor`);
+#: chosen on the cross-validation and the benign probe set (issue 16's notes, BENCHMARKS.md)
+EVIDENCE_WORDS = 3.0
+#: a post whose factor is under this is explained as "too little text"
+TOO_LITTLE_TEXT = 0.5
 #: how much of a post must be quotation before the scripture rule applies
 SCRIPTURE_MIN_SHARE = 0.5
 _CLIP = 1e-9
@@ -66,6 +97,19 @@ def logit(p: npt.ArrayLike) -> npt.NDArray[np.float64]:
 
 def sigmoid(z: npt.ArrayLike) -> npt.NDArray[np.float64]:
     out: npt.NDArray[np.float64] = 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=np.float64)))
+    return out
+
+
+def evidence_factor(
+    known_words: npt.ArrayLike, evidence_words: float = EVIDENCE_WORDS
+) -> npt.NDArray[np.float64]:
+    """How much of a post's classifier log-odds count: ``known / (known + k)``
+    (module docstring); 1 everywhere when *evidence_words* is 0 (a model
+    trained before this existed)."""
+    n = np.asarray(known_words, dtype=np.float64)
+    if evidence_words <= 0:
+        return np.ones_like(n)
+    out: npt.NDArray[np.float64] = n / (n + evidence_words)
     return out
 
 
@@ -101,9 +145,16 @@ def text_risk(
     z: npt.NDArray[np.float64],
     indicators: npt.NDArray[np.float64],
     scripture: npt.NDArray[np.float64],
+    cues: Mapping[str, npt.NDArray[np.float64]] | None = None,
 ) -> npt.NDArray[np.float64]:
-    """Stage 1 with the scripture rule: the risk of each post on its own."""
-    return scripture_rule(stage({"z": z, "indicators": indicators}), scripture, indicators)
+    """Stage 1 with the scripture rule: the risk of each post on its own.
+    *cues* are the stance cues (:func:`marsad.detect.stance.stance_cues`),
+    inputs of the stage when it was fitted with them (a stage reads the
+    inputs it names and no others)."""
+    inputs: dict[str, npt.ArrayLike] = {"z": z, "indicators": indicators}
+    if cues:
+        inputs |= {k: v for k, v in cues.items() if k in stage.names}
+    return scripture_rule(stage(inputs), scripture, indicators)
 
 
 def author_risk(

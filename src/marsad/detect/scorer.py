@@ -15,8 +15,10 @@ computed by :meth:`RiskScorer.with_authors` from sums the caller provides.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -27,7 +29,14 @@ from marsad.detect.classifier import TextClassifier
 from marsad.detect.indicator_detector import IndicatorDetector
 from marsad.detect.indicators import IndicatorRegistry
 from marsad.detect.policy import Policy
-from marsad.detect.risk import RiskModel, author_risk, logit, text_risk
+from marsad.detect.risk import (
+    TOO_LITTLE_TEXT,
+    RiskModel,
+    author_risk,
+    evidence_factor,
+    logit,
+    text_risk,
+)
 from marsad.model import Post
 
 __all__ = ["Components", "RiskScorer", "risk_evidence"]
@@ -42,11 +51,14 @@ class Components:
     margin: npt.NDArray[np.float64]
     classifier: npt.NDArray[np.float64]  # calibrated classifier score
     known: npt.NDArray[np.bool_]  # whether it counts (the post's language; see supported())
-    z: npt.NDArray[np.float64]  # its log-odds as the risk takes it: 0 where not known
+    known_words: npt.NDArray[np.float64]  # words of the post the model knows
+    evidence: npt.NDArray[np.float64]  # the share of its log-odds that counts (evidence_factor)
+    z: npt.NDArray[np.float64]  # its log-odds as the risk takes it: shrunk, 0 where not known
     indicators: npt.NDArray[np.float64]
     indicator_evidence: list[dict[str, Any]]
     scripture: npt.NDArray[np.float64]
     text_risk: npt.NDArray[np.float64]
+    cues: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)  # stance cues read
 
 
 class RiskScorer(Detector):
@@ -93,23 +105,55 @@ class RiskScorer(Detector):
 
     @property
     def version(self) -> str:
-        return f"{self._CODE_VERSION}+{self.model_.version}+{self.indicators_.version}"
+        """Code, classifier, combination and indicators: a model retrained with
+        the same classifier weights but other calibration, risk stages or
+        evidence rule scores differently, so its risk is another version (and
+        ``marsad scan`` scores again).  Thresholds are not part of it: they
+        decide, they do not score."""
+        m = self.model_
+        stages = json.dumps(
+            [
+                m.calibration_.tolist(),
+                None if m.risk_text_ is None else m.risk_text_.as_dict(),
+                None if m.risk_author_ is None else m.risk_author_.as_dict(),
+                m.evidence_words_,
+            ],
+            sort_keys=True,
+        )
+        combination = hashlib.sha256(stages.encode()).hexdigest()[:8]
+        return f"{self._CODE_VERSION}+{m.version}.{combination}+{self.indicators_.version}"
 
     def policy(self) -> Policy:
         """The thresholds training chose, per language group (:mod:`marsad.detect.policy`)."""
         return Policy(dict(self.model_.thresholds_), f"model {self.model_.model_version_}")
 
     def components(self, posts: Sequence[Post]) -> Components:
-        margin, route = self.model_.margins(posts)
+        margin, route, words = self.model_.margins_evidence(posts)
         p = self.model_.calibrate(margin, route)
         known = self.model_.supported(posts)
-        z = np.where(known, logit(p), 0.0)
+        factor = evidence_factor(words, self.model_.evidence_words_)
+        z = np.where(known, logit(p) * factor, 0.0)
         found = self.indicators_.detect_matches(posts)
         ind = np.array([score for score, _ in found], dtype=np.float64)
         texts = [p.text_norm if p.text_norm is not None else (p.text or "") for p in posts]
         share = self.scripture_(texts)
-        r0 = text_risk(self.text_stage, z, ind, share)
-        return Components(margin, p, known, z, ind, [ev for _, ev in found], share, r0)
+        cues = self.cues(posts)
+        r0 = text_risk(self.text_stage, z, ind, share, cues)
+        return Components(
+            margin, p, known, words, factor, z, ind, [ev for _, ev in found], share, r0, cues
+        )
+
+    def cues(self, posts: Sequence[Post]) -> dict[str, npt.NDArray[np.float64]]:
+        """The stance cues of *posts* the text stage reads (none for a model
+        fitted without them: they are not computed)."""
+        from marsad.detect.stance import CUES, stance_cues
+
+        if not set(CUES) & set(self.text_stage.names):
+            return {}
+        norm = [p.text_norm is not None for p in posts]
+        if all(norm):
+            return stance_cues([p.text_norm or "" for p in posts], normalized=True)
+        return stance_cues([p.text or "" for p in posts])
 
     def score(self, posts: Sequence[Post]) -> npt.NDArray[np.float64]:
         return self.components(posts).text_risk
@@ -165,6 +209,11 @@ def risk_evidence(c: Components, i: int) -> dict[str, Any]:
         "classifier": round(float(c.classifier[i]), 6),
         "indicators": round(float(c.indicators[i]), 6),
     }
+    out["known_words"] = int(c.known_words[i])
+    if c.evidence[i] < TOO_LITTLE_TEXT:
+        # too few words the model knows for its score to say much: its
+        # log-odds were shrunk towards "no evidence" (risk.evidence_factor)
+        out["too_little_text"] = True
     if not c.known[i]:
         # the classifier's training data hold too few posts of each label in
         # this post's language: its score is shown, not counted
@@ -175,4 +224,7 @@ def risk_evidence(c: Components, i: int) -> dict[str, Any]:
         )
     if c.scripture[i] > 0:
         out["scripture"] = round(float(c.scripture[i]), 4)
+    stance = {k: round(float(v[i]), 3) for k, v in c.cues.items() if v[i] > 0}
+    if stance:
+        out["stance"] = stance
     return out

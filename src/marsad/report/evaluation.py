@@ -94,6 +94,65 @@ def _block(title: str, data: dict[str, Any]) -> Html:
     return el("section", el("h2", title), _metrics_table(title, rows), reliability, class_="card")
 
 
+def _stream(data: dict[str, Any]) -> Html:
+    """The ordinary stream: flagged posts per language and corpus (whole corpora
+    held out), and the precision a review queue would have at realistic prevalences."""
+    heads = ("rows", "flagged, text alone", "rate", "flagged, with author context", "rate")
+
+    def row(name: str, m: dict[str, Any]) -> Html:
+        return el(
+            "tr",
+            el("th", name),
+            el("td", _fmt(m["n"]), class_="num"),
+            el("td", _fmt(m["flagged"]), class_="num"),
+            el("td", f"{m['fpr']:.2%}" if m["fpr"] is not None else "–", class_="num"),
+            el("td", _fmt(m.get("flagged_with_author")), class_="num"),
+            el(
+                "td",
+                f"{m['fpr_with_author']:.2%}" if m.get("fpr_with_author") is not None else "–",
+                class_="num",
+            ),
+        )
+
+    table = el(
+        "table",
+        el("caption", "Ordinary posts (stream files), each corpus held out whole"),
+        el("thead", el("tr", el("th", ""), *(el("th", h) for h in heads))),
+        el(
+            "tbody",
+            row("all", data["overall"]),
+            *(row(f"language: {k}", v) for k, v in data["by_language"].items()),
+            *(row(f"corpus: {k}", v) for k, v in data["by_corpus"].items()),
+        ),
+    )
+    prec = el(
+        "table",
+        el(
+            "caption",
+            "Precision at a prevalence: recall on the labelled positives "
+            f"({data['recall_text_alone']:.1%} text alone, {data['recall_with_author']:.1%} "
+            "with author context) against the false-positive rate on the stream",
+        ),
+        el(
+            "thead",
+            el("tr", el("th", "prevalence"), el("th", "text alone"), el("th", "with author")),
+        ),
+        el(
+            "tbody",
+            *(
+                el(
+                    "tr",
+                    el("th", k),
+                    el("td", _fmt(v["text_alone"]), class_="num"),
+                    el("td", _fmt(v["with_author"]), class_="num"),
+                )
+                for k, v in data["precision_at"].items()
+            ),
+        ),
+    )
+    return el("section", el("h2", "An ordinary stream"), table, prec, class_="card")
+
+
 def render_evaluation(report: dict[str, Any], title: str = "Detector evaluation") -> str:
     """The HTML page of an evaluation *report*."""
     p = report["protocol"]
@@ -111,6 +170,17 @@ def render_evaluation(report: dict[str, Any], title: str = "Detector evaluation"
             "li",
             f"fitting weight of rows labelled by their file: {p.get('file_label_weight', 1.0)}"
             f" (in Arabic script: {p.get('file_label_weight_ar', p.get('file_label_weight', 1.0))})",
+        ),
+        *(
+            [
+                el(
+                    "li",
+                    f"stream files: fitting weight {p['stream_weight']}; thresholds flag at "
+                    f"most {p['max_stream_fpr']:.1%} of their posts per language group",
+                )
+            ]
+            if "stream_weight" in p
+            else []
         ),
         el("li", "evaluated at ", report["evaluated_at"]),
     )
@@ -186,6 +256,7 @@ def render_evaluation(report: dict[str, Any], title: str = "Detector evaluation"
                 _block(
                     "Text alone (classifier and indicators, no author context)", report["text_only"]
                 ),
+                *([_stream(report["stream"])] if report.get("stream") else []),
                 el("section", errors, class_="card"),
             ),
         ),
