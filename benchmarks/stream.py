@@ -198,7 +198,7 @@ def main() -> int:
 
     scorer = RiskScorer(TextClassifier.load(args.model) if args.model else None)
     print(*machine_lines(), sep="\n")
-    print(f"\nmodel `{scorer.model_.version}`\n")
+    print(f"\nrisk scorer `{scorer.version}`\n")
     t = time.perf_counter()
     probe, reported = _probe(scorer)
     print("#### Benign probe set, text alone\n")

@@ -143,3 +143,21 @@ def test_altered_weights_are_refused(model: TextClassifier, tmp_path: Path) -> N
 def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(BadModel, match="cannot read"):
         TextClassifier.load(tmp_path / "nope.safetensors")
+
+
+def test_the_risk_version_changes_with_the_combination_not_the_thresholds() -> None:
+    """A retrained model with the same classifier weights but other risk
+    stages scores differently: ``marsad scan`` must score again."""
+    import copy
+
+    from marsad.detect.classifier import TextClassifier
+    from marsad.detect.risk import RiskModel
+    from marsad.detect.scorer import RiskScorer
+
+    model = TextClassifier.load()
+    other = copy.deepcopy(model)
+    other.risk_author_ = RiskModel(("text_logit", "author_z"), 0.0, (1.0, 1.0))
+    assert RiskScorer(other).version != RiskScorer(model).version
+    same = copy.deepcopy(model)
+    same.thresholds_ = {k: 0.5 for k in model.thresholds_}
+    assert RiskScorer(same).version == RiskScorer(model).version

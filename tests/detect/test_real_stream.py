@@ -38,9 +38,10 @@ def scanned(tmp_path_factory: pytest.TempPathFactory) -> tuple[DuckDBStore, Risk
 
 def test_every_post_is_scored(scanned: tuple[DuckDBStore, RiskScorer]) -> None:
     store, scorer = scanned
-    (posts,) = store.analytics().execute("SELECT count(*) FROM current_posts").fetchone()  # type: ignore[misc]
+    (posts,) = store.analytics().cursor().execute("SELECT count(*) FROM current_posts").fetchone()  # type: ignore[misc]
     (scored,) = (
         store.analytics()
+        .cursor()
         .execute(
             "SELECT count(*) FROM detections WHERE detector = ? AND detector_version = ?",
             [scorer.name, scorer.version],
@@ -60,6 +61,7 @@ def test_a_benign_stream_is_almost_never_flagged(
         ids = [
             f"{pid} ({score:.3f})"
             for pid, score in store.analytics()
+            .cursor()
             .execute(
                 "SELECT target_id, score FROM detections WHERE detector = ? "
                 "AND detector_version = ? ORDER BY score DESC LIMIT 20",

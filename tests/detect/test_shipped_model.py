@@ -68,9 +68,9 @@ def test_french_is_scored_by_what_it_says_not_for_being_french(scorer: RiskScore
     risk, evidence = scorer.scored(plain)
     assert all("classifier_counted" not in ev for ev in evidence)
     assert (risk < scorer.policy().threshold("fr")).all()
-    # an outlet's name raises it, through the indicators
-    flagged, _ = scorer.scored(text_posts(["Amaq annonce aujourd'hui #AllEyesOnISIS"]))
-    assert flagged[0] > max(risk)
+    # an outlet's name is evidence the risk keeps (the indicators)
+    _, found = scorer.scored(text_posts(["Amaq annonce aujourd'hui #AllEyesOnISIS"]))
+    assert {"amaq", "all_eyes_on_isis"} <= set(found[0]["matched"])
 
 
 @pytest.mark.parametrize("text", ["breaking", "Breaking news", "خبر عاجل", "جمعة مباركة"])

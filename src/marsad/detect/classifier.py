@@ -57,6 +57,7 @@ from marsad.detect.features import (
     char_classes,
     featurize,
     prepare,
+    run_weights,
     weights,
 )
 from marsad.detect.risk import EVIDENCE_WORDS, RiskModel
@@ -380,21 +381,27 @@ class TextClassifier(Detector):
             chunk = texts[at : at + _BATCH]
             prepared, occ = self._occurrences(chunk, positions=True)
             route = prepared.arabic.astype(np.int64)
-            flat = route[occ.doc] * buckets + occ.bucket
-            idf = idfs[flat].astype(np.float64)
-            share = weights(occ, idf, prepared.arabic, self.spec_)
-            dot = np.bincount(occ.doc, coefs[flat] * share, minlength=len(chunk))
+            doc_route = route * buckets
+
+            def idf_of(i: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+                found: npt.NDArray[np.float64] = idfs[doc_route[occ.doc[i]] + occ.bucket[i]]  # noqa: B023
+                return found.astype(np.float64)
+
+            first, value = run_weights(occ, idf_of, prepared.arabic, self.spec_)
+            weight = coefs[doc_route[occ.doc[first]] + occ.bucket[first]]
+            dot = np.bincount(occ.doc[first], weight * value, minlength=len(chunk))
             out[at : at + len(chunk)] = dot + self.intercept_[route]
             routes[at : at + len(chunk)] = route
-            unigram = np.flatnonzero((occ.kind == 101) & (idf > 0))
+            unigram = np.flatnonzero(occ.kind == 101)
+            unigram = unigram[idf_of(unigram) > 0]
             at_ = prepared.begin[occ.doc[unigram]] + occ.start[unigram]
-            first = prepared.codes[at_]
+            first_code = prepared.codes[at_]
             # a word: starts with a letter (not a digit's "0", not "_user_"),
             # and is not a handle ("@ name" once prepared)
             is_word = (
-                (word_class[np.minimum(first, len(word_class) - 1)] == 1)
-                & (first != ord("0"))
-                & (first != ord("_"))
+                (word_class[np.minimum(first_code, len(word_class) - 1)] == 1)
+                & (first_code != ord("0"))
+                & (first_code != ord("_"))
                 & (prepared.codes[np.maximum(at_ - 2, 0)] != ord("@"))
             )
             known[at : at + len(chunk)] = np.bincount(

@@ -100,9 +100,9 @@ class LabelledRows:
     labels: list[int] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)  # file name of each row
-    corpora: list[str] = field(default_factory=list)  # a stream row's corpus, else ""
     lines: list[int] = field(default_factory=list)  # 1-based line of the row in its file
     files: list[dict[str, object]] = field(default_factory=list)  # per file: name, sha256, rows ...
+    corpora: list[str] = field(default_factory=list)  # a stream row's corpus, else ""
 
     def __len__(self) -> int:
         return len(self.texts)
