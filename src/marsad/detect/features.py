@@ -355,6 +355,21 @@ def _fmix(h: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     return h ^ (h >> _U64(33))
 
 
+def _norm_groups(
+    occ: Occurrences, arabic: npt.NDArray[np.bool_], spec: FeatureSpec
+) -> npt.NDArray[np.int64]:
+    """The (document, kind of n-gram) each occurrence belongs to, whose
+    vector is scaled to unit norm: ``2 * doc`` plus 1 for the word n-grams of
+    documents whose kinds are normed apart (``spec.norm_by_kind``)."""
+    if spec.norm_by_kind == "never":
+        return occ.doc * 2
+    block = (occ.kind >= 100).astype(np.int64)
+    if spec.norm_by_kind == "non-arabic":
+        block = block * ~arabic[occ.doc]
+    out: npt.NDArray[np.int64] = occ.doc * 2 + block
+    return out
+
+
 def weights(
     occ: Occurrences,
     idf: npt.NDArray[np.float64],
@@ -369,13 +384,7 @@ def weights(
     if not len(occ.doc):
         return np.zeros(0)
     docs = len(arabic)
-    if spec.norm_by_kind == "never":
-        block: npt.NDArray[np.int64] | int = 0
-    else:
-        block = (occ.kind >= 100).astype(np.int64)
-        if spec.norm_by_kind == "non-arabic":
-            block = block * ~arabic[occ.doc]
-    group = occ.doc * 2 + block  # (document, kind of n-gram) whose norm is one
+    group = _norm_groups(occ, arabic, spec)
     if not spec.sublinear_tf:
         # the norm over occurrences (the rule of older model files)
         norm = np.sqrt(np.bincount(group, idf * idf, minlength=2 * docs))
@@ -420,13 +429,7 @@ def run_weights(
         every = np.arange(len(occ.doc), dtype=np.int64)
         return every, weights(occ, idf_of(every), arabic, spec)
     docs = len(arabic)
-    if spec.norm_by_kind == "never":
-        block: npt.NDArray[np.int64] | int = 0
-    else:
-        block = (occ.kind >= 100).astype(np.int64)
-        if spec.norm_by_kind == "non-arabic":
-            block = block * ~arabic[occ.doc]
-    group = occ.doc * 2 + block
+    group = _norm_groups(occ, arabic, spec)
     key = (group * spec.buckets + occ.bucket).astype(np.uint64)
     order = np.argsort(key, kind="stable")  # see weights()
     ordered = key[order]
