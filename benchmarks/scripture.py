@@ -188,6 +188,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # -- recognition by form
     out += ["### Recognition by form (indexed sources; share of words recognised)", ""]
+
+    def recognised(texts: list[str]) -> list[object]:
+        """Per index version: the mean share recognised and the share at or over the rule's."""
+        cells: list[object] = []
+        for _, index in versions:
+            share = index.share(texts)
+            cells += [f"{share.mean():.3f}", fmt_pct(float((share >= SCRIPTURE_MIN_SHARE).mean()))]
+        return cells
+
     rows = []
     for lang in ("ar", "en"):
         indexed = [s.key for s in context.installed_sources(lang) if s.indexed]
@@ -195,27 +204,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             forms = context.scripture_samples(
                 args.n_form, seed=args.seed + 1, lang=lang, form=form, sources=indexed
             )
-            texts = [s.text for s in forms]
-            row: list[object] = [lang, form]
-            for _, index in versions:
-                share = index.share(texts)
-                row += [
-                    f"{share.mean():.3f}",
-                    fmt_pct(float((share >= SCRIPTURE_MIN_SHARE).mean())),
-                ]
-            rows.append(row)
+            rows.append([lang, form, *recognised([s.text for s in forms])])
         for label, pick in (("mixed, indexed", True), ("mixed, held out", False)):
             mixed = [s.text for s in samples[lang] if s.indexed == pick]
             if not mixed:
                 continue
-            row = [lang, f"{label} (n={len(mixed)})"]
-            for _, index in versions:
-                share = index.share(mixed)
-                row += [
-                    f"{share.mean():.3f}",
-                    fmt_pct(float((share >= SCRIPTURE_MIN_SHARE).mean())),
-                ]
-            rows.append(row)
+            rows.append([lang, f"{label} (n={len(mixed)})", *recognised(mixed)])
     headers = ["lang", "form"]
     for name, _ in versions:
         headers += [f"mean share ({name})", f"≥ {SCRIPTURE_MIN_SHARE} ({name})"]

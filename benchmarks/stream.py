@@ -48,15 +48,11 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 PROBE = ROOT / "tests" / "data" / "benign_probe" / "benign_probe.csv"
 V1 = SHARED / "fixtures" / "x_api_v1_isis_hashtags_2017" / "TT-TEST.jsonl.gz"
-REPORTED = (
-    "breaking",
-    "Breaking news",
-    "خبر عاجل",
-    "جمعة مباركة",
-    "Photos from today's parade",
-    "see photos",
-    "today",
-    "Watch",
+#: the texts issue 16 reported as wrongly flagged (the probe set's test reads them too)
+REPORTED = tuple(
+    line
+    for line in PROBE.with_name("reported.txt").read_text(encoding="utf-8").splitlines()
+    if line
 )
 
 

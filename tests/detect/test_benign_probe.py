@@ -37,16 +37,12 @@ CATEGORIES = (
     "everyday",
     "politics",
 )
-# the texts issue 16 reported as flagged: each must stay under its threshold
-REPORTED = (
-    "breaking",
-    "Breaking news",
-    "خبر عاجل",
-    "جمعة مباركة",
-    "Photos from today's parade",
-    "see photos",
-    "today",
-    "Watch",
+# the texts issue 16 reported as flagged (reported.txt; benchmarks/stream.py reads
+# it too): each must stay under its threshold
+REPORTED = tuple(
+    line
+    for line in PROBE.with_name("reported.txt").read_text(encoding="utf-8").splitlines()
+    if line
 )
 #: the share of the probe that may be flagged on text alone
 MAX_FLAGGED_SHARE = 0.005
