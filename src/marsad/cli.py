@@ -341,10 +341,29 @@ def import_(source: Path, workspace: Path) -> None:
 
 @main.command()
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--profile", default="census-2014", show_default=True, help="Named profile.")
+@click.option(
+    "--profile",
+    default=None,
+    help="Named profile  [default: census-2014; grid with --randomise].",
+)
 @click.option("--accounts", type=int, default=None, help="Number of accounts (profile default).")
 @click.option("--posts", type=int, default=None, help="Number of posts (profile default).")
 @click.option("--seed", type=int, default=None, help="Random seed (same seed, same bytes).")
+@click.option(
+    "--randomise",
+    type=int,
+    default=None,
+    metavar="SEED",
+    help="Draw every realism knob (lookups, avatars, look-alike names, renames, "
+    "newcomers, return rates, languages) from SEED, which is also the seed.",
+)
+@click.option(
+    "--suspension",
+    type=click.Choice(["exact", "weekly", "sampled"]),
+    default="sampled",
+    show_default=True,
+    help="Suspension times: exact (a status CSV), weekly lookups, or as drawn/profiled.",
+)
 @click.option(
     "--formats",
     default="x-v2,telegram,marsad-jsonl",
@@ -354,10 +373,12 @@ def import_(source: Path, workspace: Path) -> None:
 @json_option
 def simulate(
     out_dir: Path,
-    profile: str,
+    profile: str | None,
     accounts: int | None,
     posts: int | None,
     seed: int | None,
+    randomise: int | None,
+    suspension: str,
     formats: str,
     as_json: bool,
 ) -> None:
@@ -366,18 +387,39 @@ def simulate(
     Ordinary users, news accounts, a counter-messaging campaign and a covert
     network with suspensions and re-created accounts; the true lineage and
     roles go to OUT_DIR/ground_truth/.  Text is neutral template text.
+    With --randomise, a setting of the randomised grid (marsad.simulate.grid);
+    with --suspension exact, OUT_DIR/status/suspensions.csv gives the exact
+    suspension times (ingest it with `marsad status`).
 
     \b
     Example:
       marsad simulate sim/ --profile small --seed 7
       marsad ingest sim/
+      marsad simulate grid/ --randomise 2001 --suspension weekly
     """
 
     def go() -> Any:
+        from marsad.errors import ConfigError
         from marsad.simulate import SimConfig
         from marsad.simulate import simulate as run_simulation
+        from marsad.simulate.grid import grid_setting, suspension_overrides
 
-        config = SimConfig.from_profile(profile, accounts=accounts, posts=posts, seed=seed)
+        if randomise is None:
+            config = SimConfig.from_profile(
+                profile or "census-2014",
+                accounts=accounts,
+                posts=posts,
+                seed=seed,
+                **suspension_overrides(suspension),
+            )
+        elif seed is not None:
+            raise ConfigError(
+                f"--seed {seed} and --randomise {randomise} both set the seed; give one"
+            )
+        else:
+            config = grid_setting(
+                randomise, suspension, profile or "grid", accounts=accounts, posts=posts
+            )
         progress, done = _progress_printer()
         summary = run_simulation(
             config,
@@ -1518,18 +1560,27 @@ def _explain_account(ref: str, workspace: Path, platform: str | None, as_json: b
     if as_json:
         _emit_json(result)
         return
-    verdict = "over" if result["flagged"] else "under"
+    verdict = "flagged" if result["flagged"] else "not flagged"
     out.print(
         f"{result['platform']}:{result['native_id']} @{result['handle'] or '-'}: account score "
-        f"{result['score']:.3f} ({verdict} the threshold {result['threshold']:.3f}; "
-        f"{result['posts']:,} posts{'; a seed' if result['seed'] else ''}; model "
-        f"{result['model']})",
+        f"{result['score']:.3f}, {verdict} (evidence score {result['evidence_score']:.3f}, "
+        f"threshold {result['threshold']:.3f}; {result['posts']:,} posts"
+        f"{'; a seed' if result['seed'] else ''}; model {result['model']})",
         highlight=False,
     )
-    table = Table("feature", "value", "part of the log-odds")
+    out.print(result["reason"], highlight=False, soft_wrap=True)
+    table = Table("feature", "kind", "value", "part of the log-odds")
     for row in result["features"]:
-        table.add_row(row["feature"], f"{row['value']:.3f}", f"{row['contribution']:+.3f}")
+        part = f"{row['contribution']:+.3f}"
+        if row["kind"] == "behaviour":  # a term inside the bounded bonus
+            part += " in the bonus" + ("" if row["applied"] else ", not applied")
+        table.add_row(row["feature"], row["kind"], f"{row['value']:.3f}", part)
     out.print(table)
+    out.print(
+        f"behaviour: {result['behaviour_bonus']:+.3f} log-odds applied, at most "
+        f"{result['behaviour_max']:+.3f}, only to accounts flagged on evidence",
+        highlight=False,
+    )
 
 
 @main.command()
@@ -1559,8 +1610,10 @@ def accounts(
     workspace: Path,
     as_json: bool,
 ) -> None:
-    """Score every account (post detections, profile, behaviour and closeness to
-    labelled accounts), store the scores as detections, and show the top ones.
+    """Score every account, store the scores as detections, and show the top ones.
+    An account is flagged only on evidence (its posts, hash-bank matches, closeness
+    to labelled accounts, re-creating a suspended one); behaviour (posting rate,
+    account age) only orders the flagged ones and never flags alone.
     Run `marsad scan` (and `marsad match`) first: their detections are the evidence.
 
     \b
@@ -1590,7 +1643,7 @@ def accounts(
         return scores, scorer.model.threshold
 
     scores, threshold = _run(go)
-    flagged = sum(s.score >= threshold for s in scores)
+    flagged = sum(s.flagged for s in scores)
     if as_json:
         _emit_json(
             {
@@ -1601,20 +1654,21 @@ def accounts(
             }
         )
         return
-    table = Table("account", "handle", "score", "posts", "seed", "strongest evidence")
+    table = Table("account", "handle", "score", "flagged", "posts", "seed", "why")
     for s in scores[:top]:
-        name, part = max(s.contributions.items(), key=lambda kv: kv[1])
         table.add_row(
             f"{s.platform}:{s.native_id}",
             s.handle or "",
             f"{s.score:.3f}",
+            "yes" if s.flagged else "",
             f"{s.posts:,}",
             "yes" if s.seed else "",
-            f"{name} {part:+.1f}",
+            s.reason,
         )
     out.print(table)
     out.print(
-        f"{flagged:,} of {len(scores):,} accounts at or over the threshold {threshold:.3f}",
+        f"{flagged:,} of {len(scores):,} accounts flagged on evidence (threshold "
+        f"{threshold:.3f}; behaviour alone never flags)",
         highlight=False,
     )
 

@@ -21,7 +21,7 @@ from marsad import pipeline
 from marsad.accounts import LineagePairModel, LineageResult, lineage
 from marsad.accounts.cli import lineage_command
 from marsad.accounts.evaluate import link_metrics, observable_truth, read_truth
-from marsad.accounts.lineage import resolve
+from marsad.accounts.lineage import link_probabilities, resolve
 from marsad.accounts.lineage_model import FEATURES
 from marsad.accounts.names import handle_stems, name_tokens, similarity, skeleton
 from marsad.codec import record_to_dict
@@ -113,12 +113,47 @@ def test_name_tokens_drop_kunya_and_counters() -> None:
         (["s", "s", "t"], ["a", "c", "a"], [0.9, 0.7, 0.95], [(1, 0), (2, None)]),
         # a chain: the grandchild cannot take the grandparent its parent holds
         (["p", "c", "c"], ["g", "g", "p"], [0.99, 0.6, 0.98], [(0, None), (2, 1)]),
+        # one assignment, not best first: s slightly prefers a, but t has only a;
+        # best first would leave t unlinked, the assignment links both
+        (["s", "s", "t"], ["a", "b", "a"], [0.95, 0.9, 0.9], [(1, 0), (2, None)]),
+        # ... unless the alternative is far weaker than what it gives up
+        (["s", "s", "t"], ["a", "b", "a"], [0.999, 0.55, 0.6], [(0, 1)]),
     ],
 )
 def test_resolve(
     succ: list[str], pred: list[str], scores: list[float], kept: list[tuple[int, int | None]]
 ) -> None:
     assert resolve(succ, pred, scores, 0.5) == kept
+
+
+def test_resolve_never_gives_one_predecessor_two_successors() -> None:
+    rng = np.random.default_rng(3)
+    succ = [f"s{i}" for i in rng.integers(0, 40, 400)]
+    pred = [f"p{i}" for i in rng.integers(0, 30, 400)]
+    scores = rng.random(400).tolist()
+    kept = resolve(succ, pred, scores, 0.5)
+    assert len({succ[i] for i, _ in kept}) == len(kept) == len({pred[i] for i, _ in kept})
+    assert all(scores[i] >= 0.5 for i, _ in kept)
+    # the assignment's summed log-odds over the threshold is at least best-first's
+    def total(rows: list[int]) -> float:
+        return sum(float(np.log(scores[i] / (1 - scores[i]))) for i in rows)
+
+    greedy: list[int] = []
+    used: set[str] = set()
+    for i in sorted(range(400), key=lambda i: -scores[i]):
+        if scores[i] >= 0.5 and succ[i] not in used and pred[i] not in used:
+            greedy.append(i)
+            used |= {succ[i], pred[i]}
+    assert total([i for i, _ in kept]) >= total(greedy) - 1e-9
+
+
+def test_rivals_lower_a_link_but_not_a_lone_pair() -> None:
+    model = LineagePairModel.load()
+    x = np.zeros((3, len(FEATURES)))
+    # the same pair evidence three times: alone (s1-a), and twice competing (s2-b, s2-c)
+    pair, link = link_probabilities(model, ["s1", "s2", "s2"], ["a", "b", "c"], x)
+    assert pair[0] == pair[1] == pair[2]
+    assert link[1] == link[2] < link[0]
 
 
 # -- the model file ----------------------------------------------------------------------------
@@ -245,6 +280,17 @@ def _synthetic_records() -> list[Record]:
     b.followers("600", [f"b{i:02d}" for i in range(1, 9)])
     b.followers("700", [f"c{i:02d}" for i in range(1, 9)])
     b.followers("800", [*(f"b{i:02d}" for i in range(1, 6)), "c01"])
+    # twins: two suspended accounts alike in everything, and one new account
+    # that fits both equally -- lineage must not pick one at random
+    for native_id, handle in (("900", "river_notes1"), ("910", "river_notes2")):
+        b.account(native_id, handle, "River Notes", "notes from the river", "2014-11-01", None,
+                  observed="2015-03-20T10:00", suspended="2015-03-22")  # fmt: skip
+        b.post(native_id, "2015-03-20T10:00", "notes from the river today")
+        b.followers(native_id, [f"r{i:02d}" for i in range(1, 7)])
+    b.account("920", "river_notes3", "River Notes", "notes from the river", "2015-03-23T08:00",
+              None, observed="2015-03-30")  # fmt: skip
+    b.post("920", "2015-03-24", "notes from the river today")
+    b.followers("920", [f"r{i:02d}" for i in range(1, 5)])
     return b.records
 
 
@@ -296,6 +342,26 @@ def test_three_generations_form_one_family(synthetic_result: LineageResult) -> N
     first = family.links[0]
     assert first.evidence["announcements"][0]["by"] == "f01"
     assert first.evidence["handles"]["shared_stems"] == ["newsreader"]
+
+
+def test_twins_are_an_abstention_not_a_coin_toss(synthetic_result: LineageResult) -> None:
+    assert all(x.successor_id != "920" for x in synthetic_result.links)
+    (twin,) = [a for a in synthetic_result.abstentions if a.successor_id == "920"]
+    assert twin.reason in ("ambiguous", "weak_evidence")
+    assert {twin.best.predecessor_id, *(r.predecessor_id for r in twin.rival_predecessors)} == {
+        "900",
+        "910",
+    }
+    # each twin alone would be a likely link; together neither is
+    assert twin.pair_score > twin.best.score
+    doc = twin.as_dict()
+    assert doc["why"] and doc["rival_predecessors"][0]["predecessor_id"] in ("900", "910")
+
+
+def test_links_say_what_carried_them(synthetic_result: LineageResult) -> None:
+    for x in synthetic_result.links:
+        assert x.evidence["carried_by"], x
+        assert 0 < x.score <= x.evidence["pair_score"] + 1e-9 or x.runner_up is None
 
 
 def test_threshold_must_be_a_probability(synthetic: Path) -> None:

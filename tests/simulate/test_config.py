@@ -77,11 +77,22 @@ def test_bad_profile_calls_are_refused(
         ({"start": datetime(2015, 1, 1)}, "timezone-aware"),  # a naive time
         ({"suspension_shape": 0.0}, "suspension_shape must be positive"),  # no Weibull
         ({"outlets": ()}, "at least one outlet"),  # a covert network with no brand
+        ({"lookup_every_days": -7}, "lookup_every_days must not be negative"),  # 0 is the least
+        ({"avatar_reuse_rate": 1.5}, r"avatar_reuse_rate must be in \[0, 1\]"),  # not a chance
+        ({"lookalike_name_share": -0.1}, r"lookalike_name_share must be in"),  # not a share
+        ({"rename_rate": 2.0}, r"rename_rate must be in \[0, 1\]"),  # not a share
+        ({"newcomer_rate": -1.0}, "newcomer_rate must be a non-negative"),  # accounts leave
+        ({"newcomer_rate": float("nan")}, "newcomer_rate must be a non-negative"),  # no number
+        ({"suspension_times_known": "yes"}, "must be true or false"),  # a string, not a flag
     ],
 )
 def test_bad_configs_are_refused(fields: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         SimConfig(**fields)  # type: ignore[arg-type]
+
+
+def test_lookup_every_0_days_is_allowed() -> None:
+    assert SimConfig(lookup_every_days=0).lookup_every_days == 0
 
 
 def test_to_dict_is_json_and_complete() -> None:

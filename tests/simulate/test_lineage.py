@@ -7,6 +7,7 @@ from datetime import datetime
 
 import pytest
 
+from marsad.simulate.population import RENAMED
 from marsad.simulate.text import VARIATIONS, handle_variant
 from tests.simulate.helpers import Sim
 
@@ -58,7 +59,7 @@ def test_lineage_file_matches_accounts(tiny: Sim) -> None:
     for r in tiny.lineage:
         succ, pred = rows[r["successor_id"]], rows[r["predecessor_id"]]
         assert r["successor_handle"] == succ["handle"] != pred["handle"] == r["predecessor_handle"]
-        assert r["handle_variation"] in VARIATIONS
+        assert r["handle_variation"] in (*VARIATIONS, RENAMED)
         assert r["successor_created_at"] == succ["created_at"]
         assert r["predecessor_suspended_at"] == pred["suspended_at"]
         if r["handle_variation"] == "suffix":

@@ -25,6 +25,32 @@ __all__ = ["lineage_command"]
 _err = Console(stderr=True)
 
 
+def _abstentions(result: Any, top: int) -> Table:
+    table = Table(
+        title=f"abstentions ({len(result.abstentions):,}; top {top}): new accounts "
+        "with a plausible predecessor and no link"
+    )
+    for col in ("new account", "best candidate", "link", "pair", "reason", "rivals"):
+        table.add_column(col, overflow="fold")
+    for a in result.abstentions[:top]:
+        rivals = [
+            f"@{r.predecessor_handle or r.predecessor_id} {r.score:.2f}"
+            for r in a.rival_predecessors
+        ] + [
+            f"new @{r.predecessor_handle or r.predecessor_id} {r.score:.2f}"
+            for r in a.rival_successors
+        ]
+        table.add_row(
+            f"@{a.successor_handle or a.successor_id}",
+            f"@{a.best.predecessor_handle or a.best.predecessor_id}",
+            f"{a.best.score:.3f}",
+            f"{a.pair_score:.3f}",
+            a.reason.replace("_", " "),
+            ", ".join(rivals) or "–",
+        )
+    return table
+
+
 def _table(result: Any, top: int) -> tuple[Table, Table]:
     fams = Table(title=f"families ({len(result.families):,}; top {top})")
     for col in ("family", "handles", "re-creations", "median return (h)", "followers regained"):
@@ -41,17 +67,13 @@ def _table(result: Any, top: int) -> tuple[Table, Table]:
     links = Table(
         title=f"links ({len(result.links):,}; top {top}; threshold {result.threshold:.2f})"
     )
-    for col in ("successor", "predecessor", "score", "return (h)", "evidence", "runner-up"):
+    for col in ("successor", "predecessor", "score", "return (h)", "carried by", "runner-up"):
         links.add_column(col, overflow="fold")
     for x in result.links[:top]:
         ev = x.evidence
-        said = (
-            [f"stems {', '.join(ev['handles']['shared_stems'])}"]
-            if ev["handles"]["shared_stems"]
-            else []
-        )
-        if ev.get("avatar", {}).get("same") or ev.get("avatar", {}).get("same_file"):
-            said.append("same avatar")
+        said = list(ev.get("carried_by", []))
+        if ev["handles"]["shared_stems"]:
+            said.append(f"stems {', '.join(ev['handles']['shared_stems'])}")
         if x.followers_regained is not None:
             said.append(f"{100 * x.followers_regained:.0f}% followers back")
         if ev.get("announcements"):
@@ -139,8 +161,11 @@ def lineage_command(
     fams, links = _table(result, top)
     out.print(fams)
     out.print(links)
+    if result.abstentions:
+        out.print(_abstentions(result, top))
     out.print(
-        f"{len(result.links):,} links in {len(result.families):,} families from "
+        f"{len(result.links):,} links in {len(result.families):,} families, "
+        f"{len(result.abstentions):,} abstentions, from "
         f"{result.successors_considered:,} new accounts and {result.predecessors_considered:,} "
         f"suspended ones ({result.pairs_scored:,} candidate pairs, {result.seconds:.1f} s; "
         f"model {result.model_version})",

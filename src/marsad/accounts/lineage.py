@@ -71,7 +71,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
 import numpy.typing as npt
@@ -95,6 +94,7 @@ __all__ = [
     "MAX_FOLLOWER_DEGREE",
     "MAX_SUCCESSORS",
     "WINDOW_DAYS",
+    "Abstention",
     "Candidate",
     "Family",
     "LineageLink",
@@ -102,8 +102,10 @@ __all__ = [
     "PairTable",
     "candidate_pairs",
     "lineage",
+    "link_probabilities",
     "pair_features",
     "resolve",
+    "rivals",
 ]
 
 #: successors are looked for within this many days of the lookup that saw the
@@ -115,16 +117,33 @@ WINDOW_DAYS = 30.0
 ANNOUNCE_HOURS = 72.0
 #: a blocking key shared by more predecessors than this in a successor's window
 #: is too common to block on (it would only add pairs the features reject)
-MAX_BLOCK = 500
+MAX_BLOCK = 100
+#: a single display-name token (a given name) blocks only when at most this
+#: many predecessors have it: "Omar" alone pairs a new account with hundreds
+MAX_TOKEN_BLOCK = 20
+#: however loosely a suspension is dated, a successor is looked for at most
+#: this many days before the lookup that saw it (an account that never posted
+#: in the collection is dated from its creation, possibly years back)
+MAX_INTERVAL_DAYS = 365.0
 #: a follower who follows more candidate accounts than this is no evidence of a
 #: shared audience (bots and hubs follow everyone) and is not a blocking key
 MAX_FOLLOWER_DEGREE = 1000
-#: a follower-key pair needs this many shared followers
+#: a follower-key pair needs this many shared followers ...
 MIN_SHARED_FOLLOWERS = 2
+#: ... or one who follows at most this many candidate accounts (a specific audience)
+SPECIFIC_FOLLOWER_DEGREE = 20
+#: a token in this share of an account's posts is one of its habits (a blocking key)
+HABIT_SHARE = 1 / 3
+HABITS_PER_ACCOUNT = 5
 #: successors linked to one predecessor at most; the simulator re-creates one
 #: account per suspension, and a second look-alike is more often a later
 #: generation (which belongs to the first successor) than a sibling
 MAX_SUCCESSORS = 1
+#: an account's writing style and posting hours are read from its latest this-many original posts
+STYLE_POSTS = 50
+#: a successor with no link whose best candidate's link probability reaches this
+#: is reported as an abstention, with the reason
+ABSTAIN_FLOOR = 0.2
 #: the 256-bit perceptual hash is split in this many bands for blocking
 _BANDS = 16
 _HOUR = 3600.0
@@ -262,9 +281,58 @@ class Family:
         }
 
 
+#: why a successor with a plausible predecessor got no link
+ABSTAIN_REASONS = {
+    "ambiguous": "more than one suspended account fits it, or its predecessor fits another "
+    "new account as well: the pair alone passes the threshold, the link does not",
+    "predecessor_taken": "its best predecessor is linked to another new account that "
+    "fits it better",
+    "weak_evidence": "the best candidate is plausible but the evidence falls short of the threshold",
+}
+
+
+@dataclass(frozen=True)
+class Abstention:
+    """A new account lineage declined to link although a suspended account fits it
+    in part: the best candidate, the reason (:data:`ABSTAIN_REASONS`), and the
+    rivals -- the successor's other candidate predecessors (``rival_predecessors``)
+    and the other new accounts its best candidate fits (``rival_successors``,
+    whose ``predecessor_id`` holds the new account's id; the one linked to it first)."""
+
+    platform: str
+    successor_id: str
+    successor_handle: str | None
+    reason: str
+    best: Candidate
+    pair_score: float
+    rival_predecessors: tuple[Candidate, ...] = ()
+    rival_successors: tuple[Candidate, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "platform": self.platform,
+            "successor_id": self.successor_id,
+            "successor_handle": self.successor_handle,
+            "reason": self.reason,
+            "why": ABSTAIN_REASONS[self.reason],
+            "best": self.best.as_dict(),
+            "pair_score": round(self.pair_score, 4),
+            "rival_predecessors": [r.as_dict() for r in self.rival_predecessors],
+            "rival_successors": [
+                {
+                    "successor_id": r.predecessor_id,
+                    "successor_handle": r.predecessor_handle,
+                    "score": round(r.score, 4),
+                }
+                for r in self.rival_successors
+            ],
+        }
+
+
 @dataclass
 class LineageResult:
-    """What :func:`lineage` found: links (best first), families (largest first), counts."""
+    """What :func:`lineage` found: links (best first), families (largest first),
+    abstentions (best candidate first), counts."""
 
     links: list[LineageLink]
     families: list[Family]
@@ -276,6 +344,7 @@ class LineageResult:
     pairs_scored: int
     seconds: float
     parameters: dict[str, Any] = field(default_factory=dict)
+    abstentions: list[Abstention] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -289,10 +358,12 @@ class LineageResult:
                 "pairs_scored": self.pairs_scored,
                 "links": len(self.links),
                 "families": len(self.families),
+                "abstentions": len(self.abstentions),
             },
             "seconds": round(self.seconds, 3),
             "links": [x.as_dict() for x in self.links],
             "families": [f.as_dict() for f in self.families],
+            "abstentions": [a.as_dict() for a in self.abstentions],
         }
 
 
@@ -307,7 +378,6 @@ class _Account:
     bio: str
     created: float
     avatar_hash: int | None
-    avatar_file: str | None
     lang: str | None
     client: str | None
     stems: frozenset[str] = frozenset()
@@ -315,6 +385,10 @@ class _Account:
     bio_set: frozenset[str] = frozenset()
     name_norm: str = ""
     bio_norm: str = ""
+    #: row of the account's writing-style and posting-hour profiles (-1: no posts)
+    row: int = -1
+    #: words, emoji or marks in a third or more of its posts: a personal habit
+    habits: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -327,8 +401,8 @@ class _Suspension:
     #: softer sign of life than a post -- an export can date a profile by when
     #: the page holding it was fetched
     observed: float | None
-    #: the earliest creation time of a successor: the last activity, and at
-    #: most the window before ``seen``
+    #: the earliest creation time of a successor: the last activity (the
+    #: suspension lies between it and ``seen``, however far apart they are)
     earliest: float
 
 
@@ -347,6 +421,14 @@ class _Data:
     first_engaged: dict[tuple[str, str], float | None]
     #: successor -> [(announcer, post id, time, handles named in the post)]
     announced: dict[str, list[tuple[str, str, float, frozenset[str]]]]
+    #: writing style: L2-normalised TF-IDF of character n-grams of each account's
+    #: posts (a sparse matrix, one row per account with posts: ``_Account.row``)
+    style: Any = None
+    #: posting hours: each account's share of posts per hour of the day (UTC), L2-normalised
+    hours: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 24)))
+    #: how many of the platform's accounts have each handle stem / display name
+    stem_accounts: Counter[str] = field(default_factory=Counter)
+    name_accounts: Counter[str] = field(default_factory=Counter)
 
 
 _EMPTY: frozenset[str] = frozenset()
@@ -396,7 +478,7 @@ usage AS (
     GROUP BY account_id
 )
 SELECT a.native_id, a.handle, a.display_name, a.bio, epoch(a.created_at), a.avatar_hash,
-       a.avatar_url, coalesce(a.lang, u.lang), u.client
+       coalesce(a.lang, u.lang), u.client
 FROM accounts a
 LEFT JOIN usage u ON u.account_id = a.native_id
 WHERE a.platform = $platform AND a.native_id IN (SELECT id FROM relevant)
@@ -433,6 +515,29 @@ WHERE platform = $platform AND kind IN ('reposts', 'replies', 'quotes', 'mention
   AND (dst_id IN (SELECT id FROM relevant) OR src_id IN (SELECT id FROM relevant))
 GROUP BY src_id, dst_id
 """
+
+# the latest original posts of each relevant account, for its writing style and hours
+_POSTS = """
+WITH
+relevant AS (
+    SELECT account_id AS id FROM status_events
+    WHERE platform = $platform AND status = 'suspended'
+    UNION
+    SELECT native_id AS id FROM accounts
+    WHERE platform = $platform AND created_at >= to_timestamp($since)
+      AND created_at <= to_timestamp($until)
+), latest AS (
+    SELECT account_id, coalesce(text_norm, text) AS t, hour(created_at AT TIME ZONE 'UTC') AS h,
+           row_number() OVER (PARTITION BY account_id ORDER BY created_at DESC, native_id) AS k
+    FROM posts
+    WHERE platform = $platform AND kind <> 'repost' AND created_at IS NOT NULL
+      AND account_id IN (SELECT id FROM relevant)
+)
+SELECT account_id, list(t ORDER BY k), list(h)
+FROM latest WHERE k <= $per_account GROUP BY account_id ORDER BY account_id
+"""
+
+_NAMES = "SELECT handle, display_name FROM accounts WHERE platform = $platform"
 
 # announcements: original posts naming a new account's handle (as an @handle in
 # the text, or as a structured mention) within $hours of its creation
@@ -477,14 +582,6 @@ def _avatar(hash_hex: str | None) -> int | None:
     return value if len(hash_hex) == 64 else None
 
 
-def _avatar_file(url: str | None) -> str | None:
-    """The image's file name, if it is an uploaded picture (not a platform default)."""
-    if not url:
-        return None
-    name = urlparse(url).path.rsplit("/", 1)[-1]
-    return None if not name or "default_profile" in url else name
-
-
 def _strip_counters(text: str) -> str:
     """Normalised *text* without digits and brackets: ``Name 2`` and ``Name`` compare equal."""
     return " ".join(
@@ -512,7 +609,7 @@ def _load(con: Any, platform: str, window_days: float, announce_hours: float) ->
             last_active=last_active,
             seen=float(seen),
             observed=None if observed is None else float(observed),
-            earliest=max(last_active, float(seen) - window_days * 86400),
+            earliest=max(last_active, float(seen) - MAX_INTERVAL_DAYS * 86400),
         )
     if not suspended:
         return None
@@ -521,7 +618,7 @@ def _load(con: Any, platform: str, window_days: float, announce_hours: float) ->
     params = {"platform": platform, "since": since, "until": until}
     accounts: dict[str, _Account] = {}
     for row in con.execute(_ACCOUNTS, params).fetchall():
-        native_id, handle, name, bio, created, avatar_hash, avatar_url, lang, client = row
+        native_id, handle, name, bio, created, avatar_hash, lang, client = row
         if created is None:
             continue
         acc = _Account(
@@ -531,7 +628,6 @@ def _load(con: Any, platform: str, window_days: float, announce_hours: float) ->
             bio=bio or "",
             created=float(created),
             avatar_hash=_avatar(avatar_hash),
-            avatar_file=_avatar_file(avatar_url),
             lang=lang,
             client=client,
         )
@@ -564,7 +660,7 @@ def _load(con: Any, platform: str, window_days: float, announce_hours: float) ->
         announced[str(successor)].append(
             (str(author), str(post_id), float(at), frozenset(hs or ()))
         )
-    return _Data(
+    data = _Data(
         platform,
         accounts,
         suspended,
@@ -575,6 +671,66 @@ def _load(con: Any, platform: str, window_days: float, announce_hours: float) ->
         first_engaged,
         announced,
     )
+    _load_posts(con, data, params)
+    for handle, display in con.execute(_NAMES, {"platform": platform}).fetchall():
+        data.stem_accounts.update(handle_stems(handle) if handle else ())
+        name_key = _name_key(display or "")
+        if name_key:
+            data.name_accounts[name_key] += 1
+    return data
+
+
+def _name_key(name: str) -> str:
+    return " ".join(sorted(name_tokens(name)))
+
+
+def _habit_tokens(posts: Sequence[str]) -> frozenset[str]:
+    """The tokens (words, emoji, marks; not links or handles) in at least
+    :data:`HABIT_SHARE` of an account's posts, when it has three or more: the
+    most frequent :data:`HABITS_PER_ACCOUNT` of them."""
+    if len(posts) < 3:
+        return _EMPTY
+    counts: Counter[str] = Counter()
+    for post in posts:
+        counts.update({t for t in post.split() if not t.startswith(("http", "@")) and len(t) <= 40})
+    need = HABIT_SHARE * len(posts)
+    common = [t for t, n in counts.most_common(HABITS_PER_ACCOUNT) if n >= need]
+    return frozenset(common)
+
+
+def _load_posts(con: Any, data: _Data, params: dict[str, Any]) -> None:
+    """Each relevant account's writing style and posting hours (``_Data.style``, ``.hours``)."""
+    from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+
+    rows = con.execute(_POSTS, {**params, "per_account": STYLE_POSTS}).fetchall()
+    texts: list[str] = []
+    hours: list[list[int]] = []
+    for account_id, posts, hs in rows:
+        acc = data.accounts.get(str(account_id))
+        posts = [str(t) for t in posts or () if t]
+        if acc is None or not posts:
+            continue
+        acc.row = len(texts)
+        acc.habits = _habit_tokens(posts)
+        texts.append(" ".join(posts))
+        hours.append([int(h) for h in hs if h is not None])
+    if not texts:
+        return
+    counts = HashingVectorizer(
+        analyzer="char_wb",
+        ngram_range=(2, 4),
+        n_features=1 << 18,
+        alternate_sign=False,
+        norm=None,
+    ).transform(texts)
+    data.style = TfidfTransformer(sublinear_tf=True).fit_transform(counts).tocsr()
+    grid = np.zeros((len(hours), 24))
+    for i, hs in enumerate(hours):
+        np.add.at(grid[i], hs, 1.0)
+    # a little smoothing over neighbouring hours: a habit is an hour or two, not a minute
+    grid = grid + 0.5 * (np.roll(grid, 1, axis=1) + np.roll(grid, -1, axis=1))
+    norm = np.linalg.norm(grid, axis=1, keepdims=True)
+    data.hours = grid / np.where(norm > 0, norm, 1.0)
 
 
 # -- blocking ----------------------------------------------------------------------------------
@@ -585,11 +741,10 @@ def _keys(acc: _Account) -> set[str]:
     if acc.name_set:
         keys.add("n:" + " ".join(sorted(acc.name_set)))
         keys.update("t:" + t for t in acc.name_set if len(t) >= 2)
+    keys.update("w:" + t for t in acc.habits)
     if acc.avatar_hash is not None:
         for b in range(_BANDS):
             keys.add(f"a{b}:{(acc.avatar_hash >> (16 * b)) & 0xFFFF:04x}")
-    if acc.avatar_file is not None:
-        keys.add("f:" + acc.avatar_file)
     return keys
 
 
@@ -622,7 +777,11 @@ def _block(data: _Data, window: float) -> tuple[list[str], dict[str, set[str]]]:
     for p in preds:
         for k in _keys(data.accounts[p]):
             by_key[k].append(p)
-    windows = {k: _Window(data, ids, window) for k, ids in by_key.items()}
+    windows = {
+        k: _Window(data, ids, window)
+        for k, ids in by_key.items()
+        if len(ids) <= (MAX_TOKEN_BLOCK if k.startswith("t:") else MAX_BLOCK)
+    }
     pairs: dict[str, set[str]] = defaultdict(set)
     for s in succs:
         acc = data.accounts[s]
@@ -636,6 +795,7 @@ def _block(data: _Data, window: float) -> tuple[list[str], dict[str, set[str]]]:
     # followers: pairs with at least MIN_SHARED_FOLLOWERS shared specific followers
     succ_set, pred_set = set(succs), set(preds)
     shared: Counter[tuple[str, str]] = Counter()
+    specific: set[tuple[str, str]] = set()
     for followed in data.following.values():
         if len(followed) > MAX_FOLLOWER_DEGREE:
             continue
@@ -649,8 +809,10 @@ def _block(data: _Data, window: float) -> tuple[list[str], dict[str, set[str]]]:
                 sp = data.suspended[p]
                 if sp.earliest < created <= sp.seen + window:
                     shared[(s, p)] += 1
+                    if len(followed) <= SPECIFIC_FOLLOWER_DEGREE:
+                        specific.add((s, p))
     for (s, p), n in shared.items():
-        if n >= MIN_SHARED_FOLLOWERS:
+        if n >= MIN_SHARED_FOLLOWERS or (s, p) in specific:
             pairs[s].add(p)
     pairs = {s: {p for p in ps if p != s} for s, ps in pairs.items()}
     return succs, {s: ps for s, ps in pairs.items() if ps}
@@ -673,18 +835,13 @@ def _avatar_distance(s: _Account, p: _Account) -> int | None:
 
 
 def _same_avatar(a: _Account, b: _Account) -> bool | None:
-    """Whether two avatars are the same picture (None: unknown).
-
-    With perceptual hashes, within PDQ's match distance.  Without, the same
-    image file name says "same" -- but different names say nothing, since a
-    platform may name every upload of one picture anew.
-    """
+    """Whether two avatars are the same picture (None: unknown): perceptual hashes
+    of the image bytes within PDQ's match distance.  An image's URL or file name
+    is no evidence: a re-created account uploads its picture anew."""
     dist = _avatar_distance(a, b)
-    if dist is not None:
-        return dist <= MATCH_DISTANCE
-    if a.avatar_file is not None and a.avatar_file == b.avatar_file:
-        return True
-    return None
+    if dist is None:
+        return None
+    return dist <= MATCH_DISTANCE
 
 
 def _later_lookalikes(data: _Data, s: _Account, p: _Account, others: Iterable[str]) -> int:
@@ -766,7 +923,25 @@ def pair_features(
     - ``later_lookalike_candidates``: ``log1p`` of how many of the successor's
       other candidates were created after the predecessor's last activity,
       share its handle stem and have its avatar, its name or 10% of its
-      followers (an intermediate generation).
+      followers (an intermediate generation);
+    - ``style_similarity``: cosine of the two accounts' writing styles (TF-IDF
+      of character 2-4-grams of their latest :data:`STYLE_POSTS` original posts);
+    - ``hours_similarity``: cosine of their posting-hour profiles (UTC);
+    - ``posts_known``: both have original posts (else the two above are 0);
+    - ``log_hours_suspension_uncertainty``: ``log1p`` of hours between the
+      predecessor's last activity and the lookup that saw it suspended: how
+      loosely the suspension is dated (0 when its time is known exactly);
+    - ``log_stem_accounts``: ``log1p`` of how many of the platform's accounts
+      have the rarest handle stem the two share (0 when none): a kunya-style
+      stem that hundreds of accounts use says little;
+    - ``log_name_accounts``: ``log1p`` of how many accounts have the display
+      name the two share (0 when the names differ);
+    - ``log_shared_followers``: ``log1p`` of the number of followers they share;
+    - ``habits_jaccard``: Jaccard of their habit tokens (words, emoji or marks
+      in a third or more of each one's posts).
+
+    ``style_similarity`` and ``hours_similarity`` are filled for all pairs at
+    once by :func:`candidate_pairs`; this function leaves them at 0.
     """
     sp = data.suspended[p.id]
     hs, hp = normalize_handle(s.handle), normalize_handle(p.handle)
@@ -797,6 +972,12 @@ def pair_features(
     since_seen = max(s.created - max(sp.last_active, sp.observed or 0.0), 0.0) / _HOUR
     after_seen = max(s.created - sp.seen, 0.0) / _HOUR
     observed_after = max((sp.observed or 0.0) - s.created, 0.0) / _HOUR
+    shared_stems = s.stems & p.stems
+    stem_accounts = min((data.stem_accounts.get(x, 1) for x in shared_stems), default=0)
+    name_key = _name_key(s.name)
+    name_accounts = (
+        data.name_accounts.get(name_key, 1) if name_key and name_key == _name_key(p.name) else 0
+    )
     return np.array(
         [
             similarity(hs, hp),
@@ -824,6 +1005,14 @@ def pair_features(
             _tri(s.lang, p.lang),
             _tri(s.client, p.client),
             math.log1p(_later_lookalikes(data, s, p, others)),
+            0.0,
+            0.0,
+            1.0 if s.row >= 0 and p.row >= 0 else 0.0,
+            math.log1p(max(sp.seen - sp.last_active, 0.0) / _HOUR),
+            math.log1p(stem_accounts),
+            math.log1p(name_accounts),
+            math.log1p(len(fs & fp)),
+            len(s.habits & p.habits) / max(len(s.habits | p.habits), 1),
         ],
         dtype=np.float64,
     )
@@ -877,11 +1066,32 @@ def candidate_pairs(
                     ps.append(p)
                     rows.append(pair_features(data, data.accounts[s], data.accounts[p], cands))
             x = np.vstack(rows) if rows else np.zeros((0, len(FEATURES)))
+            _profile_similarities(data, ss, ps, x)
             n_preds = sum(1 for p in data.suspended if p in data.accounts)
             tables.append(PairTable(plat, ss, ps, x, len(succs), n_preds, data))
         return tables
     finally:
         cur.close()
+
+
+_STYLE = FEATURES.index("style_similarity")
+_HOURS = FEATURES.index("hours_similarity")
+
+
+def _profile_similarities(
+    data: _Data, successors: Sequence[str], predecessors: Sequence[str], x: npt.NDArray[np.float64]
+) -> None:
+    """Fill the writing-style and posting-hour cosines of every pair of *x* at once."""
+    if not len(x) or data.style is None:
+        return
+    si = np.array([data.accounts[s].row for s in successors])
+    pi = np.array([data.accounts[p].row for p in predecessors])
+    known = (si >= 0) & (pi >= 0)
+    if not known.any():
+        return
+    a, b = si[known], pi[known]
+    x[known, _STYLE] = np.asarray(data.style[a].multiply(data.style[b]).sum(axis=1)).ravel()
+    x[known, _HOURS] = np.einsum("ij,ij->i", data.hours[a], data.hours[b])
 
 
 # -- conflicts and families --------------------------------------------------------------------
@@ -895,28 +1105,103 @@ def resolve(
     *,
     max_successors: int = MAX_SUCCESSORS,
 ) -> list[tuple[int, int | None]]:
-    """Accept pairs best first: a successor keeps one predecessor, a predecessor
-    keeps at most *max_successors* successors, and only scores >= *threshold*
-    count.  Returns ``(row of the kept pair, row of the runner-up or None)`` in row order:
-    the runner-up is the successor's best other candidate, whatever its score.
+    """Choose the links as one assignment problem: each successor takes one
+    predecessor or none, each predecessor at most *max_successors* successors,
+    and the kept pairs (scores >= *threshold*) maximise the summed log-odds over
+    the threshold -- "no predecessor" is worth 0, so a pair is kept only where
+    it beats that option and every rival assignment.  Unlike accepting pairs
+    best first, a strong pair is not blocked by a slightly stronger one that
+    had an alternative, and a grandparent is never claimed by a grandchild
+    while its child needs it.  Solved exactly as a sparse minimum-weight full
+    bipartite matching (SciPy's LAPJVsp) with a "none" column per successor.
+
+    Returns ``(row of the kept pair, row of the runner-up or None)`` in row
+    order: the runner-up is the successor's best other candidate, whatever its
+    score.
     """
-    order = sorted(range(len(scores)), key=lambda i: (-scores[i], successors[i], predecessors[i]))
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
+    n = len(scores)
+    score = np.asarray(scores, np.float64)
+    eligible = np.flatnonzero(score >= threshold)
     taken: dict[str, int] = {}
-    used: Counter[str] = Counter()
-    for i in order:
-        if scores[i] < threshold:
-            break
-        s, p = successors[i], predecessors[i]
-        if s in taken or used[p] >= max_successors:
-            continue
-        taken[s] = i
-        used[p] += 1
+    if len(eligible):
+        cut = _logit(threshold)
+        gain = np.maximum(_logit(score[eligible]) - cut, 0.0) + 1e-6
+        s_names = sorted({successors[i] for i in eligible.tolist()})
+        p_names = sorted({predecessors[i] for i in eligible.tolist()})
+        s_index = {x: k for k, x in enumerate(s_names)}
+        p_index = {x: k for k, x in enumerate(p_names)}
+        top = float(gain.max()) + 1.0
+        rows: list[int] = []
+        cols: list[int] = []
+        cost: list[float] = []
+        slots = len(p_names) * max_successors
+        for i, g in zip(eligible.tolist(), gain.tolist(), strict=True):
+            for copy in range(max_successors):
+                rows.append(s_index[successors[i]])
+                cols.append(p_index[predecessors[i]] * max_successors + copy)
+                cost.append(top - g)
+        for k in range(len(s_names)):  # the "no predecessor" option of each successor
+            rows.append(k)
+            cols.append(slots + k)
+            cost.append(top)
+        graph = csr_matrix((cost, (rows, cols)), shape=(len(s_names), slots + len(s_names)))
+        _, match = min_weight_full_bipartite_matching(graph)
+        pair_row = {
+            (s_index[successors[i]], p_index[predecessors[i]]): i for i in eligible.tolist()
+        }
+        for k, col in enumerate(match.tolist()):
+            if col < slots:
+                taken[s_names[k]] = pair_row[(k, col // max_successors)]
+    order = sorted(range(n), key=lambda i: (-score[i], successors[i], predecessors[i]))
     best_other: dict[str, int] = {}
     for i in order:
         s = successors[i]
         if s in taken and taken[s] != i and s not in best_other:
             best_other[s] = i
     return [(i, best_other.get(s)) for s, i in sorted(taken.items(), key=lambda kv: kv[1])]
+
+
+def _logit(p: Any) -> Any:
+    q = np.clip(p, 1e-12, 1.0 - 1e-12)
+    return np.log(q) - np.log1p(-q)
+
+
+def rivals(
+    successors: Sequence[str], predecessors: Sequence[str], pair_logit: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """For each pair, ``log1p`` of the summed odds of the successor's *other*
+    candidate predecessors and of the predecessor's *other* candidate
+    successors: the link stage's rival inputs (:data:`LINK_INPUTS`)."""
+    odds = np.exp(np.clip(np.asarray(pair_logit, np.float64), -30.0, 30.0))
+    out = []
+    for keys in (successors, predecessors):
+        total: dict[str, float] = defaultdict(float)
+        for k, o in zip(keys, odds.tolist(), strict=True):
+            total[k] += o
+        others = np.array([total[k] for k in keys]) - odds
+        out.append(np.log1p(np.maximum(others, 0.0)))
+    return out[0], out[1]
+
+
+def link_probabilities(
+    model: LineagePairModel,
+    successors: Sequence[str],
+    predecessors: Sequence[str],
+    x: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Each pair's probability alone, and as a *link*: weighed against the rival
+    candidates of its successor and its predecessor (the model's link stage)."""
+    z = model.logit(x)
+    sr, pr = rivals(successors, predecessors, z)
+    link = model.link_logit(z, sr, pr)
+    return _sigmoid(z), _sigmoid(link)
+
+
+def _sigmoid(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0))), np.float64)
 
 
 def _families(links: list[LineageLink]) -> list[Family]:
@@ -980,8 +1265,6 @@ def _evidence(
     dist = _avatar_distance(s, p)
     if dist is not None:
         evidence["avatar"] = {"hash_distance": dist, "same": dist <= MATCH_DISTANCE}
-    elif s.avatar_file and p.avatar_file:
-        evidence["avatar"] = {"same_file": s.avatar_file == p.avatar_file}
     if fp or fs:
         evidence["followers"] = {
             "predecessor": len(fp),
@@ -1006,9 +1289,61 @@ def _evidence(
         ]
     if s.lang or p.lang:
         evidence["language"] = {"successor": s.lang, "predecessor": p.lang}
+    if values["posts_known"]:
+        evidence["writing_style_similarity"] = round(values["style_similarity"], 3)
+        evidence["posting_hours_similarity"] = round(values["hours_similarity"], 3)
+    if s.habits & p.habits:
+        evidence["shared_habits"] = sorted(s.habits & p.habits)
+    if values["log_stem_accounts"]:
+        evidence["accounts_with_shared_stem"] = round(math.expm1(values["log_stem_accounts"]))
     contributions = model.contributions(row)
     evidence["contributions"] = dict(sorted(contributions.items(), key=lambda kv: -abs(kv[1]))[:6])
+    evidence["carried_by"] = carried_by(contributions)
     return evidence
+
+
+#: what each pair feature means, for the "carried by" line of a link's evidence
+EVIDENCE_WORDS = {
+    "handle_similarity": "similar handle",
+    "handle_stem_match": "shared handle stem",
+    "handle_stem_similarity": "similar handle stems",
+    "name_similarity": "similar display name",
+    "name_same": "same display name",
+    "bio_similarity": "similar bio",
+    "bio_same": "same bio",
+    "avatar_same": "same avatar image (perceptual hash)",
+    "avatar_similarity": "similar avatar image",
+    "followers_known": "followers collected",
+    "followers_regained": "followers came back",
+    "followers_jaccard": "shared followers",
+    "following_jaccard": "follows the same accounts",
+    "audience_jaccard": "same accounts engage with it",
+    "peers_jaccard": "engages with the same accounts",
+    "announced": "announced by another account",
+    "announcer_knows_predecessor": "announced by the predecessor's circle",
+    "returning_engagement_speed": "the predecessor's audience engaged quickly",
+    "log_hours_since_last_active": "time since the predecessor's last activity",
+    "log_hours_since_last_seen": "time since the predecessor was last seen",
+    "log_hours_after_suspension_seen": "time after the suspension was seen",
+    "log_hours_observed_after_creation": "predecessor still seen after the creation",
+    "same_language": "same language",
+    "same_client": "same client",
+    "later_lookalike_candidates": "later look-alikes in between",
+    "style_similarity": "similar writing style",
+    "hours_similarity": "similar posting hours",
+    "posts_known": "posts of both collected",
+    "log_hours_suspension_uncertainty": "how loosely the suspension is dated",
+    "log_stem_accounts": "how common the shared handle stem is",
+    "log_name_accounts": "how common the shared display name is",
+    "log_shared_followers": "shared followers",
+    "habits_jaccard": "same habitual words or emoji",
+}
+
+
+def carried_by(contributions: dict[str, float], top: int = 3) -> list[str]:
+    """The features that added most to a pair's log-odds, in words (at most *top*)."""
+    best = sorted(((v, k) for k, v in contributions.items() if v > 0.25), reverse=True)[:top]
+    return [EVIDENCE_WORDS.get(k, k) for _, k in best]
 
 
 def lineage(
@@ -1043,11 +1378,12 @@ def lineage(
         con, platform=platform, window_days=window_days, announce_hours=announce_hours
     )
     links: list[LineageLink] = []
+    abstentions: list[Abstention] = []
     for table in tables:
         if not len(table) or table.data is None:
             continue
         data = table.data
-        scores = model.predict_proba(table.x)
+        pair_p, scores = link_probabilities(model, table.successors, table.predecessors, table.x)
         kept = resolve(
             table.successors,
             table.predecessors,
@@ -1055,6 +1391,7 @@ def lineage(
             cut,
             max_successors=max_successors,
         )
+        abstentions += _abstentions(table, pair_p, scores, kept, cut)
         for i, other in kept:
             s, p = data.accounts[table.successors[i]], data.accounts[table.predecessors[i]]
             sp = data.suspended[p.id]
@@ -1076,11 +1413,15 @@ def lineage(
                     predecessor_last_active_at=sp.last_active,
                     predecessor_suspended_seen_at=sp.seen,
                     followers_regained=regained,
-                    evidence=_evidence(data, s, p, table.x[i], model),
+                    evidence={
+                        **_evidence(data, s, p, table.x[i], model),
+                        "pair_score": round(float(pair_p[i]), 4),
+                    },
                     runner_up=runner,
                 )
             )
     links.sort(key=lambda x: (-x.score, x.platform, x.successor_id))
+    abstentions.sort(key=lambda a: (-a.best.score, a.platform, a.successor_id))
     return LineageResult(
         links=links,
         families=_families(links),
@@ -1096,4 +1437,63 @@ def lineage(
             "announce_hours": announce_hours,
             "max_successors": max_successors,
         },
+        abstentions=abstentions,
     )
+
+
+def _abstentions(
+    table: PairTable,
+    pair_p: npt.NDArray[np.float64],
+    link_p: npt.NDArray[np.float64],
+    kept: list[tuple[int, int | None]],
+    cut: float,
+) -> list[Abstention]:
+    """The successors left unlinked whose best candidate is plausible, and why."""
+    assert table.data is not None
+    accounts = table.data.accounts
+    linked = {table.successors[i] for i, _ in kept}
+    holder = {table.predecessors[i]: i for i, _ in kept}
+    rows: dict[str, list[int]] = defaultdict(list)
+    by_pred: dict[str, list[int]] = defaultdict(list)
+    for i, (s, p) in enumerate(zip(table.successors, table.predecessors, strict=True)):
+        rows[s].append(i)
+        by_pred[p].append(i)
+
+    def cand(i: int, succ: bool = False) -> Candidate:
+        who = table.successors[i] if succ else table.predecessors[i]
+        return Candidate(who, accounts[who].handle or None, float(pair_p[i]))
+
+    out = []
+    for s, idx in rows.items():
+        if s in linked:
+            continue
+        b = max(idx, key=lambda i: (link_p[i], pair_p[i], table.predecessors[i]))
+        if link_p[b] < ABSTAIN_FLOOR and pair_p[b] < cut:
+            continue
+        p = table.predecessors[b]
+        if link_p[b] >= cut:
+            reason = "predecessor_taken"
+        elif pair_p[b] >= cut:
+            reason = "ambiguous"
+        else:
+            reason = "weak_evidence"
+        rival_p = sorted((cand(i) for i in idx if i != b), key=lambda c: -c.score)
+        rival_s = sorted((cand(i, True) for i in by_pred[p] if i != b), key=lambda c: -c.score)
+        if reason == "predecessor_taken" and p in holder:  # the holder first
+            h = holder[p]
+            rival_s = [cand(h, True)] + [
+                c for c in rival_s if c.predecessor_id != table.successors[h]
+            ]
+        out.append(
+            Abstention(
+                platform=table.platform,
+                successor_id=s,
+                successor_handle=accounts[s].handle or None,
+                reason=reason,
+                best=Candidate(p, accounts[p].handle or None, float(link_p[b])),
+                pair_score=float(pair_p[b]),
+                rival_predecessors=tuple(rival_p[:3]),
+                rival_successors=tuple(rival_s[:3]),
+            )
+        )
+    return out

@@ -33,6 +33,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from rapidfuzz.distance import Levenshtein
+
 from marsad.text.normalize import normalize
 
 __all__ = [
@@ -154,27 +156,19 @@ def handle_stems(handle: str) -> frozenset[str]:
 
 
 def levenshtein(a: str, b: str) -> int:
-    """The edit distance of *a* and *b* (insertions, deletions, substitutions)."""
-    if a == b:
-        return 0
-    if len(a) < len(b):
-        a, b = b, a
-    if not b:
-        return len(a)
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
+    """The edit distance of *a* and *b* (insertions, deletions, substitutions).
+
+    RapidFuzz's C++ implementation: lineage compares the handles of hundreds of
+    thousands of pairs, and a Python edit distance took 85% of its time.
+    """
+    return int(Levenshtein.distance(a, b))
 
 
 def similarity(a: str, b: str) -> float:
     """``1 - levenshtein / longer length``: 1.0 for equal strings, 0.0 when one is empty."""
     if not a or not b:
         return 0.0
-    return 1.0 - levenshtein(a, b) / max(len(a), len(b))
+    return 1.0 - Levenshtein.distance(a, b) / max(len(a), len(b))
 
 
 # Arabic letters -> a Latin consonant (or "" for the long vowels and hamza

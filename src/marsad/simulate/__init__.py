@@ -9,6 +9,9 @@ tools would -- twarc2's X API v2 pages, a Telegram Desktop export, marsad's own
 JSONL -- so everything downstream goes through the real ingest adapters.  The
 TRUE roles, communities and lineage go to ``ground_truth/``.  Text is neutral
 template text plus short indicator tokens (see :mod:`marsad.simulate.text`).
+Realism knobs (what a study sees of suspensions, avatars, look-alike names,
+renamed successors, newcomers) make it hard on purpose;
+:mod:`marsad.simulate.grid` draws them at random for fitting and reporting.
 
 Example::
 

@@ -44,10 +44,10 @@ class SimConfig:
     """Everything that shapes one simulated platform.
 
     Sizes
-        ``accounts`` first-generation X accounts (re-created successors come on
-        top of it and are counted in the summary); ``posts`` X posts in total
-        (shout-outs included); ``telegram_posts`` messages over all Telegram
-        channels; ``days`` from ``start`` (UTC).
+        ``accounts`` first-generation X accounts (re-created successors and
+        newcomers come on top of it and are counted in the summary); ``posts``
+        X posts in total (shout-outs included); ``telegram_posts`` messages
+        over all Telegram channels; ``days`` from ``start`` (UTC).
 
     Population
         ``covert_share`` of the accounts belong to the covert network, split
@@ -69,6 +69,22 @@ class SimConfig:
         ``follower_return_rate``.  ``ordinary_suspension_rate`` of ordinary
         users are suspended (spam) and never re-created: the false positives a
         lineage linker must not link.
+
+    What a study sees (and what makes linking hard)
+        Monitored accounts are looked up every ``lookup_every_days`` (0: only
+        the final lookup of every account), so a suspension is known from the
+        first lookup after it -- unless ``suspension_times_known``, when a
+        status CSV gives every suspension's exact time.  A successor re-uploads
+        its predecessor's picture with ``avatar_reuse_rate`` (a new URL and
+        file; its perceptual hash within a few bits), and marsad's JSONL
+        carries avatar hashes only if ``avatar_media_kept``.  A share
+        ``lookalike_name_share`` of the non-hub accounts (ordinary users and
+        covert rank and file alike) take kunya-style names from one small
+        shared pool; ``rename_rate`` of the successors take a handle and name
+        unrelated to their predecessor's; ``newcomer_rate`` accounts a day,
+        re-creations of nobody, join during the period (``newcomer_covert_share``
+        of them covert).  :func:`marsad.simulate.grid.randomised_config` draws
+        all of these at random.
     """
 
     # -- identity and size -------------------------------------------------
@@ -210,12 +226,51 @@ class SimConfig:
     shoutouts_per_successor: float = 2.0
 
     # -- collection --------------------------------------------------------
-    #: the monitored accounts (covert, news, campaign) are looked up this often (assumption)
+    #: the monitored accounts (covert, news, campaign) are looked up this often;
+    #: 0: never during the period, only the final lookup of every account at its
+    #: end, as a collection checked once (assumption)
     lookup_every_days: int = 7
+    #: also write ``status/suspensions.csv`` (format ``status-csv``) with every
+    #: suspended X account's exact suspension time, as a platform's own log or a
+    #: takedown list gives it (assumption: studies rarely have this)
+    suspension_times_known: bool = False
+    #: the media (profile images) were kept, so marsad's JSONL carries each
+    #: avatar's perceptual hash (assumption; X's own export never does)
+    avatar_media_kept: bool = True
     #: a monitored account's followers are collected this long after it appears (assumption)
     collect_delay_days: int = 1
     #: Telegram relay channels forwarding outlet posts (assumption)
     relay_channels: int = 6
+
+    # -- realism: what a linker must not be flattered by ----------------------
+    #: chance a successor re-uploads its predecessor's picture: a new upload
+    #: (new URL and file) of the same image re-encoded, its perceptual hash a
+    #: few bits off; otherwise a new picture (assumption)
+    avatar_reuse_rate: float = 0.6
+    #: share of the non-hub accounts (ordinary users, amplifiers, supporters,
+    #: shout-out accounts) named from one small shared pool of kunya-style
+    #: names ("Abu Omar al-Masri", "أبو عمر", "abou_omar88") in Arabic, English
+    #: and French spellings (assumption: such names are common among
+    #: supporters and ordinary users alike)
+    lookalike_name_share: float = 0.0
+    #: share of successors whose handle and display name are unrelated to
+    #: their predecessor's (assumption)
+    rename_rate: float = 0.0
+    #: accounts a day that join during the period, re-creations of nobody
+    #: (assumption: a platform grows every day)
+    newcomer_rate: float = 0.0
+    #: share of those newcomers that are new covert accounts, first of their
+    #: family (any covert role but outlet); the rest are ordinary users (assumption)
+    newcomer_covert_share: float = 0.2
+    #: how strongly accounts keep personal habits: this share of an account's
+    #: posts falls within about an hour of its own peak hour of the day, and
+    #: this share of its original posts ends with its own signature token (an
+    #: emoji or a mark); 0 for none (assumption: people post at their hours
+    #: and sign alike; 0 keeps the earlier simulator's posts)
+    habit_strength: float = 0.0
+    #: chance a successor keeps its predecessor's habits (peak hour and
+    #: signature) rather than taking new ones (assumption)
+    habit_persistence: float = 0.8
 
     def __post_init__(self) -> None:
         problems = list(_problems(self))
@@ -269,9 +324,19 @@ def _problems(c: SimConfig) -> list[str]:
     for name in ("posts", "telegram_posts", "relay_channels", "max_follow_edges"):
         if getattr(c, name) < 0:
             out.append(f"{name} must not be negative, got {getattr(c, name)}")
-    for name in ("covert_communities", "ordinary_communities", "lookup_every_days"):
+    for name in ("covert_communities", "ordinary_communities"):
         if getattr(c, name) < 1:
             out.append(f"{name} must be at least 1, got {getattr(c, name)}")
+    if c.lookup_every_days < 0:
+        out.append(
+            f"lookup_every_days must not be negative (0: only the final lookup), "
+            f"got {c.lookup_every_days}"
+        )
+    for name in ("suspension_times_known", "avatar_media_kept"):
+        if not isinstance(getattr(c, name), bool):
+            out.append(f"{name} must be true or false, got {getattr(c, name)!r}")
+    if not 0.0 <= c.newcomer_rate < float("inf"):
+        out.append(f"newcomer_rate must be a non-negative number, got {c.newcomer_rate}")
     for name in (
         "covert_share",
         "news_share",
@@ -284,6 +349,12 @@ def _problems(c: SimConfig) -> list[str]:
         "recreate_prob",
         "follower_return_rate",
         "shoutout_prob",
+        "avatar_reuse_rate",
+        "lookalike_name_share",
+        "rename_rate",
+        "habit_strength",
+        "habit_persistence",
+        "newcomer_covert_share",
     ):
         value = getattr(c, name)
         if not 0.0 <= value <= 1.0:
@@ -358,5 +429,20 @@ PROFILES: dict[str, SimConfig] = {
         ordinary_communities=5,
         relay_channels=3,
         follow_sample_rate=0.05,
+    ),
+    # the platform of the randomised grid (:mod:`marsad.simulate.grid`): mid-size,
+    # about 0.3 s to simulate and 3 s to ingest (one format, 2 shared cores), so a
+    # benchmark can run dozens of settings; the realism knobs are drawn per
+    # setting, not set here
+    "grid": SimConfig(
+        profile="grid",
+        accounts=2500,
+        posts=20000,
+        telegram_posts=200,
+        days=120,
+        covert_share=0.15,
+        covert_communities=5,
+        ordinary_communities=10,
+        relay_channels=3,
     ),
 }

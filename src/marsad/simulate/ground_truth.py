@@ -13,13 +13,18 @@ these files, never against anything the exports themselves say.
     ``predecessor_id`` / ``family_id`` (the TRUE lineage: the account this one
     replaces, and the first account of its family -- itself for a root), then
     ``handle``, ``generation`` (0 for a root), ``posts`` (posts written in the
-    period) and ``hyperactive``.
-``lineage.csv`` -- one row per re-created account:
+    period) and ``hyperactive``.  A *newcomer* (``SimConfig.newcomer_rate``:
+    an account that joined during the period, a re-creation of nobody) is a
+    root created at or after the period's start: generation 0, no
+    predecessor, ``created_at`` inside the period.
+``lineage.csv`` -- one row per re-created account (newcomers have none):
     ``successor_id``, ``predecessor_id``, ``family_id``, ``generation``,
     ``predecessor_suspended_at``, ``successor_created_at``,
     ``predecessor_handle``, ``successor_handle``, ``handle_variation`` (suffix,
-    digits, kunya, lookalike, underscore), ``same_avatar``, ``same_name``,
-    ``same_bio``.
+    digits, kunya, lookalike, underscore; ``renamed`` for a successor whose
+    handle and name are unrelated to its predecessor's -- still a true
+    re-creation), ``same_avatar`` (the successor re-uploaded its
+    predecessor's picture), ``same_name``, ``same_bio``.
 ``config.json`` -- the simulator's name and version, the seed, the whole
     config, the formats written and what each file holds.  It holds no clock
     time, so the same seed and config give the same bytes.
@@ -165,7 +170,7 @@ def write_ground_truth(
                     pop.handles[p],
                     pop.handles[a],
                     pop.variation[a],
-                    _flag(pop.avatar_variant[a] == pop.avatar_variant[p]),
+                    _flag(pop.avatar_picture[a] == pop.avatar_picture[p]),
                     _flag(pop.names[a] == pop.names[p]),
                     _flag(pop.bios[a] == pop.bios[p]),
                 )

@@ -16,9 +16,11 @@ simulation from one file:
 * ``status`` -- ``suspended`` at each users lookup that found the account
   suspended, with X's error detail as evidence;
 * ``account`` -- every account once, at the end, as last seen (X accounts also
-  get their language and a synthetic 256-bit perceptual ``avatar_hash`` --
-  equal or a few bits apart across a re-created family when the avatar is
-  reused or slightly changed; None for the default image).
+  get their language and, when the media were kept
+  (``SimConfig.avatar_media_kept``), a synthetic 256-bit perceptual
+  ``avatar_hash`` of the profile image -- a few bits apart when a re-created
+  account re-uploads its old picture, unrelated for a new one; none for the
+  default image).
 """
 
 from __future__ import annotations
@@ -95,8 +97,10 @@ def avatar_hash_hex(pop: Population, a: int) -> str | None:
 class MarsadJsonlWriter:
     """Streams records to ``marsad.jsonl`` (see the module docstring)."""
 
-    def __init__(self, out_dir: Path, pop: Population) -> None:
+    def __init__(self, out_dir: Path, pop: Population, media_kept: bool = True) -> None:
+        """Write to ``out_dir/marsad.jsonl``; avatar hashes only if *media_kept*."""
         self.pop = pop
+        self.media_kept = media_kept
         self.path = out_dir / "marsad.jsonl"
         self._fh: IO[bytes] = open(self.path, "wb", buffering=1 << 20)  # noqa: SIM115
         self.follow_edges = 0
@@ -252,7 +256,7 @@ class MarsadJsonlWriter:
                 obj["following"] = following[k]
                 obj["posts_count"] = posts[k]
                 obj["avatar_url"] = avatar_url(pop, a)
-                digest = avatar_hash_hex(pop, a)
+                digest = avatar_hash_hex(pop, a) if self.media_kept else None
                 if digest is not None:
                     obj["avatar_hash"] = digest
                 obj["is_verified"] = verified[k]

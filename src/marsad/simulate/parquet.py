@@ -55,7 +55,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from marsad import config as settings
-from marsad.errors import InputError, MarsadError
+from marsad.errors import ConfigError, InputError, MarsadError
 from marsad.ingest.base import Span, line_spans
 from marsad.ingest.jsonl import MarsadJsonlAdapter
 from marsad.model import Account, Post, Record
@@ -117,8 +117,16 @@ def simulate_parquet(
     ``manifest.json`` (written last: a half-written directory is not an
     export) and ``ground_truth/``; ``marsad.jsonl`` is deleted unless
     *keep_jsonl* (at 10M posts it takes about 8 GB while it exists).
-    *workers* defaults to the ``workers`` setting.
+    *workers* defaults to the ``workers`` setting.  Raises
+    :class:`~marsad.errors.ConfigError` for ``suspension_times_known``: the
+    export holds what ``marsad.jsonl`` holds, and the exact times would be lost.
     """
+    if config.suspension_times_known:
+        raise ConfigError(
+            "a Parquet export holds only marsad.jsonl, not the status CSV of exact suspension "
+            "times; simulate with suspension_times_known=False, or simulate() and ingest "
+            "its inputs"
+        )
     out = Path(out_dir)
     began = time.perf_counter()
     summary = simulate(config, out, formats=["marsad-jsonl"], progress=progress, jobs=1)

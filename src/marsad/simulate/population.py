@@ -4,10 +4,25 @@ Part of the simulate stage (outside the flow: it produces exports for ingest).
 :func:`build_population` draws the first-generation X accounts (ordinary users,
 news, the counter-messaging campaign and the covert network with its roles and
 planted communities), their languages, clients, follower counts, posting rates
-and suspension times, then re-creates suspended covert accounts generation by
-generation -- each successor with a varied handle, name, bio and avatar -- so
-that the TRUE lineage (successor -> predecessor, family) is known.  The
-Telegram channels (outlets and relays) are a small separate table.
+and suspension times, adds the newcomers that join during the period
+(re-creations of nobody), then re-creates suspended covert accounts generation
+by generation -- each successor with a varied (or, with ``rename_rate``, an
+unrelated) handle and name, a bio and a picture that is its predecessor's or
+a new one -- so that the TRUE lineage (successor -> predecessor, family) is
+known.  The Telegram channels (outlets and relays) are a small separate table.
+
+Two random streams: *rng* draws everything earlier versions drew, in the same
+order; *variety* draws what the realism knobs add (look-alike names,
+newcomers, renamed successors, new pictures, image file names).  With the
+knobs off, the population is therefore the one earlier versions gave, but for
+the avatars (a picture not reused is a new one, and no URL names a picture).
+
+Avatars: ``avatar_picture`` is the account whose upload first showed the
+picture (a successor reusing its predecessor's picture has the same), and
+``avatar_hash`` a synthetic 256-bit perceptual hash of the uploaded image; a
+re-upload is a re-encoding, a few bits off.  ``avatar_file`` is the random
+file name of each account's own upload: nothing in a URL tells two uploads
+of one picture apart from two pictures.
 
 Times are integer seconds since the Unix epoch (UTC); ``NEVER`` marks an
 account not suspended within the period.  Account ids follow the creation
@@ -32,13 +47,15 @@ from marsad.simulate.text import (
     LANGUAGE_LABEL,
     LANGUAGES,
     LOCATIONS,
+    SIGNATURES,
     VARIATIONS,
     WORDS,
     handle_slug,
     handle_variant,
+    lookalike_identity,
 )
 
-__all__ = ["NEVER", "ROLES", "Channels", "Population", "build_population"]
+__all__ = ["NEVER", "RENAMED", "ROLES", "Channels", "Population", "build_population"]
 
 #: role codes (index) -> names written to the ground truth
 ROLES = (
@@ -90,13 +107,22 @@ _COVERT_AGE_DAYS = (1, 400)
 _DEFAULT_AVATAR = 0.10
 #: chance a covert account uses a kunya display name (assumption)
 _KUNYA_NAME = 0.4
-#: chance a successor keeps exactly its predecessor's avatar (else a slight variant)
-_SAME_AVATAR = 0.6
 #: chance a successor keeps its predecessor's display name and bio unchanged
 _SAME_NAME = 0.5
 _SAME_BIO = 0.7
-#: bits flipped in the synthetic perceptual avatar hash by a slight variation
-_AVATAR_FLIP_BITS = 8
+#: bit positions drawn (with repeats) to flip in the synthetic perceptual hash of
+#: a re-uploaded picture: a re-encoding moves a PDQ hash by a few bits (assumption)
+_REENCODE_FLIP_BITS = 8
+#: the random stream of the personal habits (peak hour, signature)
+_HABIT_STREAM = 0x4AB17
+#: roles that may take a name from the shared kunya-style pool (hubs and outlets
+#: keep names of their own)
+_LOOKALIKE_ROLES = (ORDINARY, AMPLIFIER, SUPPORTER, SHOUTOUT)
+#: a newcomer's expected followers relative to an established account of its
+#: role: it has had weeks, not years, to gather them (assumption)
+_NEWCOMER_FOLLOWERS = 0.2
+#: the handle variation recorded for a successor with an unrelated handle
+RENAMED = "renamed"
 
 
 @dataclass
@@ -114,7 +140,8 @@ class Channels:
 
 @dataclass
 class Population:
-    """All X accounts as parallel arrays, indexed 0..n-1 (successors after their roots)."""
+    """All X accounts as parallel arrays, indexed 0..n-1: the first generation, then
+    the newcomers, then the successors generation by generation."""
 
     role: np.ndarray
     community: np.ndarray
@@ -131,22 +158,29 @@ class Population:
     family: np.ndarray
     generation: np.ndarray
     hyperactive: np.ndarray
-    avatar_base: np.ndarray
-    avatar_variant: np.ndarray
+    avatar_picture: np.ndarray  # int64: the account that first uploaded the picture
     avatar_default: np.ndarray
     avatar_hash: np.ndarray  # (n, 4) uint64: a synthetic 256-bit perceptual hash
     upload_id: np.ndarray
+    avatar_file: np.ndarray  # int64: random file name of the upload (48 bits)
     outlet: np.ndarray  # outlet index for outlet accounts, else -1
     handles: list[str]
     names: list[str]
     bios: list[str]
     locations: list[str]
-    variation: list[str]  # handle variation kind of a successor, "" for roots
+    variation: list[str]  # handle variation of a successor (or RENAMED), "" for roots
     ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     id_str: list[str] = field(default_factory=list)
     clients: tuple[str, ...] = ()
     channels: Channels | None = None
     communities: int = 0
+    #: the newcomers are accounts ``first_newcomer .. first_newcomer + newcomers - 1``
+    first_newcomer: int = 0
+    newcomers: int = 0
+    #: personal habits (``SimConfig.habit_strength``): peak hour of the day (UTC)
+    #: and signature token index, kept by a successor with ``habit_persistence``
+    peak_hour: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    signature: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     @property
     def n(self) -> int:
@@ -184,8 +218,10 @@ def _lognormal(
     return np.asarray(mean) * rng.lognormal(-sigma * sigma / 2.0, sigma, size)
 
 
-def build_population(config: SimConfig, rng: np.random.Generator) -> Population:
-    """Draw the whole population of *config* (see the module docstring)."""
+def build_population(
+    config: SimConfig, rng: np.random.Generator, variety: np.random.Generator
+) -> Population:
+    """Draw the whole population of *config* (see the module docstring for the two streams)."""
     start = int(config.start.timestamp())
     end = int(config.end.timestamp())
     n0 = config.accounts
@@ -282,41 +318,18 @@ def build_population(config: SimConfig, rng: np.random.Generator) -> Population:
 
     # -- names ----------------------------------------------------------------------
     taken: set[str] = set()
-    handles: list[str] = []
-    names: list[str] = []
-    bios: list[str] = []
-    locations: list[str] = []
-    picks = rng.integers(0, 1 << 30, size=(n0, 6)).tolist()
     intern: dict[str, str] = {}
+    picks = rng.integers(0, 1 << 30, size=(n0, 6)).tolist()
     ordinal = np.zeros(n0, np.int64)
     ordinal[outlet_idx] = np.arange(outlet_idx.size) // len(config.outlets) + 1
-    roles, langs, outlets, ordinals = (
-        role.tolist(),
-        lang.tolist(),
-        outlet.tolist(),
-        ordinal.tolist(),
+    alike = _lookalike_picks(config, variety, role)
+    handles, names, bios, locations = _profiles(
+        config, role, lang, outlet, ordinal, picks, alike, taken, intern
     )
-    for i in range(n0):
-        r, lg, p = roles[i], LANGUAGES[langs[i]], picks[i]
-        if r == OUTLET:
-            o = outlets[i]
-            base = f"{handle_slug(config.outlets[o])[:8]}_{lg}{ordinals[i]}"
-            name = f"{config.outlets[o]} {LANGUAGE_LABEL[lg]}"
-            bio = BIOS["outlet"][lg][0].format(outlet=config.outlets[o])
-        else:
-            base = _handle(p)
-            name = _display_name(p, lg, r >= HUB)
-            kind = {NEWS: "news", CAMPAIGN: "campaign"}.get(r, "covert" if r >= HUB else "ordinary")
-            variants = BIOS[kind][lg]
-            bio = variants[int(p[4]) % len(variants)].format(tag=config.campaign_hashtag)
-        handles.append(_unique(base, taken, int(p[5])))
-        names.append(intern.setdefault(name, name))
-        bios.append(intern.setdefault(bio, bio))
-        places = LOCATIONS[lg]
-        loc = places[int(p[3]) % len(places)] if r < HUB or int(p[3]) % 3 == 0 else ""
-        locations.append(intern.setdefault(loc, loc))
 
-    avatar_base = rng.integers(1, 10_000_000, n0)
+    # kept from earlier versions, which named the picture in the image URL: drawing
+    # it keeps every later draw of *rng* (and so the population) as it was
+    rng.integers(1, 10_000_000, n0)
     avatar_default = (role == ORDINARY) & (rng.random(n0) < _DEFAULT_AVATAR)
     avatar_hash = rng.integers(
         0, np.iinfo(np.uint64).max, size=(n0, 4), dtype=np.uint64, endpoint=True
@@ -338,11 +351,11 @@ def build_population(config: SimConfig, rng: np.random.Generator) -> Population:
         family=np.arange(n0, dtype=np.int64),
         generation=np.zeros(n0, np.int16),
         hyperactive=hyperactive,
-        avatar_base=avatar_base,
-        avatar_variant=np.zeros(n0, np.int16),
+        avatar_picture=np.arange(n0, dtype=np.int64),
         avatar_default=avatar_default,
         avatar_hash=avatar_hash,
         upload_id=np.zeros(n0, np.int64),
+        avatar_file=np.zeros(n0, np.int64),
         outlet=outlet,
         handles=handles,
         names=names,
@@ -352,10 +365,199 @@ def build_population(config: SimConfig, rng: np.random.Generator) -> Population:
         clients=clients,
         communities=kc + ko + 3,
     )
-    _recreate(pop, config, rng, taken, end)
+    _add_newcomers(pop, config, variety, taken, intern, pc, po, start, end)
+    _recreate(pop, config, rng, variety, taken, end)
     _assign_ids(pop, rng)
+    pop.avatar_file = variety.integers(0, 1 << 48, pop.n, dtype=np.int64)
     pop.channels = _channels(config, rng, start, kc + ko + 2)
+    _habits(pop, config, config.seed)
     return pop
+
+
+def _habits(pop: Population, config: SimConfig, seed: int) -> None:
+    """Each account's peak hour and signature; a successor keeps its predecessor's
+    with ``habit_persistence``.  Drawn on a stream of their own, so the other
+    draws stay those of a simulation without habits."""
+    rng = np.random.default_rng([seed, _HABIT_STREAM])
+    n = pop.n
+    own = np.arange(n)
+    keep = rng.random(n) < config.habit_persistence
+    habit = own.copy()
+    for i in np.flatnonzero((pop.generation > 0) & keep).tolist():
+        habit[i] = habit[int(pop.predecessor[i])]  # parents come before their successors
+    peak = rng.integers(0, 24, n)
+    sign = rng.integers(0, len(SIGNATURES), n)
+    pop.peak_hour = peak[habit]
+    pop.signature = sign[habit]
+
+
+def _lookalike_picks(
+    config: SimConfig, variety: np.random.Generator, role: np.ndarray
+) -> list[list[int] | None]:
+    """For each account, the picks of its name from the shared kunya-style pool, or None."""
+    n = role.size
+    chosen = np.isin(role, _LOOKALIKE_ROLES) & (variety.random(n) < config.lookalike_name_share)
+    picks = variety.integers(0, 1 << 30, size=(n, 5))
+    out: list[list[int] | None] = [None] * n
+    for i in np.flatnonzero(chosen).tolist():  # lists only where used: a million stay small
+        out[i] = picks[i].tolist()
+    return out
+
+
+def _profiles(
+    config: SimConfig,
+    role: np.ndarray,
+    lang: np.ndarray,
+    outlet: np.ndarray,
+    ordinal: np.ndarray,
+    picks: list[list[int]],
+    alike: list[list[int] | None],
+    taken: set[str],
+    intern: dict[str, str],
+) -> tuple[list[str], list[str], list[str], list[str]]:
+    """Unique handles, display names, bios and locations of new (non-successor) accounts."""
+    handles: list[str] = []
+    names: list[str] = []
+    bios: list[str] = []
+    locations: list[str] = []
+    roles, langs, outlets, ordinals = (
+        role.tolist(),
+        lang.tolist(),
+        outlet.tolist(),
+        ordinal.tolist(),
+    )
+    for i in range(len(roles)):
+        r, lg, p = roles[i], LANGUAGES[langs[i]], picks[i]
+        if r == OUTLET:
+            o = outlets[i]
+            base = f"{handle_slug(config.outlets[o])[:8]}_{lg}{ordinals[i]}"
+            name = f"{config.outlets[o]} {LANGUAGE_LABEL[lg]}"
+            bio = BIOS["outlet"][lg][0].format(outlet=config.outlets[o])
+        else:
+            like = alike[i]
+            if like is None:
+                base = _handle(p)
+                name = _display_name(p, lg, r >= HUB)
+            else:
+                base, name = lookalike_identity(like, lg)
+            kind = {NEWS: "news", CAMPAIGN: "campaign"}.get(r, "covert" if r >= HUB else "ordinary")
+            variants = BIOS[kind][lg]
+            bio = variants[int(p[4]) % len(variants)].format(tag=config.campaign_hashtag)
+        handles.append(_unique(base, taken, int(p[5])))
+        names.append(intern.setdefault(name, name))
+        bios.append(intern.setdefault(bio, bio))
+        places = LOCATIONS[lg]
+        loc = places[int(p[3]) % len(places)] if r < HUB or int(p[3]) % 3 == 0 else ""
+        locations.append(intern.setdefault(loc, loc))
+    return handles, names, bios, locations
+
+
+def _add_newcomers(
+    pop: Population,
+    config: SimConfig,
+    rng: np.random.Generator,
+    taken: set[str],
+    intern: dict[str, str],
+    pc: np.ndarray,
+    po: np.ndarray,
+    start: int,
+    end: int,
+) -> None:
+    """Append the accounts that join during the period, re-creations of nobody.
+
+    Mostly ordinary users; ``newcomer_covert_share`` of them new covert
+    accounts (the first of their family: they may be suspended and re-created
+    like any other).  They are created uniformly over the period and post,
+    follow and are followed like their role.  *rng* is the variety stream.
+    """
+    m = int(rng.poisson(config.newcomer_rate * config.days))
+    roles = [(r, s) for r, s in config.covert_roles if r != "outlet" and s > 0]
+    if m == 0:
+        return
+    kc, ko = config.covert_communities, config.ordinary_communities
+    created = np.sort(start + (rng.random(m) * (end - start)).astype(np.int64))
+    covert = (rng.random(m) < config.newcomer_covert_share) & bool(roles)
+    role = np.full(m, ORDINARY, np.int8)
+    if roles:
+        codes = np.array([COVERT_CODES[r] for r, _ in roles], np.int8)
+        drawn = _draw(rng, tuple(roles), m)
+        role[covert] = codes[drawn[covert]]
+    community = np.where(covert, rng.choice(kc, size=m, p=pc), kc + rng.choice(ko, size=m, p=po))
+    lang = np.where(
+        covert,
+        _languages(rng, config, config.covert_languages, m),
+        _languages(rng, config, config.ordinary_languages, m),
+    ).astype(np.int8)
+    cov_map = np.array([pop.clients.index(c) for c, _ in config.covert_clients])
+    ord_map = np.array([pop.clients.index(c) for c, _ in config.ordinary_clients])
+    client = np.where(
+        covert,
+        cov_map[_draw(rng, config.covert_clients, m)],
+        ord_map[_draw(rng, config.ordinary_clients, m)],
+    ).astype(np.int8)
+    mult = np.array([_COVERT_FOLLOWER_MULT.get(ROLES[r], 1.0) for r in range(len(ROLES))])
+    norm = sum(s * _COVERT_FOLLOWER_MULT[r] for r, s in config.covert_roles) or 1.0
+    mean = np.where(
+        covert,
+        config.covert_followers_mean * mult[role] / norm,
+        config.ordinary_followers_mean,
+    )
+    followers = _lognormal(rng, mean * _NEWCOMER_FOLLOWERS, config.followers_sigma, m)
+    following = _lognormal(rng, _FOLLOWING_MEAN[role], 0.8, m)
+    hyperactive = covert & (rng.random(m) < config.hyperactive_share)
+    weight = ROLE_RATE[role] * _lognormal(rng, 1.0, config.activity_sigma, m)
+    weight[hyperactive] *= config.hyperactive_boost
+    suspended = np.where(
+        covert,
+        _time_to_suspension(rng, config, created, m),
+        np.where(
+            rng.random(m) < config.ordinary_suspension_rate,
+            created + (rng.random(m) * (end - created)).astype(np.int64) + 1,
+            NEVER,
+        ),
+    ).astype(np.int64)
+    suspended[suspended >= end] = NEVER
+    first = pop.n
+    picks = rng.integers(0, 1 << 30, size=(m, 6)).tolist()
+    alike = _lookalike_picks(config, rng, role)
+    handles, names, bios, locations = _profiles(
+        config, role, lang, np.full(m, -1), np.zeros(m, np.int64), picks, alike, taken, intern
+    )
+    avatar_default = (role == ORDINARY) & (rng.random(m) < _DEFAULT_AVATAR)
+    avatar_hash = rng.integers(
+        0, np.iinfo(np.uint64).max, size=(m, 4), dtype=np.uint64, endpoint=True
+    )
+    columns: dict[str, np.ndarray] = {
+        "role": role,
+        "community": community.astype(np.int32),
+        "lang": lang,
+        "client": client,
+        "followers": np.rint(followers).astype(np.int64),
+        "following": np.rint(following).astype(np.int64),
+        "listed": rng.poisson(followers / 150.0).astype(np.int64),
+        "base_posts": np.zeros(m, np.int64),
+        "weight": weight,
+        "created": created,
+        "suspended": suspended,
+        "predecessor": np.full(m, -1, np.int64),
+        "family": np.arange(first, first + m, dtype=np.int64),
+        "generation": np.zeros(m, np.int16),
+        "hyperactive": hyperactive,
+        "avatar_picture": np.arange(first, first + m, dtype=np.int64),
+        "avatar_default": avatar_default,
+        "avatar_hash": avatar_hash,
+        "upload_id": np.zeros(m, np.int64),
+        "avatar_file": np.zeros(m, np.int64),
+        "outlet": np.full(m, -1, np.int32),
+    }
+    for name, values in columns.items():
+        setattr(pop, name, np.concatenate([getattr(pop, name), values]))
+    pop.handles += handles
+    pop.names += names
+    pop.bios += bios
+    pop.locations += locations
+    pop.variation += [""] * m
+    pop.first_newcomer, pop.newcomers = first, m
 
 
 def _languages(
@@ -416,9 +618,18 @@ def _unique(handle: str, taken: set[str], pick: int) -> str:
 
 
 def _recreate(
-    pop: Population, config: SimConfig, rng: np.random.Generator, taken: set[str], end: int
+    pop: Population,
+    config: SimConfig,
+    rng: np.random.Generator,
+    variety: np.random.Generator,
+    taken: set[str],
+    end: int,
 ) -> None:
-    """Append successors of suspended covert accounts, one generation at a time."""
+    """Append successors of suspended covert accounts, one generation at a time.
+
+    *rng* makes the draws earlier versions made, in their order; *variety* the
+    renamed successors and the hashes of new pictures.
+    """
     parents = np.flatnonzero(pop.is_covert & (pop.suspended < end))
     for generation in range(1, config.max_generations + 1):
         if parents.size == 0:
@@ -435,15 +646,23 @@ def _recreate(
         suspended[suspended >= end] = NEVER
         returned = rng.binomial(pop.followers[parents], config.follower_return_rate)
         fresh = rng.poisson(0.05 * config.covert_followers_mean, m)
-        same_avatar = rng.random(m) < _SAME_AVATAR
-        flips = rng.integers(0, 256, size=(m, _AVATAR_FLIP_BITS))
+        reuse = rng.random(m) < config.avatar_reuse_rate
+        flips = rng.integers(0, 256, size=(m, _REENCODE_FLIP_BITS))
         kinds = rng.integers(0, len(VARIATIONS), m)
         picks = rng.integers(0, 1 << 30, size=(m, 4))
+        renamed = variety.random(m) < config.rename_rate
+        rename_picks = variety.integers(0, 1 << 30, size=(m, 6))
+        rename_alike = variety.random(m) < config.lookalike_name_share
+        alike_picks = variety.integers(0, 1 << 30, size=(m, 5))
+        new_pictures = variety.integers(
+            0, np.iinfo(np.uint64).max, size=(m, 4), dtype=np.uint64, endpoint=True
+        )
         first = pop.n
-        new_hash = pop.avatar_hash[parents].copy()
-        for b in range(_AVATAR_FLIP_BITS):
+        # a re-uploaded picture is the same image re-encoded: a few bits off
+        new_hash = np.where(reuse[:, None], pop.avatar_hash[parents], new_pictures)
+        rows = np.flatnonzero(reuse)
+        for b in range(_REENCODE_FLIP_BITS):
             word, bit = flips[:, b] // 64, (flips[:, b] % 64).astype(np.uint64)
-            rows = np.flatnonzero(~same_avatar)
             new_hash[rows, word[rows]] ^= np.left_shift(np.uint64(1), bit[rows])
 
         def grow(name: str, values: np.ndarray) -> None:
@@ -458,7 +677,6 @@ def _recreate(
             "weight",
             "hyperactive",
             "outlet",
-            "avatar_base",
             "avatar_default",
         ):
             grow(name, getattr(pop, name)[parents])
@@ -470,17 +688,32 @@ def _recreate(
         grow("predecessor", parents.astype(np.int64))
         grow("family", pop.family[parents])
         grow("generation", np.full(m, generation, np.int16))
-        grow("avatar_variant", pop.avatar_variant[parents] + (~same_avatar).astype(np.int16))
+        grow(
+            "avatar_picture",
+            np.where(reuse, pop.avatar_picture[parents], np.arange(first, first + m)),
+        )
         grow("avatar_hash", new_hash)
         grow("upload_id", np.zeros(m, np.int64))
+        grow("avatar_file", np.zeros(m, np.int64))
         for k in range(m):
             parent = int(parents[k])
             lg = LANGUAGES[pop.lang[parent]]
-            kind = VARIATIONS[int(kinds[k])]
-            handle = handle_variant(pop.handles[parent], kind, generation, int(picks[k, 0]))
-            pop.handles.append(_unique(handle, taken, int(picks[k, 1])))
-            pop.variation.append(kind)
-            pop.names.append(_name_variant(pop.names[parent], lg, generation, int(picks[k, 2])))
+            if renamed[k]:
+                # a fresh identity: nothing of the old handle or name
+                p = rename_picks[k].tolist()
+                if rename_alike[k]:
+                    handle, name = lookalike_identity(alike_picks[k].tolist(), lg)
+                else:
+                    handle, name = _handle(p), _display_name(p, lg, True)
+                pop.handles.append(_unique(handle, taken, int(p[5])))
+                pop.variation.append(RENAMED)
+                pop.names.append(name)
+            else:
+                kind = VARIATIONS[int(kinds[k])]
+                handle = handle_variant(pop.handles[parent], kind, generation, int(picks[k, 0]))
+                pop.handles.append(_unique(handle, taken, int(picks[k, 1])))
+                pop.variation.append(kind)
+                pop.names.append(_name_variant(pop.names[parent], lg, generation, int(picks[k, 2])))
             bio = pop.bios[parent]
             if int(picks[k, 3]) % 100 >= _SAME_BIO * 100:
                 bio = f"{bio} ({ACCOUNT_WORD[lg]} {generation + 1})".strip()

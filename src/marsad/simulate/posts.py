@@ -46,6 +46,7 @@ from marsad.simulate.text import (
     NEWS_TAGS,
     NEWS_TOPICS,
     ORDINARY_DOMAINS,
+    SIGNATURES,
     TEMPLATES,
     TOPIC_TAGS,
     TOPICS,
@@ -81,6 +82,8 @@ _KIND_P = np.array(
 _PROMINENT_P = np.array([0.0, 1.0, 0.0, 0.8, 0.9, 0.6, 0.6, 0.8])
 #: chance an ordinary user's reference goes to the news desk instead of its community
 _ORDINARY_TO_NEWS = 0.3
+#: the random stream of the personal habits' post times
+_HABIT_STREAM = 0x4AB18
 #: mean hours between a successor's creation and a shout-out announcing it (assumption)
 _SHOUTOUT_DELAY_HOURS = 6.0
 #: X's snowflake epoch (ms)
@@ -161,6 +164,10 @@ class PostStream:
             lang: tuple(v[0].split("|@|")) for lang, v in TEMPLATES["shoutout"].items()
         }
         self.reply_tpl = {lang: v[0] for lang, v in TEMPLATES["reply"].items()}
+        #: personal habits (``SimConfig.habit_strength``), drawn on a stream of their own
+        self.habit = config.habit_strength
+        self.habit_rng = np.random.default_rng([config.seed, _HABIT_STREAM])
+        self.signature_l: list[str] = [SIGNATURES[x] for x in pop.signature.tolist()]
         self.quote_tpl = {lang: v[0] for lang, v in TEMPLATES["quote"].items()}
         self._plan_shoutouts()
         self._allocate()
@@ -251,6 +258,14 @@ class PostStream:
             lo = np.maximum(self.act_lo[authors], t0)
             hi = np.minimum(self.act_hi[authors], t1)
             times = lo + (rng.random(count) * (hi - lo)).astype(np.int64)
+            if self.habit > 0:
+                # this share of posts moves to within about an hour of the author's
+                # peak hour of that day, where that stays inside its active window
+                hr = self.habit_rng
+                near = hr.normal(0.0, 2400.0, count).astype(np.int64)
+                want = times - times % DAY + self.pop.peak_hour[authors] * 3600 + near
+                move = (hr.random(count) < self.habit) & (want >= lo) & (want < hi)
+                times = np.where(move, want, times)
         s_lo, s_hi = np.searchsorted(self.shout_t, [t0, t1])
         authors = np.concatenate([authors, self.shout_author[s_lo:s_hi]])
         times = np.concatenate([times, self.shout_t[s_lo:s_hi]])
@@ -453,6 +468,8 @@ class PostStream:
             if d4 % 10 < 2:
                 url = self._url(COVERT_DOMAINS[d4 % 2], d4)
         text = body
+        if self.habit > 0 and tgt < 0 and (d0 ^ d4) % 1000 < self.habit * 1000:
+            text = f"{text} {self.signature_l[a]}"
         hashtags = []
         for tag in tags:
             start = len(text) + 1

@@ -11,10 +11,11 @@ written never changes what is generated):
 2. the follower lists of the monitored accounts (:mod:`.graph`);
 3. the post stream, slice by slice (:mod:`.posts`).  At the start of each
    slice, before its posts: the users lookups that fall due (monitored
-   accounts every ``lookup_every_days``) and the follower lists collected
-   then; after the last slice, a users lookup of every account;
+   accounts every ``lookup_every_days``; none when it is 0) and the follower
+   lists collected then; after the last slice, a users lookup of every account;
 4. the Telegram channels (:mod:`.telegram`);
-5. the accounts' final records in ``marsad.jsonl`` and the ground truth
+5. the accounts' final records in ``marsad.jsonl``, the exact suspension
+   times when they are known (:mod:`.status_csv`) and the ground truth
    (:mod:`.ground_truth`).
 
 Memory holds the accounts and one slice of posts (about ``_SLICE_POSTS`` at
@@ -43,6 +44,8 @@ from marsad.simulate.graph import FollowerGraph, build_follower_graph
 from marsad.simulate.marsad_jsonl import MarsadJsonlWriter
 from marsad.simulate.population import DAY, Population, build_population
 from marsad.simulate.posts import PostStream
+from marsad.simulate.status_csv import FORMAT as STATUS_FORMAT
+from marsad.simulate.status_csv import write_status_csv
 from marsad.simulate.telegram import write_telegram
 from marsad.simulate.x_v2 import FILES as X_FILES
 from marsad.simulate.x_v2 import PARTS as X_PARTS
@@ -51,7 +54,8 @@ from marsad.simulate.x_v2 import XV2Writer
 __all__ = ["FORMATS", "SIMULATOR_VERSION", "ProgressFn", "SimSummary", "simulate"]
 
 #: bumped whenever the same seed and config would give different files
-SIMULATOR_VERSION = "1"
+#: (2: opaque avatar URLs, a picture not re-used is a new one, the realism knobs)
+SIMULATOR_VERSION = "2"
 #: the output formats, named as the ingest adapters that read them
 FORMATS = ("x-v2", "telegram", "marsad-jsonl")
 #: ``progress(stage, done, total)``
@@ -63,8 +67,8 @@ _PARALLEL_POSTS = 200_000
 _FILES = {"telegram": "telegram/result.json", "marsad-jsonl": "marsad.jsonl"}
 #: what the second process writes when there is one (the rest stays here)
 _CHILD_JOBS = {("marsad-jsonl", ""), ("x-v2", "users"), ("x-v2", "followers")}
-#: random streams, one per step
-_POPULATION, _GRAPH, _POSTS, _TELEGRAM = 1, 2, 3, 4
+#: random streams, one per step (and the population's second, for the realism knobs)
+_POPULATION, _GRAPH, _POSTS, _TELEGRAM, _VARIETY = 1, 2, 3, 4, 5
 
 
 @dataclass
@@ -73,7 +77,9 @@ class SimSummary:
 
     ``inputs`` lists ``(path, format)`` for every file to ingest, so a caller
     can pass each to :func:`marsad.pipeline.ingest_file` with its format (the
-    ground-truth CSVs are not exports and are not in it).
+    ground-truth CSVs are not exports and are not in it; the status CSV of
+    known suspension times, format ``status-csv``, is, last).  ``accounts``
+    counts every X account: first generation, ``newcomers`` and ``successors``.
     """
 
     out_dir: Path
@@ -82,6 +88,7 @@ class SimSummary:
     accounts: int
     covert_accounts: int
     successors: int
+    newcomers: int
     suspended: int
     posts: int
     channels: int
@@ -99,6 +106,7 @@ class SimSummary:
             "accounts": self.accounts,
             "covert_accounts": self.covert_accounts,
             "successors": self.successors,
+            "newcomers": self.newcomers,
             "suspended": self.suspended,
             "posts": self.posts,
             "channels": self.channels,
@@ -131,6 +139,9 @@ def simulate(
       (:mod:`marsad.simulate.telegram`);
     * ``marsad.jsonl`` -- format ``marsad-jsonl``
       (:mod:`marsad.simulate.marsad_jsonl`);
+    * ``status/suspensions.csv`` -- format ``status-csv``, whatever the
+      *formats*, when ``config.suspension_times_known``
+      (:mod:`marsad.simulate.status_csv`);
     * ``ground_truth/accounts.csv``, ``lineage.csv``, ``config.json`` -- always
       (:mod:`marsad.simulate.ground_truth`).
 
@@ -184,7 +195,7 @@ def _simulate(
             progress(stage, done, total)
 
     report("population", 0, 1)
-    pop = build_population(config, _rng(config.seed, _POPULATION))
+    pop = build_population(config, _rng(config.seed, _POPULATION), _rng(config.seed, _VARIETY))
     report("population", 1, 1)
     graph = build_follower_graph(pop, config, _rng(config.seed, _GRAPH))
     report("followers", 1, 1)
@@ -230,6 +241,9 @@ def _simulate(
     for fmt, part in jobs:
         path = out / (X_FILES[part] if fmt == "x-v2" else _FILES[fmt])
         files.setdefault(fmt, []).append(path)
+    end = int(config.end.timestamp())
+    if config.suspension_times_known:
+        files[STATUS_FORMAT] = [write_status_csv(out, pop, end)]
 
     doc = {
         "simulator": "marsad.simulate",
@@ -240,7 +254,6 @@ def _simulate(
         "formats": wanted,
         "files": {f: [p.relative_to(out).as_posix() for p in paths] for f, paths in files.items()},
     }
-    end = int(config.end.timestamp())
     truth = write_ground_truth(out, pop, emitted.counts, emitted.telegram_messages, doc)
     report("ground-truth", 1, 1)
     assert pop.channels is not None
@@ -251,6 +264,7 @@ def _simulate(
         accounts=pop.n,
         covert_accounts=int(pop.is_covert.sum()),
         successors=int((pop.predecessor >= 0).sum()),
+        newcomers=pop.newcomers,
         suspended=int((pop.suspended < end).sum()),
         posts=emitted.posts,
         channels=int(pop.channels.ids.size),
@@ -298,11 +312,15 @@ def _emit(
     stream = PostStream(pop, config, _rng(config.seed, _POSTS))
     x_parts = [part for fmt, part in jobs if fmt == "x-v2"]
     xw = XV2Writer(out, pop, x_parts) if x_parts else None
-    mw = MarsadJsonlWriter(out, pop) if ("marsad-jsonl", "") in jobs else None
+    mw = (
+        MarsadJsonlWriter(out, pop, media_kept=config.avatar_media_kept)
+        if ("marsad-jsonl", "") in jobs
+        else None
+    )
     start = int(config.start.timestamp())
     end = int(config.end.timestamp())
     step = config.lookup_every_days * DAY
-    lookups = set(range(start, end, step))
+    lookups = set(range(start, end, step)) if step > 0 else set()
     observed = np.zeros(pop.n, bool)  # seen suspended by a lookup
     last_seen = np.maximum(pop.created, start)
     monitored = np.flatnonzero(pop.monitored)

@@ -20,14 +20,18 @@ __all__ = [
     "AR_GIVEN",
     "BIOS",
     "GIVEN",
+    "KUNYA_POOL",
     "LANGUAGES",
     "LOCATIONS",
+    "NISBA_POOL",
     "NEWS_TAGS",
+    "SIGNATURES",
     "TEMPLATES",
     "TOPIC_TAGS",
     "TOPICS",
     "WORDS",
     "handle_variant",
+    "lookalike_identity",
     "slug",
 ]
 
@@ -378,6 +382,30 @@ WORDS = (
 )  # fmt: skip
 #: the kunya prefix of a name ("father of"), Latin and Arabic
 KUNYA = ("abu", "أبو")
+#: the small pool of kunya-style names that many unrelated accounts share
+#: (:func:`lookalike_identity`): the given name's Latin spellings (English and
+#: French transliterations) and its Arabic spelling
+KUNYA_POOL = (
+    (("omar", "umar", "omer"), "عمر"),
+    (("yusuf", "youssef", "yousef"), "يوسف"),
+    (("hamza", "hamzah"), "حمزة"),
+    (("khalid", "khaled"), "خالد"),
+    (("ibrahim", "brahim"), "إبراهيم"),
+    (("abdallah", "abdullah"), "عبدالله"),
+    (("bilal",), "بلال"),
+    (("zaid", "zayd"), "زيد"),
+)
+#: place-of-origin names (nisba) a kunya-style name sometimes carries, Latin and Arabic
+NISBA_POOL = (
+    ("masri", "المصري"),
+    ("tunisi", "التونسي"),
+    ("shami", "الشامي"),
+    ("maghribi", "المغربي"),
+    ("iraqi", "العراقي"),
+    ("yamani", "اليمني"),
+)
+#: the kunya word of a display name, per spelling
+_KUNYA_WORD = {"ar": "أبو", "en": "Abu", "fr": "Abou"}
 #: the word "account" per language, for re-created accounts' bios
 ACCOUNT_WORD = {
     "ar": "الحساب",
@@ -504,6 +532,45 @@ def handle_slug(name: str) -> str:
     return _NON_HANDLE.sub("", name.lower())
 
 
+def lookalike_identity(picks: list[int], lang: str) -> tuple[str, str]:
+    """A handle and display name drawn from the shared kunya-style pool.
+
+    *picks* are five random integers; *lang* the account's language (Arabic
+    accounts mostly write the name in Arabic script, French ones ``Abou``).
+    The handle is a kunya-style form of the name with the variants many
+    accounts use -- ``abu_omar``, ``abouomar``, ``abu_umar_masri``,
+    ``abu_omer88``, ``omar_tunisi`` -- so its stem (``omar``, ``umarmasri``)
+    is shared by unrelated accounts.  The caller makes the handle unique.
+    """
+    p0, p1, p2, p3, p4 = (int(v) for v in picks[:5])
+    latin, arabic = KUNYA_POOL[p0 % len(KUNYA_POOL)]
+    given = latin[p1 % len(latin)]
+    nisba = NISBA_POOL[(p2 // 3) % len(NISBA_POOL)] if p2 % 3 == 0 else None
+    style = "ar" if lang == "ar" and p3 % 5 else ("fr" if lang == "fr" else "en")
+    if style == "ar":
+        name = f"{_KUNYA_WORD['ar']} {arabic}" + (f" {nisba[1]}" if nisba else "")
+    else:
+        name = f"{_KUNYA_WORD[style]} {given.title()}" + (
+            f" al-{nisba[0].title()}" if nisba else ""
+        )
+    kunya = "abou" if style == "fr" else "abu"
+    digits = str(p4 // 6 % 100)
+    form = p4 % 6
+    if form == 0:
+        handle = f"{kunya}_{given}"
+    elif form == 1:
+        handle = f"{kunya}{given}"
+    elif form == 2:
+        handle = f"{kunya}_{given}{digits}"
+    elif form == 3:
+        handle = f"{kunya}_{given}_{nisba[0] if nisba else digits}"
+    elif form == 4:
+        handle = f"{kunya}{given}_"
+    else:
+        handle = f"{given}_{nisba[0] if nisba else kunya}"
+    return handle[:15], name
+
+
 def handle_variant(handle: str, kind: str, generation: int, pick: int) -> str:
     """The handle a re-created account takes after *handle* was suspended.
 
@@ -560,3 +627,11 @@ def handle_variant(handle: str, kind: str, generation: int, pick: int) -> str:
         if out == handle:
             out = handle[:14] + str((pick + 2) % 10)
     return out
+
+
+#: personal signature tokens some accounts end their posts with
+#: (``SimConfig.habit_strength``): neutral emoji and marks
+SIGNATURES = (
+    "🌿", "✨", "🌙", "🕊", "📌", "🔹", "🌸", "☀", "⭐", "🍃", "💬", "📎",
+    "»", "~", "!!", "...", "✔", "➡", "▪", "◆", "🌾", "🌊", "🏔", "🌴",
+)  # fmt: skip

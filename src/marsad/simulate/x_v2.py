@@ -30,9 +30,11 @@ Part of the simulate stage (outside the flow: its files go through the real
     Followers pages (``/2/users/<id>/followers``, up to 1,000 users):
     ``{"data": [users], "meta": {"result_count", "next_token"}, "__twarc"}``.
 
-Profile images carry the avatar id and its variant in the file name
-(``.../profile_images/<upload id>/av0012345v1_normal.jpg``), so a re-created
-account reusing or slightly changing its avatar is visible.
+Profile images are named as X names uploads
+(``.../profile_images/<upload id>/<random 8 characters>_normal.jpg``): every
+upload gets its own URL, so nothing in it says which picture it shows -- two
+uploads of one picture (a re-created account re-using its old one) have
+unrelated URLs.
 """
 
 from __future__ import annotations
@@ -96,6 +98,7 @@ _EXPANSIONS = (
 )
 _SEARCH = f"{_API}/tweets/search/all?{_EXPANSIONS}&{_TWEET_FIELDS}&{_USER_FIELDS}&max_results=100"
 _DEFAULT_AVATAR = "https://abs.twimg.com/sticky/default_profile_images/default_profile_normal.png"
+_FILE_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _REF_TYPES = {REPOST: "retweeted", REPLY: "replied_to", QUOTE: "quoted"}
 _SUSPENDED_TYPE = "https://api.twitter.com/2/problems/resource-not-found"
 #: serialised user objects kept (a cache: the active accounts are few at a time)
@@ -113,11 +116,16 @@ def iso_twarc(seconds: int) -> str:
 
 
 def avatar_url(pop: Population, a: int) -> str:
+    """Account *a*'s profile image URL: X's default image, or its own upload's."""
     if pop.avatar_default[a]:
         return _DEFAULT_AVATAR
+    name = int(pop.avatar_file[a])
+    chars = []
+    for _ in range(8):  # 48 random bits as 8 of X's file-name characters
+        name, r = divmod(name, 62)
+        chars.append(_FILE_CHARS[r])
     return (
-        f"https://pbs.twimg.com/profile_images/{int(pop.upload_id[a])}/"
-        f"av{int(pop.avatar_base[a]):07d}v{int(pop.avatar_variant[a])}_normal.jpg"
+        f"https://pbs.twimg.com/profile_images/{int(pop.upload_id[a])}/{''.join(chars)}_normal.jpg"
     )
 
 
