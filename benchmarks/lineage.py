@@ -26,7 +26,7 @@ in-process runs on a warm workspace (the ingest is not timed).  With
 each probability band are right (the calibration table of ``docs/``).
 
 ``--scale`` instead times both on one large platform: the grid profile at
-``--accounts`` accounts (100,000 by default; about 10,000 suspensions).
+``--accounts`` accounts (100,000 by default; 5% covert: about 10,000 suspensions).
 
 Usage::
 
@@ -275,8 +275,9 @@ def scale(args: argparse.Namespace) -> int:
         accounts=args.accounts,
         posts=args.accounts * 8,
         telegram_posts=0,
+        covert_share=0.05,  # about one suspension for ten accounts
     )
-    base = args.data_dir / f"scale-{args.accounts}"
+    base = args.data_dir / f"scale-{args.accounts}-covert5"
     ws = base / "ws"
     if not (base / "ready").exists():
         began = time.perf_counter()

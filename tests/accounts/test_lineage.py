@@ -134,6 +134,7 @@ def test_resolve_never_gives_one_predecessor_two_successors() -> None:
     kept = resolve(succ, pred, scores, 0.5)
     assert len({succ[i] for i, _ in kept}) == len(kept) == len({pred[i] for i, _ in kept})
     assert all(scores[i] >= 0.5 for i, _ in kept)
+
     # the assignment's summed log-odds over the threshold is at least best-first's
     def total(rows: list[int]) -> float:
         return sum(float(np.log(scores[i] / (1 - scores[i]))) for i in rows)
@@ -166,6 +167,29 @@ def test_packaged_model_loads_and_round_trips(tmp_path: Path) -> None:
     x = np.random.default_rng(0).normal(size=(5, len(FEATURES)))
     assert np.allclose(again.predict_proba(x), model.predict_proba(x))
     assert again.version == model.version
+
+
+def test_compiled_trees_score_as_the_plain_walk() -> None:
+    model = LineagePairModel.load()
+    x = np.random.default_rng(1).normal(size=(300, len(FEATURES)))
+    plain = np.full(len(x), model.baseline)
+    for tree in model.trees:
+        plain += tree.value[tree.leaves(x)]
+    assert np.allclose(model.raw(x), plain, atol=1e-12)
+    # the path contributions add up to the log-odds, less the bias
+    bias = model.platt[0] * (model.baseline + sum(t.value[0] for t in model.trees)) + model.platt[1]
+    assert np.allclose(model.contribution_matrix(x).sum(axis=1) + bias, model.logit(x))
+
+
+def test_a_tree_that_points_backwards_is_refused(tmp_path: Path) -> None:
+    doc = LineagePairModel.load().as_dict()
+    tree = doc["trees"][0]
+    inner = tree["leaf"].index(False)
+    tree["left"][inner] = inner  # a loop: the walk would never end
+    bad = tmp_path / "loop.json"
+    bad.write_text(json.dumps(doc))
+    with pytest.raises(BadModel, match="children"):
+        LineagePairModel.load(bad)
 
 
 def test_model_file_that_is_not_ours_is_refused(tmp_path: Path) -> None:
@@ -361,7 +385,7 @@ def test_twins_are_an_abstention_not_a_coin_toss(synthetic_result: LineageResult
 def test_links_say_what_carried_them(synthetic_result: LineageResult) -> None:
     for x in synthetic_result.links:
         assert x.evidence["carried_by"], x
-        assert 0 < x.score <= x.evidence["pair_score"] + 1e-9 or x.runner_up is None
+        assert synthetic_result.threshold <= x.score <= 1 and 0 < x.evidence["pair_score"] <= 1
 
 
 def test_threshold_must_be_a_probability(synthetic: Path) -> None:
@@ -386,6 +410,10 @@ def test_cli_json_shape(synthetic: Path) -> None:
         "followers_regained",
     }  # fmt: skip
     assert 0 < link["score"] <= 1 and "contributions" in link["evidence"]
+    assert link["evidence"]["carried_by"] and 0 < link["evidence"]["pair_score"] <= 1
+    assert doc["counts"]["abstentions"] == len(doc["abstentions"]) >= 1
+    twin = next(a for a in doc["abstentions"] if a["successor_id"] == "920")
+    assert twin["reason"] in ("ambiguous", "weak_evidence") and twin["why"]
     (family,) = [f for f in doc["families"] if f["family_id"] == "100"]
     assert family["recreations"] == 2 and family["members"] == ["100", "200", "300"]
 
@@ -393,6 +421,7 @@ def test_cli_json_shape(synthetic: Path) -> None:
 def test_cli_table_and_bad_usage(synthetic: Path, tmp_path: Path) -> None:
     done = CliRunner().invoke(lineage_command, ["-w", str(synthetic), "--top", "2"])
     assert done.exit_code == 0 and "news_reader" in done.output
+    assert "abstentions" in done.output and "river_notes3" in done.output
     bad = CliRunner().invoke(lineage_command, ["-w", str(synthetic), "--threshold", "2"])
     assert bad.exit_code == 2
     assert "Example" in CliRunner().invoke(lineage_command, ["--help"]).output

@@ -125,6 +125,10 @@ MAX_TOKEN_BLOCK = 20
 #: this many days before the lookup that saw it (an account that never posted
 #: in the collection is dated from its creation, possibly years back)
 MAX_INTERVAL_DAYS = 365.0
+#: a successor keeps at most this many candidate predecessors: those sharing the
+#: most (and the rarest) blocking keys with it; at a hundred thousand accounts a
+#: common name token would otherwise pair a new account with hundreds
+MAX_CANDIDATES = 25
 #: a follower who follows more candidate accounts than this is no evidence of a
 #: shared audience (bots and hubs follow everyone) and is not a blocking key
 MAX_FOLLOWER_DEGREE = 1000
@@ -139,11 +143,15 @@ HABITS_PER_ACCOUNT = 5
 #: account per suspension, and a second look-alike is more often a later
 #: generation (which belongs to the first successor) than a sibling
 MAX_SUCCESSORS = 1
-#: an account's writing style and posting hours are read from its latest this-many original posts
-STYLE_POSTS = 50
+#: an account's writing style and posting hours are read from its latest this-many
+#: original posts, and at most STYLE_CHARS characters of them
+STYLE_POSTS = 30
+STYLE_CHARS = 3000
 #: a successor with no link whose best candidate's link probability reaches this
 #: is reported as an abstention, with the reason
 ABSTAIN_FLOOR = 0.2
+#: an abstention names the rival candidates whose pair probability reaches this
+RIVAL_FLOOR = 0.05
 #: the 256-bit perceptual hash is split in this many bands for blocking
 _BANDS = 16
 _HOUR = 3600.0
@@ -389,6 +397,9 @@ class _Account:
     row: int = -1
     #: words, emoji or marks in a third or more of its posts: a personal habit
     habits: frozenset[str] = frozenset()
+    #: the stems that are whole (not ``^``-prefixes), and the display name's key
+    whole_stems: tuple[str, ...] = ()
+    name_key: str = ""
 
 
 @dataclass
@@ -632,6 +643,8 @@ def _load(con: Any, platform: str, window_days: float, announce_hours: float) ->
             client=client,
         )
         acc.stems = handle_stems(acc.handle) if acc.handle else _EMPTY
+        acc.whole_stems = tuple(sorted(x for x in acc.stems if not x.startswith("^")))
+        acc.name_key = _name_key(acc.name)
         acc.name_set = name_tokens(acc.name)
         acc.bio_set = bio_tokens(acc.bio)
         acc.name_norm = _strip_counters(acc.name)
@@ -712,7 +725,7 @@ def _load_posts(con: Any, data: _Data, params: dict[str, Any]) -> None:
             continue
         acc.row = len(texts)
         acc.habits = _habit_tokens(posts)
-        texts.append(" ".join(posts))
+        texts.append(" ".join(posts)[:STYLE_CHARS])
         hours.append([int(h) for h in hs if h is not None])
     if not texts:
         return
@@ -740,7 +753,8 @@ def _keys(acc: _Account) -> set[str]:
     keys = {"h:" + s for s in acc.stems}
     if acc.name_set:
         keys.add("n:" + " ".join(sorted(acc.name_set)))
-        keys.update("t:" + t for t in acc.name_set if len(t) >= 2)
+        # a token's consonant skeleton of two letters ("sn": Susan, Snow) joins strangers
+        keys.update("t:" + t for t in acc.name_set if len(t) >= 3)
     keys.update("w:" + t for t in acc.habits)
     if acc.avatar_hash is not None:
         for b in range(_BANDS):
@@ -782,7 +796,10 @@ def _block(data: _Data, window: float) -> tuple[list[str], dict[str, set[str]]]:
         for k, ids in by_key.items()
         if len(ids) <= (MAX_TOKEN_BLOCK if k.startswith("t:") else MAX_BLOCK)
     }
-    pairs: dict[str, set[str]] = defaultdict(set)
+    # each shared key adds 1 / log2(2 + how many predecessors have it) to a pair's
+    # pre-score; a successor keeps its MAX_CANDIDATES best-scored predecessors
+    weight = {k: 1.0 / math.log2(2 + len(by_key[k])) for k in windows}
+    prescore: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for s in succs:
         acc = data.accounts[s]
         for k in _keys(acc):
@@ -791,7 +808,9 @@ def _block(data: _Data, window: float) -> tuple[list[str], dict[str, set[str]]]:
                 continue
             found = w.before(acc.created)
             if len(found) <= MAX_BLOCK:
-                pairs[s].update(found)
+                got = prescore[s]
+                for p in found:
+                    got[p] += weight[k]
     # followers: pairs with at least MIN_SHARED_FOLLOWERS shared specific followers
     succ_set, pred_set = set(succs), set(preds)
     shared: Counter[tuple[str, str]] = Counter()
@@ -813,9 +832,14 @@ def _block(data: _Data, window: float) -> tuple[list[str], dict[str, set[str]]]:
                         specific.add((s, p))
     for (s, p), n in shared.items():
         if n >= MIN_SHARED_FOLLOWERS or (s, p) in specific:
-            pairs[s].add(p)
-    pairs = {s: {p for p in ps if p != s} for s, ps in pairs.items()}
-    return succs, {s: ps for s, ps in pairs.items() if ps}
+            prescore[s][p] += float(n)
+    pairs: dict[str, set[str]] = {}
+    for s, got in prescore.items():
+        got.pop(s, None)
+        if got:
+            best = sorted(got.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_CANDIDATES]
+            pairs[s] = {p for p, _ in best}
+    return succs, pairs
 
 
 # -- features ----------------------------------------------------------------------------------
@@ -945,9 +969,8 @@ def pair_features(
     """
     sp = data.suspended[p.id]
     hs, hp = normalize_handle(s.handle), normalize_handle(p.handle)
-    stem_sim = max(
-        (similarity(a.lstrip("^"), b.lstrip("^")) for a in s.stems for b in p.stems), default=0.0
-    )
+    # whole stems only: a prefix stem ("^newsrea") is a blocking key, not a name
+    stem_sim = max((similarity(a, b) for a in s.whole_stems for b in p.whole_stems), default=0.0)
     dist = _avatar_distance(s, p)
     same = _same_avatar(s, p)
     avatar_same = 0.0 if same is None else (1.0 if same else -1.0)
@@ -974,9 +997,9 @@ def pair_features(
     observed_after = max((sp.observed or 0.0) - s.created, 0.0) / _HOUR
     shared_stems = s.stems & p.stems
     stem_accounts = min((data.stem_accounts.get(x, 1) for x in shared_stems), default=0)
-    name_key = _name_key(s.name)
+    name_key = s.name_key
     name_accounts = (
-        data.name_accounts.get(name_key, 1) if name_key and name_key == _name_key(p.name) else 0
+        data.name_accounts.get(name_key, 1) if name_key and name_key == p.name_key else 0
     )
     return np.array(
         [
@@ -1477,8 +1500,15 @@ def _abstentions(
             reason = "ambiguous"
         else:
             reason = "weak_evidence"
-        rival_p = sorted((cand(i) for i in idx if i != b), key=lambda c: -c.score)
-        rival_s = sorted((cand(i, True) for i in by_pred[p] if i != b), key=lambda c: -c.score)
+        # rivals worth naming: those with a pair probability of RIVAL_FLOOR or more
+        rival_p = sorted(
+            (c for c in (cand(i) for i in idx if i != b) if c.score >= RIVAL_FLOOR),
+            key=lambda c: -c.score,
+        )
+        rival_s = sorted(
+            (c for c in (cand(i, True) for i in by_pred[p] if i != b) if c.score >= RIVAL_FLOOR),
+            key=lambda c: -c.score,
+        )
         if reason == "predecessor_taken" and p in holder:  # the holder first
             h = holder[p]
             rival_s = [cand(h, True)] + [

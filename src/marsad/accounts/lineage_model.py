@@ -131,7 +131,8 @@ class Tree:
     value: FloatArray
 
     def leaves(self, x: FloatArray) -> IntArray:
-        """The leaf each row of *x* falls in."""
+        """The leaf each row of *x* falls in (plain numpy: the reference the
+        compiled walk of :meth:`LineagePairModel.raw` is tested against)."""
         node = np.zeros(len(x), np.int64)
         rows = np.arange(len(x))
         active = ~self.leaf[node]
@@ -141,14 +142,6 @@ class Tree:
             node[r] = np.where(go_left, self.left[n], self.right[n])
             active = ~self.leaf[node]
         return node
-
-    def path(self, row: FloatArray) -> list[int]:
-        node, out = 0, [0]
-        while not self.leaf[node]:
-            f = int(self.feature[node])
-            node = int(self.left[node] if row[f] <= self.threshold[node] else self.right[node])
-            out.append(node)
-        return out
 
     def as_dict(self) -> dict[str, list[Any]]:
         return {
@@ -214,6 +207,85 @@ class Tree:
         )
 
 
+_KERNELS: Any = None
+
+
+def _kernels() -> Any:
+    """The compiled tree walks (numba), compiled on first use: the summed leaf
+    values of each row, and each row's per-feature path contributions."""
+    global _KERNELS
+    if _KERNELS is not None:
+        return _KERNELS
+    import numba
+
+    @numba.njit(cache=False, nogil=True)
+    def raw(x: Any, start: Any, feature: Any, threshold: Any, left: Any, right: Any,
+            leaf: Any, value: Any, baseline: Any) -> Any:  # fmt: skip
+        out = np.full(x.shape[0], baseline)
+        for r in range(x.shape[0]):
+            total = 0.0
+            for t in range(len(start)):
+                n = start[t]
+                while not leaf[n]:
+                    if x[r, feature[n]] <= threshold[n]:
+                        n = start[t] + left[n]
+                    else:
+                        n = start[t] + right[n]
+                total += value[n]
+            out[r] += total
+        return out
+
+    @numba.njit(cache=False, nogil=True)
+    def paths(x: Any, start: Any, feature: Any, threshold: Any, left: Any, right: Any,
+              leaf: Any, value: Any, n_features: Any) -> Any:  # fmt: skip
+        out = np.zeros((x.shape[0], n_features))
+        for r in range(x.shape[0]):
+            for t in range(len(start)):
+                n = start[t]
+                while not leaf[n]:
+                    if x[r, feature[n]] <= threshold[n]:
+                        c = start[t] + left[n]
+                    else:
+                        c = start[t] + right[n]
+                    out[r, feature[n]] += value[c] - value[n]
+                    n = c
+        return out
+
+    _KERNELS = (raw, paths)
+    return _KERNELS
+
+
+@dataclass(frozen=True)
+class _Packed:
+    """Every tree's nodes in one set of arrays (``start[t]``: tree *t*'s first node)."""
+
+    start: IntArray
+    feature: IntArray
+    threshold: FloatArray
+    left: IntArray
+    right: IntArray
+    leaf: npt.NDArray[np.bool_]
+    value: FloatArray
+
+    @classmethod
+    def of(cls, trees: tuple[Tree, ...]) -> _Packed:
+        sizes = np.array([len(t.feature) for t in trees], np.int64)
+        start = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        return cls(
+            start,
+            np.concatenate([t.feature for t in trees]).astype(np.int64),
+            np.concatenate([t.threshold for t in trees]),
+            np.concatenate([t.left for t in trees]).astype(np.int64),
+            np.concatenate([t.right for t in trees]).astype(np.int64),
+            np.concatenate([t.leaf for t in trees]),
+            np.concatenate([t.value for t in trees]),
+        )
+
+    def args(self) -> tuple[Any, ...]:
+        return (self.start, self.feature, self.threshold, self.left, self.right, self.leaf,
+                self.value)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class LineagePairModel:
     """A fitted pair model and link stage (see the module docstring).  Immutable."""
@@ -233,12 +305,21 @@ class LineagePairModel:
     #: the identity ``(0, 1, 0, 0)`` makes a link's probability its pair's
     link_coef: tuple[float, float, float, float] = (0.0, 1.0, 0.0, 0.0)
 
+    @property
+    def _packed(self) -> _Packed:
+        packed = self.__dict__.get("_packed_cache")
+        if packed is None:
+            packed = _Packed.of(self.trees)
+            object.__setattr__(self, "_packed_cache", packed)
+        return packed
+
     def raw(self, x: FloatArray) -> FloatArray:
-        x = np.nan_to_num(np.asarray(x, np.float64))
-        out = np.full(len(x), self.baseline)
-        for tree in self.trees:
-            out += tree.value[tree.leaves(x)]
-        return out
+        """The trees' summed score of each row of *x* (before calibration)."""
+        x = np.ascontiguousarray(np.nan_to_num(np.asarray(x, np.float64)))
+        if not len(x):
+            return np.zeros(0)
+        raw, _ = _kernels()
+        return np.asarray(raw(x, *self._packed.args(), float(self.baseline)), np.float64)
 
     def logit(self, x: FloatArray) -> FloatArray:
         """The calibrated pair log-odds of each row of *x* (n_pairs x n_features)."""
@@ -264,18 +345,22 @@ class LineagePairModel:
             np.float64,
         )
 
+    def contribution_matrix(self, x: FloatArray) -> FloatArray:
+        """(rows, features): each feature's share of each row's log-odds -- the change
+        in the expected score at each split of the row's decision paths, credited to
+        the split's feature and scaled by the calibration."""
+        x = np.ascontiguousarray(
+            np.nan_to_num(np.asarray(x, np.float64)).reshape(-1, len(self.features))
+        )
+        if not len(x):
+            return np.zeros((0, len(self.features)))
+        _, paths = _kernels()
+        return np.asarray(self.platt[0] * paths(x, *self._packed.args(), len(self.features)))
+
     def contributions(self, row: FloatArray) -> dict[str, float]:
-        """Each feature's share of one pair's log-odds: the change in the expected
-        score at each split of its decision paths, credited to the split's feature
-        and scaled by the calibration."""
-        a, _ = self.platt
-        row = np.nan_to_num(np.asarray(row, np.float64))
-        out = np.zeros(len(self.features))
-        for tree in self.trees:
-            path = tree.path(row)
-            for parent, child in zip(path, path[1:], strict=False):
-                out[tree.feature[parent]] += a * (tree.value[child] - tree.value[parent])
-        return {name: round(float(v), 3) for name, v in zip(self.features, out, strict=True)}
+        """Each feature's share of one pair's log-odds (:meth:`contribution_matrix`)."""
+        values = self.contribution_matrix(np.asarray(row, np.float64).reshape(1, -1))[0]
+        return {name: round(float(v), 3) for name, v in zip(self.features, values, strict=True)}
 
     # -- files ------------------------------------------------------------------------------
 
