@@ -447,7 +447,7 @@ def _card(model: LineagePairModel, report: dict[str, Any], evaluation: list[dict
         "resolution over the training simulations, counting as false also the links made "
         "when every successor's true predecessor is taken out of the data (the *orphan* "
         "run: a new account whose predecessor was never collected, or an unrelated "
-        "newcomer -- which the simulator does not make); ties go to the higher threshold",
+        "newcomer, on top of the newcomers the grid's settings create); ties go to the higher threshold",
         f"- at it: precision {m['precision']:.4f}, recall {m['recall']:.4f}, F1 {m['f1']:.4f} "
         f"({m['predicted']:,} links predicted, {m['observable']:,} observable); orphan "
         f"successors linked anyway: {oof['orphan_link_rate']:.4f}",
