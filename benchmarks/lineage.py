@@ -14,7 +14,7 @@ the real adapters, it runs on the same workspace and in the same process:
   digits and underscores, and link each new account to the most recently
   suspended account with the same stem (latest lookup that saw the
   suspension, then latest last post), among those whose last post precedes
-  the new account's creation and whose suspension was seen at most 30 days
+  the new account's creation and whose suspension was seen at most 90 days
   before it (the same interval marsad blocks on).
 
 Both are scored against the simulator's ground truth with

@@ -21,7 +21,7 @@ from marsad import pipeline
 from marsad.accounts import LineagePairModel, LineageResult, lineage
 from marsad.accounts.cli import lineage_command
 from marsad.accounts.evaluate import link_metrics, observable_truth, read_truth
-from marsad.accounts.lineage import link_probabilities, resolve
+from marsad.accounts.lineage import WINDOW_DAYS, link_probabilities, resolve
 from marsad.accounts.lineage_model import FEATURES
 from marsad.accounts.names import handle_stems, name_tokens, similarity, skeleton
 from marsad.codec import record_to_dict
@@ -480,5 +480,5 @@ def test_links_come_after_the_suspension_they_answer(
         assert x.predecessor_last_active_at < x.successor_created_at
         assert (
             x.successor_created_at
-            <= x.predecessor_suspended_seen_at + timedelta(days=30).total_seconds()
+            <= x.predecessor_suspended_seen_at + timedelta(days=WINDOW_DAYS).total_seconds()
         )

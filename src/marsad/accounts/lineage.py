@@ -108,10 +108,12 @@ __all__ = [
     "rivals",
 ]
 
-#: successors are looked for within this many days of the lookup that saw the
-#: predecessor suspended, before or after it (assumption: four times the
-#: simulator's weekly lookups, thirty times its mean return delay of a day)
-WINDOW_DAYS = 30.0
+#: successors are looked for up to this many days after the lookup (or the
+#: exact time) that saw the predecessor suspended (assumption: returns take
+#: hours to weeks; with 30 days, 8-10% of the randomised grid's re-creations
+#: -- mean delays up to 14 days -- fell outside when the suspension time was
+#: exact; the time features, not the window, weigh a slow return)
+WINDOW_DAYS = 90.0
 #: a post naming a new handle this soon after its creation announces it
 #: (the simulator's shout-outs come 6 hours after on average)
 ANNOUNCE_HOURS = 72.0

@@ -102,15 +102,18 @@ class SimRun:
 
 #: training simulations: the randomised grid's fitting settings
 #: (:data:`marsad.simulate.grid.FIT_SEEDS`, each knob drawn, suspensions known
-#: as drawn), in both formats, and the two fixed profiles on seeds never used
-#: for evaluation (evaluation uses seed 7, the simulator's default)
-TRAIN_RUNS: tuple[SimRun, ...] = tuple(
-    SimRun("grid", seed, fmt) for seed in FIT_SEEDS for fmt in FORMATS
-) + tuple(
-    SimRun(profile, seed, fmt)
-    for profile, seeds in (("census-2014", (101,)), ("small", (201, 202)))
-    for seed in seeds
-    for fmt in FORMATS
+#: as drawn) in both formats, the same settings with exact suspension times
+#: (X v2), and the two fixed profiles on seeds never used for evaluation
+#: (evaluation uses seed 7, the simulator's default)
+TRAIN_RUNS: tuple[SimRun, ...] = (
+    tuple(SimRun("grid", seed, fmt) for seed in FIT_SEEDS for fmt in FORMATS)
+    + tuple(SimRun("grid", seed, "x-v2", "exact") for seed in FIT_SEEDS)
+    + tuple(
+        SimRun(profile, seed, fmt)
+        for profile, seeds in (("census-2014", (101,)), ("small", (201, 202)))
+        for seed in seeds
+        for fmt in FORMATS
+    )
 )
 #: held-out evaluation simulations: the grid's report settings, each with exact
 #: suspension times and with weekly lookups, as X API v2 pages
