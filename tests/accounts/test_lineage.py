@@ -4,6 +4,7 @@ hand-built workspace of edge cases, and the done-when figures on a small simulat
 from __future__ import annotations
 
 import json
+import os
 import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -482,3 +483,39 @@ def test_links_come_after_the_suspension_they_answer(
             x.successor_created_at
             <= x.predecessor_suspended_seen_at + timedelta(days=WINDOW_DAYS).total_seconds()
         )
+
+
+def test_the_same_workspace_gives_the_same_links_in_every_process(tmp_path: Path) -> None:
+    """Python salts string hashes per process: no set or dict order may leak into
+    which candidates are kept, which habits are read or how links are chosen."""
+    import subprocess
+    import sys
+
+    from marsad.simulate.grid import grid_setting
+
+    config = grid_setting(2001, "weekly", accounts=600, posts=5000, telegram_posts=0)
+    sim = simulate(config, tmp_path / "sim", formats=["x-v2"], jobs=1)
+    with DuckDBStore(tmp_path / "ws") as store:
+        for path, fmt in sim.inputs:
+            pipeline.ingest_file(store, path, fmt=fmt)
+    script = (
+        "import sys, json\n"
+        "from marsad.store.duckdb import DuckDBStore\n"
+        "from marsad.accounts import lineage\n"
+        "with DuckDBStore(sys.argv[1], create=False) as s:\n"
+        "    r = lineage(s.analytics(), platform='x')\n"
+        "print(json.dumps([r.pairs_scored, sorted([x.successor_id, x.predecessor_id,"
+        " round(x.score, 9)] for x in r.links), sorted(a.successor_id for a in r.abstentions)]))\n"
+    )
+    outputs = []
+    for seed in ("1", "2"):
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path / "ws")],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )
+        outputs.append(json.loads(done.stdout))
+    assert outputs[0][1], "the simulation should give links"
+    assert outputs[0] == outputs[1]

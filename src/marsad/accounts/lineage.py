@@ -84,6 +84,7 @@ from marsad.accounts.names import (
     normalize_handle,
     similarity,
 )
+from marsad.detect.risk import logit, sigmoid
 from marsad.errors import ConfigError
 from marsad.hashing.signals import MATCH_DISTANCE
 from marsad.text.normalize import normalize
@@ -709,7 +710,9 @@ def _habit_tokens(posts: Sequence[str]) -> frozenset[str]:
     for post in posts:
         counts.update({t for t in post.split() if not t.startswith(("http", "@")) and len(t) <= 40})
     need = HABIT_SHARE * len(posts)
-    common = [t for t, n in counts.most_common(HABITS_PER_ACCOUNT) if n >= need]
+    # ties go to the token that sorts first: the same posts always give the same habits
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:HABITS_PER_ACCOUNT]
+    common = [t for t, n in ranked if n >= need]
     return frozenset(common)
 
 
@@ -839,8 +842,9 @@ def _block(data: _Data, window: float) -> tuple[list[str], dict[str, set[str]]]:
     for s, got in prescore.items():
         got.pop(s, None)
         if got:
-            best = sorted(got.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_CANDIDATES]
-            pairs[s] = {p for p, _ in best}
+            # rounded: a sum of key weights must not depend on the order it was added in
+            best = sorted(got.items(), key=lambda kv: (-round(kv[1], 9), kv[0]))
+            pairs[s] = {p for p, _ in best[:MAX_CANDIDATES]}
     return succs, pairs
 
 
@@ -1152,8 +1156,8 @@ def resolve(
     eligible = np.flatnonzero(score >= threshold)
     taken: dict[str, int] = {}
     if len(eligible):
-        cut = _logit(threshold)
-        gain = np.maximum(_logit(score[eligible]) - cut, 0.0) + 1e-6
+        cut = logit(threshold)
+        gain = np.maximum(logit(score[eligible]) - cut, 0.0) + 1e-6
         s_names = sorted({successors[i] for i in eligible.tolist()})
         p_names = sorted({predecessors[i] for i in eligible.tolist()})
         s_index = {x: k for k, x in enumerate(s_names)}
@@ -1189,11 +1193,6 @@ def resolve(
     return [(i, best_other.get(s)) for s, i in sorted(taken.items(), key=lambda kv: kv[1])]
 
 
-def _logit(p: Any) -> Any:
-    q = np.clip(p, 1e-12, 1.0 - 1e-12)
-    return np.log(q) - np.log1p(-q)
-
-
 def rivals(
     successors: Sequence[str], predecessors: Sequence[str], pair_logit: npt.NDArray[np.float64]
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
@@ -1222,11 +1221,7 @@ def link_probabilities(
     z = model.logit(x)
     sr, pr = rivals(successors, predecessors, z)
     link = model.link_logit(z, sr, pr)
-    return _sigmoid(z), _sigmoid(link)
-
-
-def _sigmoid(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0))), np.float64)
+    return sigmoid(z), sigmoid(link)
 
 
 def _families(links: list[LineageLink]) -> list[Family]:
@@ -1261,7 +1256,11 @@ def _shown_stems(shared: frozenset[str]) -> list[str]:
 
 
 def _evidence(
-    data: _Data, s: _Account, p: _Account, row: npt.NDArray[np.float64], model: LineagePairModel
+    data: _Data,
+    s: _Account,
+    p: _Account,
+    row: npt.NDArray[np.float64],
+    contributions: dict[str, float],
 ) -> dict[str, Any]:
     sp = data.suspended[p.id]
     values = dict(zip(FEATURES, (float(v) for v in row), strict=True))
@@ -1321,7 +1320,6 @@ def _evidence(
         evidence["shared_habits"] = sorted(s.habits & p.habits)
     if values["log_stem_accounts"]:
         evidence["accounts_with_shared_stem"] = round(math.expm1(values["log_stem_accounts"]))
-    contributions = model.contributions(row)
     evidence["contributions"] = dict(sorted(contributions.items(), key=lambda kv: -abs(kv[1]))[:6])
     evidence["carried_by"] = carried_by(contributions)
     return evidence
@@ -1417,7 +1415,12 @@ def lineage(
             max_successors=max_successors,
         )
         abstentions += _abstentions(table, pair_p, scores, kept, cut)
-        for i, other in kept:
+        # each link's feature contributions, for all links at once
+        parts = model.contribution_matrix(table.x[[i for i, _ in kept]])
+        for k, (i, other) in enumerate(kept):
+            contributions = {
+                name: round(float(v), 3) for name, v in zip(FEATURES, parts[k], strict=True)
+            }
             s, p = data.accounts[table.successors[i]], data.accounts[table.predecessors[i]]
             sp = data.suspended[p.id]
             fp = data.followers.get(p.id, set())
@@ -1439,7 +1442,7 @@ def lineage(
                     predecessor_suspended_seen_at=sp.seen,
                     followers_regained=regained,
                     evidence={
-                        **_evidence(data, s, p, table.x[i], model),
+                        **_evidence(data, s, p, table.x[i], contributions),
                         "pair_score": round(float(pair_p[i]), 4),
                     },
                     runner_up=runner,

@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from marsad.detect.risk import sigmoid
 from marsad.errors import BadModel
 from marsad.files import write_text
 
@@ -207,38 +208,23 @@ class Tree:
         )
 
 
-_KERNELS: Any = None
+_KERNEL: Any = None
 
 
-def _kernels() -> Any:
-    """The compiled tree walks (numba), compiled on first use: the summed leaf
-    values of each row, and each row's per-feature path contributions."""
-    global _KERNELS
-    if _KERNELS is not None:
-        return _KERNELS
+def _kernel() -> Any:
+    """The compiled tree walk (numba), compiled on first use: each row's summed
+    leaf values and, when *explain* is set, its per-feature path contributions
+    (the change in expected score at each split, credited to the split's feature)."""
+    global _KERNEL
+    if _KERNEL is not None:
+        return _KERNEL
     import numba
 
     @numba.njit(cache=False, nogil=True)
-    def raw(x: Any, start: Any, feature: Any, threshold: Any, left: Any, right: Any,
-            leaf: Any, value: Any, baseline: Any) -> Any:  # fmt: skip
-        out = np.full(x.shape[0], baseline)
-        for r in range(x.shape[0]):
-            total = 0.0
-            for t in range(len(start)):
-                n = start[t]
-                while not leaf[n]:
-                    if x[r, feature[n]] <= threshold[n]:
-                        n = start[t] + left[n]
-                    else:
-                        n = start[t] + right[n]
-                total += value[n]
-            out[r] += total
-        return out
-
-    @numba.njit(cache=False, nogil=True)
-    def paths(x: Any, start: Any, feature: Any, threshold: Any, left: Any, right: Any,
-              leaf: Any, value: Any, n_features: Any) -> Any:  # fmt: skip
-        out = np.zeros((x.shape[0], n_features))
+    def walk(x: Any, start: Any, feature: Any, threshold: Any, left: Any, right: Any,
+             leaf: Any, value: Any, n_features: Any, explain: Any) -> Any:  # fmt: skip
+        total = np.zeros(x.shape[0])
+        parts = np.zeros((x.shape[0] if explain else 0, n_features))
         for r in range(x.shape[0]):
             for t in range(len(start)):
                 n = start[t]
@@ -247,12 +233,14 @@ def _kernels() -> Any:
                         c = start[t] + left[n]
                     else:
                         c = start[t] + right[n]
-                    out[r, feature[n]] += value[c] - value[n]
+                    if explain:
+                        parts[r, feature[n]] += value[c] - value[n]
                     n = c
-        return out
+                total[r] += value[n]
+        return total, parts
 
-    _KERNELS = (raw, paths)
-    return _KERNELS
+    _KERNEL = walk
+    return walk
 
 
 @dataclass(frozen=True)
@@ -318,8 +306,8 @@ class LineagePairModel:
         x = np.ascontiguousarray(np.nan_to_num(np.asarray(x, np.float64)))
         if not len(x):
             return np.zeros(0)
-        raw, _ = _kernels()
-        return np.asarray(raw(x, *self._packed.args(), float(self.baseline)), np.float64)
+        total, _ = _kernel()(x, *self._packed.args(), len(self.features), False)
+        return np.asarray(total + self.baseline, np.float64)
 
     def logit(self, x: FloatArray) -> FloatArray:
         """The calibrated pair log-odds of each row of *x* (n_pairs x n_features)."""
@@ -328,7 +316,7 @@ class LineagePairModel:
 
     def predict_proba(self, x: FloatArray) -> FloatArray:
         """The calibrated probability that each pair of *x* is a true re-creation."""
-        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(self.logit(x), -50, 50))), np.float64)
+        return sigmoid(self.logit(x))
 
     def link_logit(
         self, pair_logit: FloatArray, successor_rivals: FloatArray, predecessor_rivals: FloatArray
@@ -354,8 +342,8 @@ class LineagePairModel:
         )
         if not len(x):
             return np.zeros((0, len(self.features)))
-        _, paths = _kernels()
-        return np.asarray(self.platt[0] * paths(x, *self._packed.args(), len(self.features)))
+        _, parts = _kernel()(x, *self._packed.args(), len(self.features), True)
+        return np.asarray(self.platt[0] * parts, np.float64)
 
     def contributions(self, row: FloatArray) -> dict[str, float]:
         """Each feature's share of one pair's log-odds (:meth:`contribution_matrix`)."""

@@ -119,6 +119,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from marsad.detect.risk import logit, sigmoid
 from marsad.errors import InputError
 from marsad.model import Detection
 from marsad.store.base import Store
@@ -516,17 +517,6 @@ def _network(
 # -- the model ---------------------------------------------------------------
 
 
-def _sigmoid(u: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    out: npt.NDArray[np.float64] = 0.5 * (1.0 + np.tanh(0.5 * u))
-    return out
-
-
-def _logit(p: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    q = np.clip(p, 1e-12, 1 - 1e-12)
-    out: npt.NDArray[np.float64] = np.log(q) - np.log1p(-q)
-    return out
-
-
 def _ramps(x: npt.NDArray[np.float64], knots: Sequence[float]) -> npt.NDArray[np.float64]:
     """The broken-line basis of one evidence feature: one column per segment
     between *knots* (0 before it, rising to 1 across it, 1 after it), and one
@@ -593,19 +583,19 @@ class AccountModel:
         """Calibrated log-odds of the evidence score (hash-bank rule included)."""
         out = self.no_evidence_logit + self.contributions(values)[:, _EVIDENCE].sum(axis=1)
         known = values[:, FEATURES.index("hash_matches_log")] > 0
-        floor = float(_logit(np.array([self.threshold]))[0])
+        floor = float(logit(np.array([self.threshold]))[0])
         result: npt.NDArray[np.float64] = np.where(known, np.maximum(out, floor), out)
         return result
 
     def evidence_proba(self, values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """The evidence score ``E`` (module docstring): the flag's only input."""
-        return _sigmoid(self.evidence_logits(values))
+        return sigmoid(self.evidence_logits(values))
 
     def behaviour_bonus(self, values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """The bonus each account's behaviour would earn, in ``(0, behaviour_max)``
         log-odds -- applied only to accounts the evidence flags."""
         u = self.behaviour_intercept + self._behaviour_terms(values).sum(axis=1)
-        return self.behaviour_max * _sigmoid(u)
+        return self.behaviour_max * sigmoid(u)
 
     def flagged(self, values: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
         out: npt.NDArray[np.bool_] = self.evidence_proba(values) >= self.threshold
@@ -615,8 +605,8 @@ class AccountModel:
         """The score: the evidence score, raised by the behaviour bonus only
         when the evidence score flags the account (module docstring)."""
         e = self.evidence_logits(values)
-        flagged = _sigmoid(e) >= self.threshold
-        return _sigmoid(np.where(flagged, e + self.behaviour_bonus(values), e))
+        flagged = sigmoid(e) >= self.threshold
+        return sigmoid(np.where(flagged, e + self.behaviour_bonus(values), e))
 
     def to_json(self) -> str:
         return json.dumps(
@@ -700,7 +690,7 @@ class AccountModel:
                 "evidence must only raise the score"
             )
         if not 0 < self.threshold < 1 or self.no_evidence_logit >= float(
-            _logit(np.array([self.threshold]))[0]
+            logit(np.array([self.threshold]))[0]
         ):
             raise InputError(
                 f"{where}: the threshold {self.threshold} is outside (0, 1) or an account "
@@ -730,7 +720,7 @@ def _logistic(
     def loss(theta: npt.NDArray[np.float64]) -> tuple[float, npt.NDArray[np.float64]]:
         w, b = theta[:k], theta[k]
         u = x @ w + b
-        r = _sigmoid(u) - y
+        r = sigmoid(u) - y
         value = float(np.sum(np.logaddexp(0.0, u) - y * u) + 0.5 / c * w @ w)
         return value, np.r_[x.T @ r + w / c, r.sum()]
 
@@ -756,9 +746,9 @@ def _fit_bonus(
 
     def loss(theta: npt.NDArray[np.float64]) -> tuple[float, npt.NDArray[np.float64]]:
         w, b = theta[:k], theta[k]
-        s = _sigmoid(z @ w + b)
+        s = sigmoid(z @ w + b)
         u = offset + bound * s
-        r = (_sigmoid(u) - y) * bound * s * (1 - s)
+        r = (sigmoid(u) - y) * bound * s * (1 - s)
         value = float(np.sum(np.logaddexp(0.0, u) - y * u) + 0.5 / c * w @ w)
         return value, np.r_[z.T @ r + w / c, r.sum()]
 
@@ -814,7 +804,7 @@ def fit(
     platt = (float(pa[0]), pb)
     if platt[0] <= 0:
         raise InputError("the evidence features do not separate the labels: nothing to fit")
-    p = _sigmoid(platt[0] * oof + platt[1])
+    p = sigmoid(platt[0] * oof + platt[1])
     order = np.argsort(-p, kind="stable")
     tp = np.cumsum(y[order])
     f1 = 2 * tp / (np.arange(1, len(p) + 1) + y.sum())
@@ -828,7 +818,7 @@ def fit(
     gated = p >= threshold
     if gated.sum() >= 10 and 0 < y[gated].sum() < gated.sum():
         bcoef, bintercept = _fit_bonus(
-            zb[gated], y[gated], _logit(p[gated]), bound=behaviour_max, c=c
+            zb[gated], y[gated], logit(p[gated]), bound=behaviour_max, c=c
         )
     else:  # nothing to learn an order from: no bonus
         bcoef, bintercept = np.zeros(len(BEHAVIOUR_FEATURES)), -30.0
@@ -925,7 +915,7 @@ class AccountScorer:
         # flagged: at least the evidence score (so at least the threshold);
         # not flagged: exactly the evidence score (under the threshold)
         score = np.where(
-            flagged, np.maximum(np.round(_sigmoid(_logit(evidence) + bonus), 9), evidence), evidence
+            flagged, np.maximum(np.round(sigmoid(logit(evidence) + bonus), 9), evidence), evidence
         )
         parts = model.contributions(feats.values)
         known = feats.column("hash_matches_log") > 0

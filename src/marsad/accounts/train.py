@@ -45,7 +45,7 @@ import numpy as np
 import numpy.typing as npt
 
 from marsad.accounts.evaluate import LinkMetrics, link_metrics, observable_truth, read_truth
-from marsad.accounts.lineage import _sigmoid, candidate_pairs, resolve, rivals
+from marsad.accounts.lineage import candidate_pairs, resolve, rivals
 from marsad.accounts.lineage_model import (
     FEATURES,
     LINK_INPUTS,
@@ -53,6 +53,7 @@ from marsad.accounts.lineage_model import (
     Tree,
     default_model_path,
 )
+from marsad.detect.risk import sigmoid
 from marsad.simulate.grid import FIT_SEEDS, REPORT_SEEDS
 
 __all__ = [
@@ -208,7 +209,7 @@ def _link_probs(
         z = z[keep]
     sr, pr = rivals(ss, ps, z)
     link = coef[0] + coef[1] * z + coef[2] * sr + coef[3] * pr
-    return ss, ps, _sigmoid(link)
+    return ss, ps, sigmoid(link)
 
 
 def _metrics_at(
@@ -303,7 +304,7 @@ def fit_model(runs: Sequence[LabelledRun]) -> tuple[LineagePairModel, dict[str, 
     )
     link_probs = [_link_probs(link_coef, r, z)[2] for r, z in zip(runs, calibrated, strict=True)]
     probs = np.concatenate(link_probs)
-    pair_probs = _sigmoid(np.concatenate(calibrated))
+    pair_probs = sigmoid(np.concatenate(calibrated))
     brier = float(np.mean((probs - y) ** 2))
     table, ece = reliability(probs, y)
     pair_table, pair_ece = reliability(pair_probs, y)
