@@ -47,6 +47,7 @@ def test_the_report_has_lineage_network_and_account_sections(demo: Path) -> None
         net = analyse_network(con)
     assert sections["lineage"].value("families") == len(found.families) > 0
     assert sections["lineage"].value("recreated") == len(found.links)
+    assert sections["lineage"].value("abstentions") == len(found.abstentions)
     assert sections["network"].value("communities") == net.communities.count
     drawn = sections["network"].table("community_map")
     assert sum(drawn.column("accounts")) <= net.graph.vcount()

@@ -1363,9 +1363,20 @@ EVIDENCE_WORDS = {
 }
 
 
+#: features that describe the export or the timing bookkeeping rather than the two
+#: accounts: they move a score (the full contributions show them) but are not named
+#: as what carried a link.  ``log_hours_observed_after_creation`` leans positive on
+#: the simulator because it dates some profiles after their suspension (docs/lineage.md)
+NOT_IDENTITY = frozenset({"followers_known", "posts_known", "log_hours_observed_after_creation"})
+
+
 def carried_by(contributions: dict[str, float], top: int = 3) -> list[str]:
-    """The features that added most to a pair's log-odds, in words (at most *top*)."""
-    best = sorted(((v, k) for k, v in contributions.items() if v > 0.25), reverse=True)[:top]
+    """The evidence about the two accounts that added most to a pair's log-odds,
+    in words (at most *top*; :data:`NOT_IDENTITY` features are left out)."""
+    best = sorted(
+        ((v, k) for k, v in contributions.items() if v > 0.25 and k not in NOT_IDENTITY),
+        reverse=True,
+    )[:top]
     return [EVIDENCE_WORDS.get(k, k) for _, k in best]
 
 

@@ -60,6 +60,15 @@ def lineage_section(result: Any) -> CensusSection:
             round(100 * statistics.fmean(regained), 1) if regained else None,
             "percent",
         ),
+        Headline(
+            "abstentions",
+            {
+                "en": "new accounts left unlinked for a reviewer (abstentions)",
+                "ar": "حسابات جديدة بلا ربط تُركت للمراجع (امتناع)",
+            },
+            len(result.abstentions),
+            "count",
+        ),
     ]
     top = CensusTable(
         key="families",
