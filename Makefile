@@ -3,7 +3,7 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck install install-test browser video bench model account-model clean
+.PHONY: demo test lint typecheck install install-test browser video postgres bench model account-model clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) (set PY=python3 to use another)"; exit 2; }
@@ -53,7 +53,17 @@ video: install-test
 	  || echo "could not install the video extra: the vPDQ tests will skip (and say how)"; \
 	fi
 
-test: install-test lint typecheck browser video
+# the team store's tests use PostgreSQL on 127.0.0.1:5432: started here when
+# it is installed but down and this is a root shell (else they skip, and fail in CI)
+postgres:
+	@if ! command -v pg_isready >/dev/null 2>&1; then echo "no PostgreSQL client: the team store tests will skip (and fail in CI)"; \
+	elif pg_isready -q -h 127.0.0.1 -p 5432; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v pg_ctlcluster >/dev/null 2>&1; then \
+	  for c in $$(pg_lsclusters -h 2>/dev/null | awk '{print $$1"/"$$2}'); do pg_ctlcluster $${c%/*} $${c#*/} start || true; done; \
+	  for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; \
+	else echo "PostgreSQL is not running on 127.0.0.1:5432: the team store tests will skip (and fail in CI)"; fi
+
+test: install-test lint typecheck browser video postgres
 	$(BIN)/python -m pytest -q
 
 bench: install

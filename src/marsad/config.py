@@ -9,7 +9,17 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["SETTINGS", "Setting", "get", "workspace_path"]
+import click
+
+__all__ = [
+    "SETTINGS",
+    "WORKSPACE",
+    "Setting",
+    "WorkspaceType",
+    "get",
+    "is_server_url",
+    "workspace_path",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +36,11 @@ class Setting:
 SETTINGS: dict[str, Setting] = {
     s.name: s
     for s in (
-        Setting("workspace", "./marsad-data", "workspace directory holding marsad.duckdb"),
+        Setting(
+            "workspace",
+            "./marsad-data",
+            "workspace directory holding marsad.duckdb, or a team store's postgresql:// URL",
+        ),
         Setting(
             "batch_size",
             "5000",
@@ -34,6 +48,17 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting("lang_min_chars", "12", "texts shorter than this (letters) get language 'und'"),
         Setting("threads", "2", "DuckDB worker threads"),
+        Setting(
+            "data_path",
+            "",
+            "where a new team store keeps its Parquet files (default ./marsad-lake/<database>)",
+        ),
+        Setting(
+            "extension_dir",
+            "",
+            "DuckDB extension directory for the team store "
+            "(default ~/.cache/marsad/duckdb-extensions)",
+        ),
         Setting(
             "wal_limit",
             "256MB",
@@ -69,3 +94,51 @@ def get(name: str) -> str:
 def workspace_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     """The workspace directory: *explicit*, else ``MARSAD_WORKSPACE``, else ``./marsad-data``."""
     return Path(explicit if explicit is not None else get("workspace"))
+
+
+#: the URL schemes taken as a team store (docs/team.md)
+SERVER_SCHEMES = ("postgresql", "postgres")
+
+
+def is_server_url(workspace: str | os.PathLike[str]) -> bool:
+    """Whether *workspace* names a team store (a PostgreSQL URL), not a directory."""
+    text = os.fspath(workspace)
+    return any(text.startswith(s + "://") for s in SERVER_SCHEMES)
+
+
+def shown_workspace(workspace: str | os.PathLike[str]) -> str:
+    """*workspace* as it may be shown or written down: a URL without its password."""
+    text = os.fspath(workspace)
+    if not is_server_url(text):
+        return text
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(text)
+    if parts.password is None:
+        return text
+    return parts._replace(
+        netloc=parts.netloc.replace(":" + parts.password + "@", ":***@", 1)
+    ).geturl()
+
+
+class WorkspaceType(click.ParamType):  # type: ignore[type-arg]
+    """``--workspace``: a directory (a :class:`~pathlib.Path`) or a team store's URL
+    (kept as text: a path would fold its ``//``)."""
+
+    name = "workspace"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Path | str:
+        if isinstance(value, Path):
+            return value
+        text = str(value)
+        if is_server_url(text):
+            return text
+        path = Path(text)
+        if path.exists() and not path.is_dir():
+            self.fail(f"{text} is a file, not a workspace directory", param, ctx)
+        return path
+
+
+WORKSPACE = WorkspaceType()

@@ -40,7 +40,18 @@ ProgressFn = Callable[[int, int], None]
 
 
 def open_store(workspace: str | Path | None = None, *, create: bool = True) -> Store:
-    """The store of *workspace* (default from settings), created if asked."""
+    """The store of *workspace* (default from settings), created if asked: a
+    directory is the embedded store, a ``postgresql://`` URL the team store."""
+    target = workspace if workspace is not None else config.get("workspace")
+    if config.is_server_url(target):
+        from marsad.store.lake import LakeStore
+
+        return LakeStore(
+            str(target),
+            create=create,
+            threads=int(config.get("threads")),
+            memory_limit=config.get("memory_limit"),
+        )
     return DuckDBStore(
         config.workspace_path(workspace),
         create=create,

@@ -270,11 +270,11 @@ def test_filters_parse() -> None:
 def test_the_stored_rollup_and_the_posts_give_the_same_census(tmp_path: Path) -> None:
     """Every table of every section, read from the store's rollup and computed
     from the posts (the rollup emptied, so no longer fresh): the same."""
-    from marsad.census.compute import _Census
+    from marsad.census.sections.base import Census
 
     def census(store: DuckDBStore) -> tuple[bool, dict[str, Any]]:
         con = store.analytics()
-        probe = _Census(con, CensusFilter(), IndicatorRegistry.load().outlets())
+        probe = Census(con, CensusFilter(), IndicatorRegistry.load().outlets())
         probe.setup()
         got = run_census(con, CensusFilter(top=10)).to_dict()
         got["meta"].pop("generated_at")
@@ -297,13 +297,13 @@ def test_the_ranking_from_a_histogram_is_the_sorted_accounts() -> None:
     sorting every account (many ties, odd and even volumes)."""
     import random
 
-    from marsad.census.compute import _Ranking
+    from marsad.census.sections.accounts import Ranking
 
     rng = random.Random(5)
     for _ in range(300):
         posts = sorted(rng.choice([1, 1, 1, 2, 3, 7, 40]) for _ in range(rng.randint(1, 60)))
         posts.reverse()
-        ranking = _Ranking(sorted(Counter(posts).items(), reverse=True))
+        ranking = Ranking(sorted(Counter(posts).items(), reverse=True))
         volume = sum(posts)
         running, core = 0, 0
         for p in posts:
@@ -314,4 +314,4 @@ def test_the_ranking_from_a_histogram_is_the_sorted_accounts() -> None:
         assert (ranking.accounts, ranking.volume, ranking.core()) == (len(posts), volume, core)
         for rank in range(1, len(posts) + 1):
             assert ranking.running(rank) == sum(posts[:rank])
-    assert _Ranking([]).core() == 0
+    assert Ranking([]).core() == 0

@@ -313,3 +313,32 @@ def test_no_habits_by_default_leave_posts_as_they_were(tiny: Sim) -> None:
     pages = tiny.lines("x_v2_tweets.jsonl")
     texts = [d["text"] for page in pages for d in page.get("data", [])]
     assert texts and not any(t.rstrip().endswith(tuple(SIGNATURES)) for t in texts)
+
+
+def test_no_profile_is_dated_after_its_suspension(knobs: Sim) -> None:
+    """X returns no suspended account: a search page retrieved after the
+    suspension has no user object for it, and a mention of it is X's
+    "User has been suspended" error (a realistic hint, not a dated profile)."""
+    suspended = {
+        a["native_id"]: _t(a["suspended_at"])
+        for a in knobs.accounts
+        if a["platform"] == "x" and a["suspended_at"]
+    }
+    handles = {a["handle"]: a["native_id"] for a in knobs.accounts if a["platform"] == "x"}
+    dated = 0
+    errors = 0
+    for name in ("x_v2_tweets.jsonl", "x_v2_followers.jsonl", "x_v2_users.jsonl"):
+        for page in knobs.lines(name):
+            at = _t(page["__twarc"]["retrieved_at"])
+            users = page.get("data", []) if name != "x_v2_tweets.jsonl" else []
+            users += page.get("includes", {}).get("users", [])
+            for u in users:
+                dated += 1
+                assert u["id"] not in suspended or at < suspended[u["id"]], (name, u["id"])
+            for e in page.get("errors", []):
+                if e["parameter"] == "entities.mentions.username":
+                    errors += 1
+                    assert e["detail"] == f"User has been suspended: [{e['value']}]."
+                    assert suspended[handles[e["value"]]] <= at
+    assert dated > 1000
+    assert errors > 0

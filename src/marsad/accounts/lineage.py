@@ -1365,8 +1365,8 @@ EVIDENCE_WORDS = {
 
 #: features that describe the export or the timing bookkeeping rather than the two
 #: accounts: they move a score (the full contributions show them) but are not named
-#: as what carried a link.  ``log_hours_observed_after_creation`` leans positive on
-#: the simulator because it dates some profiles after their suspension (docs/lineage.md)
+#: as what carried a link (``log_hours_observed_after_creation`` once leaned positive
+#: on a simulator artefact, since fixed: docs/lineage.md)
 NOT_IDENTITY = frozenset({"followers_known", "posts_known", "log_hours_observed_after_creation"})
 
 

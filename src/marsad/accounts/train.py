@@ -7,21 +7,25 @@ Outside the flow: run by hand to (re)build the packaged model
 
 What it does:
 
-1. simulates each training configuration (:data:`TRAIN_RUNS`: the default
-   ``census-2014`` profile and the denser ``small`` profile, on seeds that
-   are never used for evaluation) and ingests it through the real adapters,
-   once as marsad JSONL (with perceptual avatar hashes) and once as X API v2
-   (avatar image files only), so the model learns both;
+1. simulates each training configuration (:data:`TRAIN_RUNS`: the randomised
+   grid's fitting settings, each as drawn in both formats and with exact
+   suspension times as X API v2, plus the fixed ``census-2014`` and ``small``
+   profiles on seeds never used for evaluation) and ingests it through the
+   real adapters (marsad JSONL: perceptual avatar hashes when media was kept;
+   X API v2: avatar URLs only);
 2. labels every blocked candidate pair (:func:`marsad.accounts.lineage.candidate_pairs`)
    with ``lineage.csv``;
-3. fits a scikit-learn ``LogisticRegression`` on standardised features,
-   cross-fits it leaving one simulation out to get honest out-of-fold
-   log-odds, fits Platt scaling on those and folds it into the weights;
-4. picks the default threshold on the out-of-fold probabilities *after*
-   conflict resolution, as the one with the best F1 over the training
-   simulations (ties: the higher threshold);
-5. scores the held-out evaluation runs (:data:`EVAL_RUNS`, seed 7) and writes
-   the model (JSON) and a markdown card with every figure.
+3. fits scikit-learn gradient-boosted trees, cross-fits them leaving one
+   simulation out to get honest out-of-fold log-odds, and fits Platt scaling
+   on those; then the link stage (a logistic regression of each pair's
+   calibrated log-odds against its rivals');
+4. picks the default threshold on the out-of-fold link probabilities *after*
+   global assignment, as the one with the best F1 over the training
+   simulations, counting links given to successors whose predecessors were
+   not collected as false (ties: the higher threshold);
+5. scores the held-out evaluation runs (:data:`EVAL_RUNS`: the grid's report
+   settings, exact and weekly) and writes the model (JSON) and a markdown
+   card with every figure.
 
 The scikit-learn objects live only here; the model file holds plain numbers.
 """
@@ -55,6 +59,7 @@ from marsad.accounts.lineage_model import (
 )
 from marsad.detect.risk import sigmoid
 from marsad.simulate.grid import FIT_SEEDS, REPORT_SEEDS
+from marsad.simulate.run import SIMULATOR_VERSION
 
 __all__ = [
     "EVAL_RUNS",
@@ -420,7 +425,7 @@ def _card(model: LineagePairModel, report: dict[str, Any], evaluation: list[dict
         "",
         "## Training data",
         "",
-        "Simulator `marsad.simulate` (version 2), each run ingested through the real adapter "
+        f"Simulator `marsad.simulate` (version {SIMULATOR_VERSION}), each run ingested through the real adapter "
         "of its format (`marsad-jsonl`: accounts carry a perceptual avatar hash when the "
         "setting kept media; `x-v2`: only the avatar image URL, which names nothing); the "
         "randomised grid's fitting settings (`grid-seed1001`...`1010`: every realism knob "

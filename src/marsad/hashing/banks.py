@@ -92,6 +92,17 @@ __all__ = [
 
 FORMATS = ("marsad-jsonl", "threatexchange", "csv", "tcap", "plain")
 LABEL_COLUMNS = ("entity", "ideology", "content_type", "behaviour")
+#: the columns of ``bank_signals``, in the order the import builds its rows
+_SIGNAL_COLUMNS = (
+    "bank",
+    "signal_type",
+    "value",
+    "labels",
+    "content_id",
+    "source",
+    "added_by",
+    "added_at",
+)
 #: TCAP's ``algorithm`` names -> marsad's signal types
 TCAP_ALGORITHMS = {"MD5": "md5", "SHA256": "sha256", "PDQ": "pdq"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -619,14 +630,11 @@ def import_bank(
             result.removed = before - after_delete
             before = after_delete
             if rows:
-                store.execute(
-                    "INSERT INTO bank_signals VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT DO NOTHING",
-                    rows,
-                )
+                store.insert_rows("bank_signals", _SIGNAL_COLUMNS, rows)
             if moved and newest is not None:
-                store.execute(
-                    "INSERT OR REPLACE INTO bank_checkpoints VALUES (?, ?, ?, ?, ?)",
+                store.replace_rows(
+                    "bank_checkpoints",
+                    ("bank", "feed", "checkpoint", "file", "updated_at"),
                     [(name, feed, _checkpoint(newest), str(path), now)],
                 )
     result.added = _count(store, name) - before

@@ -337,9 +337,10 @@ def hash_media_directory(
                 updates,
             )
         if inserts:
-            store.execute(
-                "INSERT INTO media (platform, native_id, kind, md5, sha256, pdq, vpdq, path, "
-                "size_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            store.insert_rows(
+                "media",
+                ("platform", "native_id", "kind", "md5", "sha256", "pdq", "vpdq", "path")
+                + ("size_bytes",),
                 inserts,
             )
     result.added = _media_count(store) - before

@@ -15,6 +15,8 @@ from typing import Any
 
 import click
 
+from marsad.config import WORKSPACE
+
 __all__ = ["network"]
 
 #: :data:`marsad.network.coordination.DEFAULT_WINDOW_SECONDS` and
@@ -30,8 +32,8 @@ workspace_option = click.option(
     envvar="MARSAD_WORKSPACE",
     default="./marsad-data",
     show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Workspace directory (env MARSAD_WORKSPACE).",
+    type=WORKSPACE,
+    help="Workspace directory, or a team store's postgresql:// URL (env MARSAD_WORKSPACE).",
 )
 
 

@@ -150,16 +150,16 @@ def find_outlinks(
         cur.execute(
             """
             CREATE TEMP TABLE _ol_v AS
-            SELECT row_number() OVER (ORDER BY sort_key) - 1 AS vid, * FROM (
+            SELECT row_number() OVER (ORDER BY side, sort_a, sort_b) - 1 AS vid, * FROM (
                 SELECT DISTINCT 0 AS side, l.platform || ':' || l.account_id AS name,
                        coalesce(a.handle, '') AS handle, l.platform,
                        coalesce(a.kind, 'unknown') AS kind, '' AS category,
-                       (0, l.platform, l.account_id) AS sort_key
+                       l.platform AS sort_a, l.account_id AS sort_b
                 FROM _ol_links l LEFT JOIN accounts a
                   ON a.platform = l.platform AND a.native_id = l.account_id
                 UNION ALL
                 SELECT DISTINCT 1, 'link:' || l.target, coalesce(n.label, l.target),
-                       l.target_platform, 'outlink', l.category, (1, l.target, '')
+                       l.target_platform, 'outlink', l.category, l.target, ''
                 FROM _ol_links l LEFT JOIN _ol_labels n ON n.platform = l.target)
             """
         )

@@ -55,7 +55,7 @@ __all__ = ["FORMATS", "SIMULATOR_VERSION", "ProgressFn", "SimSummary", "simulate
 
 #: bumped whenever the same seed and config would give different files
 #: (2: opaque avatar URLs, a picture not re-used is a new one, the realism knobs)
-SIMULATOR_VERSION = "2"
+SIMULATOR_VERSION = "3"
 #: the output formats, named as the ingest adapters that read them
 FORMATS = ("x-v2", "telegram", "marsad-jsonl")
 #: ``progress(stage, done, total)``

@@ -12,7 +12,12 @@ Part of the simulate stage (outside the flow: its files go through the real
     user fields are those of the real fixtures in ``shared/fixtures/
     x_api_v2_twarc``.  The collection is modelled as live: a page is retrieved
     when its newest tweet was posted, and the user objects show the accounts
-    as they were then.
+    as they were then (a page ends early rather than hold a post whose
+    author was suspended before the page's newest post): an account
+    suspended by then is not in ``includes``;
+    a mention of it is X's "User has been suspended" error
+    (``entities.mentions.username``) and a post of it it references is "Could
+    not find tweet" (``referenced_tweets.id``), as in the fixtures.
 ``x_v2_users.jsonl``
     Users-lookup pages (``/2/users?ids=...``, up to 100 ids): the monitored
     accounts every ``lookup_every_days`` and every account at the end.  A
@@ -62,6 +67,7 @@ from marsad.simulate.posts import (
     R_METRICS,
     R_N,
     R_REF,
+    R_T,
     R_TAGS,
     R_TEXT,
     R_URLS,
@@ -113,6 +119,32 @@ def iso_x(seconds: int) -> str:
 def iso_twarc(seconds: int) -> str:
     """``2015-01-01T00:00:00+00:00``: how twarc writes ``retrieved_at``."""
     return datetime.fromtimestamp(seconds, UTC).isoformat()
+
+
+def _suspended_mention(handle: str) -> dict[str, str]:
+    """The error X gives for a mention of a suspended account (as in the fixtures)."""
+    return {
+        "parameter": "entities.mentions.username",
+        "resource_id": handle,
+        "value": handle,
+        "detail": f"User has been suspended: [{handle}].",
+        "title": "Forbidden",
+        "resource_type": "user",
+        "type": _SUSPENDED_TYPE,
+    }
+
+
+def _missing_tweet(tweet_id: str) -> dict[str, str]:
+    """The error X gives for a referenced post that is gone (as in the fixtures)."""
+    return {
+        "value": tweet_id,
+        "detail": f"Could not find tweet with referenced_tweets.id: [{tweet_id}].",
+        "title": "Not Found Error",
+        "resource_type": "tweet",
+        "parameter": "referenced_tweets.id",
+        "resource_id": tweet_id,
+        "type": _SUSPENDED_TYPE,
+    }
 
 
 def avatar_url(pop: Population, a: int) -> str:
@@ -267,12 +299,25 @@ class XV2Writer:
         fh = self._files["tweets"]
         url = f"{_SEARCH}&query=%28simulated%29&start_time={iso_x(t0)}&end_time={iso_x(t1)}"
         newest_first = rows[::-1]
-        pages = [newest_first[i : i + 100] for i in range(0, len(newest_first), 100)]
+        suspended = self.pop.suspended
+        # a page is retrieved when its newest post is written (a live
+        # collection); a page ends early where an older post's author was
+        # suspended by then, so every author is seen while still active
+        pages: list[list[Row]] = []
+        for row in newest_first:
+            if not pages or len(pages[-1]) == 100 or suspended[row[R_AUTHOR]] <= pages[-1][0][R_T]:
+                pages.append([row])
+            else:
+                pages[-1].append(row)
         token = ""
         for p, page in enumerate(pages):
             users: dict[int, orjson.Fragment] = {}
             refs: dict[str, orjson.Fragment] = {}
+            errors: dict[str, dict[str, str]] = {}
             data = []
+            # what X returns at retrieval: a suspended account's profile and
+            # posts are gone, and an expansion that names them is an error
+            at = page[0][R_T]
             for row in page:
                 data.append(self.tweet_json(row))
                 a = row[R_AUTHOR]
@@ -280,13 +325,18 @@ class XV2Writer:
                     users[a] = self.user(a, int(base[a]) + row[R_N])
                 ref = row[R_REF]
                 if ref is not None:
-                    if ref[R_ID] not in refs:
-                        refs[ref[R_ID]] = self.tweet_json(ref)
                     ra = ref[R_AUTHOR]
-                    if ra not in users:
-                        users[ra] = self.user(ra, int(base[ra]) + int(counts[ra]))
-                for _, _, _, acc in row[R_MENTIONS]:
-                    if acc not in users:
+                    if suspended[ra] <= at:
+                        errors.setdefault(ref[R_ID], _missing_tweet(ref[R_ID]))
+                    else:
+                        if ref[R_ID] not in refs:
+                            refs[ref[R_ID]] = self.tweet_json(ref)
+                        if ra not in users:
+                            users[ra] = self.user(ra, int(base[ra]) + int(counts[ra]))
+                for _, _, handle, acc in row[R_MENTIONS]:
+                    if suspended[acc] <= at:
+                        errors.setdefault(handle, _suspended_mention(handle))
+                    elif acc not in users:
                         users[acc] = self.user(acc, int(base[acc]) + int(counts[acc]))
             includes: dict[str, Any] = {"users": list(users.values())}
             if refs:
@@ -300,9 +350,10 @@ class XV2Writer:
             if p + 1 < len(pages):
                 token = _token(t0, p, len(rows))
                 meta["next_token"] = token
-            obj = {
-                "data": data,
-                "includes": includes,
+            obj: dict[str, Any] = {"data": data, "includes": includes}
+            if errors:
+                obj["errors"] = list(errors.values())
+            obj |= {
                 "meta": meta,
                 "__twarc": {
                     "url": page_url,

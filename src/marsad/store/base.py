@@ -138,6 +138,34 @@ class Store(ABC):
     def insert_arrow(self, table: str, arrow: pa.Table) -> int:
         """Merge rows into *table* (rows whose key is present are kept); returns rows added."""
 
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
+        """Add *rows* (values of *columns*) to *table*, keeping rows whose key is
+        already stored (both stores' rule: no SQL ``ON CONFLICT`` outside the
+        store); returns rows added."""
+        if not rows:
+            return 0
+        schema = self.table_schema(table)
+        arrays = [
+            pa.array([r[i] for r in rows], schema.field(c).type) for i, c in enumerate(columns)
+        ]
+        return self.insert_arrow(table, pa.table(arrays, names=list(columns)))
+
+    def replace_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Store *rows* in *table*, each replacing the row with its key, in one transaction."""
+        from marsad.store.schema import KEYS
+
+        keys = KEYS[table]
+        where = " AND ".join(f"{k} = ?" for k in keys)
+        at = [list(columns).index(k) for k in keys]
+        with self.transaction():
+            self.execute(
+                f"DELETE FROM {table} WHERE {where}",  # noqa: S608 - names from the schema
+                [[r[i] for i in at] for r in rows],
+            )
+            self.insert_rows(table, columns, rows)
+
     @abstractmethod
     def transaction(self) -> AbstractContextManager[None]:
         """A context in which every write commits together or not at all."""

@@ -30,7 +30,7 @@ from marsad.store.arrow import _ACCOUNT_UPDATE, _TS, ArrowBatch, to_arrow_batch
 from marsad.store.base import Batch, SourceInfo, SourceState, Store
 from marsad.store.schema import KEYS, MIGRATIONS, SCHEMA_VERSION, TABLES
 
-__all__ = ["DB_FILE", "DuckDBStore", "arrow_table"]
+__all__ = ["DB_FILE", "DuckDBStore", "arrow_table", "detections_table"]
 
 DB_FILE = "marsad.duckdb"
 
@@ -43,6 +43,29 @@ def arrow_table(result: Any) -> pa.Table:
             table = method()
             return table if isinstance(table, pa.Table) else table.read_all()
     raise StoreError("this duckdb has no Arrow export")  # pragma: no cover
+
+
+def detections_table(detections: Sequence[Detection]) -> pa.Table:
+    """*detections* as the ``detections`` table's rows, the last of each key."""
+    latest: dict[tuple[str, ...], Detection] = {}
+    for d in detections:
+        latest[(d.detector, d.detector_version, d.target_kind, d.platform, d.target_id)] = d
+    rows = list(latest.values())
+    return pa.table(
+        {
+            "detector": pa.array([d.detector for d in rows], pa.string()),
+            "detector_version": pa.array([d.detector_version for d in rows], pa.string()),
+            "target_kind": pa.array([d.target_kind for d in rows], pa.string()),
+            "platform": pa.array([d.platform for d in rows], pa.string()),
+            "target_id": pa.array([d.target_id for d in rows], pa.string()),
+            "score": pa.array([d.score for d in rows], pa.float64()),
+            "evidence": pa.array(
+                [json.dumps(d.evidence, sort_keys=True, ensure_ascii=False) for d in rows],
+                pa.string(),
+            ),
+            "created_at": pa.array([d.created_at for d in rows], _TS),
+        }
+    )
 
 
 class DuckDBStore(Store):
@@ -228,27 +251,9 @@ class DuckDBStore(Store):
             self.con.unregister("_touched")
 
     def write_detections(self, detections: Sequence[Detection]) -> int:
-        if not detections:
+        tbl = detections_table(detections)
+        if tbl.num_rows == 0:
             return 0
-        latest: dict[tuple[str, ...], Detection] = {}
-        for d in detections:
-            latest[(d.detector, d.detector_version, d.target_kind, d.platform, d.target_id)] = d
-        rows = list(latest.values())
-        tbl = pa.table(
-            {
-                "detector": pa.array([d.detector for d in rows], pa.string()),
-                "detector_version": pa.array([d.detector_version for d in rows], pa.string()),
-                "target_kind": pa.array([d.target_kind for d in rows], pa.string()),
-                "platform": pa.array([d.platform for d in rows], pa.string()),
-                "target_id": pa.array([d.target_id for d in rows], pa.string()),
-                "score": pa.array([d.score for d in rows], pa.float64()),
-                "evidence": pa.array(
-                    [json.dumps(d.evidence, sort_keys=True, ensure_ascii=False) for d in rows],
-                    pa.string(),
-                ),
-                "created_at": pa.array([d.created_at for d in rows], _TS),
-            }
-        )
         self.con.register("_incoming", tbl)
         try:
             self.con.execute(
@@ -257,7 +262,7 @@ class DuckDBStore(Store):
             )
         finally:
             self.con.unregister("_incoming")
-        return len(rows)
+        return int(tbl.num_rows)
 
     # -- reading -------------------------------------------------------------
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

@@ -1,0 +1,264 @@
+"""The team store (DuckLake on PostgreSQL) against the embedded one: one contract.
+
+Each test of the contract runs on both stores and, where it compares, expects
+the same rows.  PostgreSQL is the one running on 127.0.0.1:5432
+(``MARSAD_TEST_PG`` overrides the server URL); each test gets a database of
+its own, dropped afterwards.  Outside CI a missing server or a missing
+``team`` extra skips with the reason; in CI it fails.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import multiprocessing
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from marsad import pipeline
+from marsad.census.compute import run_census
+from marsad.model import Detection
+from marsad.store.base import Store
+from marsad.store.duckdb import DuckDBStore
+from marsad.store.schema import KEYS, TABLES
+from tests.conftest import shared_file
+
+SERVER = os.environ.get("MARSAD_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
+FIXTURES = "fixtures/x_api_v2_twarc"
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def server_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh PostgreSQL database URL (and a data path under *tmp_path*)."""
+    for module in ("psycopg", "duckdb_extension_ducklake", "duckdb_extension_postgres"):
+        if importlib.util.find_spec(module) is None:
+            _unavailable(f"{module} is not installed (pip install 'marsad[team]')")
+    import psycopg
+    from psycopg import sql
+
+    name = "marsad_test_" + uuid.uuid4().hex[:12]
+    try:
+        admin = psycopg.connect(SERVER + "/postgres", autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        _unavailable(f"no PostgreSQL at {SERVER}: {exc}")
+    monkeypatch.setenv("MARSAD_DATA_PATH", str(tmp_path / "lake"))
+    monkeypatch.setenv("MARSAD_EXTENSION_DIR", str(tmp_path.parent / "duckdb-extensions"))
+    try:
+        yield f"{SERVER}/{name}"
+    finally:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name]
+        )
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        admin.close()
+
+
+@pytest.fixture(params=["embedded", "team"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "embedded":
+        store: Store = DuckDBStore(tmp_path / "ws")
+    else:
+        url = request.getfixturevalue("server_db")
+        store = pipeline.open_store(url)
+    yield store
+    store.close()
+
+
+def _fixture_files() -> list[Path]:
+    return sorted(shared_file(FIXTURES).glob("*.jsonl"))
+
+
+#: what differs between two ingests of the same files (when they ran)
+_WHEN = {"sources": "started_at, completed_at"}
+
+
+def _dump(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table's rows in key order (no rollups: the team store keeps none)."""
+    out = {}
+    for table in TABLES:
+        order = ", ".join(KEYS[table])
+        drop = f" EXCLUDE ({_WHEN[table]})" if table in _WHEN else ""
+        out[table] = store.query(f"SELECT *{drop} FROM {table} ORDER BY {order}")  # noqa: S608 - names from the schema
+    return out
+
+
+# -- the contract, on both stores ------------------------------------------------------
+
+
+def test_ingest_twice_changes_nothing(any_store: Store) -> None:
+    for path in _fixture_files():
+        pipeline.ingest_file(any_store, path)
+    first = any_store.counts()
+    assert first["posts"] > 1000 and first["accounts"] > 1000
+    for path in _fixture_files():
+        pipeline.ingest_file(any_store, path)
+    assert any_store.counts() == first
+
+
+def test_detections_upsert_keeps_the_last_score(any_store: Store) -> None:
+    d = Detection("probe", "1", "post", "x", "42", 0.25, {"why": "first"})
+    assert any_store.write_detections([d]) == 1
+    again = Detection("probe", "1", "post", "x", "42", 0.75, {"why": "second"})
+    any_store.write_detections([again, Detection("probe", "1", "post", "x", "43", 0.5, {})])
+    rows = any_store.query("SELECT target_id, score, evidence FROM detections ORDER BY 1")
+    assert rows == [("42", 0.75, json.dumps({"why": "second"})), ("43", 0.5, "{}")]
+
+
+def test_a_failed_transaction_leaves_nothing(any_store: Store) -> None:
+    with pytest.raises(RuntimeError), any_store.transaction():
+        any_store.execute(
+            "INSERT INTO banks (name, description, created_at) VALUES (?, ?, now())",
+            [("half", "never committed")],
+        )
+        raise RuntimeError("stop")
+    assert any_store.query("SELECT count(*) FROM banks") == [(0,)]
+
+
+def test_export_import_round_trip(any_store: Store, tmp_path: Path) -> None:
+    for path in _fixture_files()[:4]:
+        pipeline.ingest_file(any_store, path)
+    before = any_store.counts()
+    out = tmp_path / "export"
+    any_store.export_parquet(out)
+    with DuckDBStore(tmp_path / "copy") as copy:
+        copy.import_parquet(out)
+        assert {t: n for t, n in copy.counts().items()} == before
+    # importing it back adds nothing
+    assert sum(any_store.import_parquet(out).values()) == 0
+
+
+# -- the two stores give the same results ----------------------------------------------
+
+
+def test_same_rows_and_census_on_both_stores(server_db: str, tmp_path: Path) -> None:
+    files = _fixture_files()
+    with DuckDBStore(tmp_path / "ws") as embedded, pipeline.open_store(server_db) as team:
+        for path in files:
+            pipeline.ingest_file(embedded, path)
+            pipeline.ingest_file(team, path)
+        a, b = _dump(embedded), _dump(team)
+        for table in TABLES:
+            assert a[table] == b[table], table
+        census_a = run_census(embedded.analytics()).to_dict()
+        census_b = run_census(team.analytics()).to_dict()
+        census_a["meta"].pop("generated_at", None)
+        census_b["meta"].pop("generated_at", None)
+        assert census_a == census_b
+
+
+# -- many processes at once ----------------------------------------------------------------
+
+
+def _ingest_in_child(url: str, paths: list[str]) -> None:
+    with pipeline.open_store(url) as store:
+        for p in paths:
+            pipeline.ingest_file(store, Path(p))
+
+
+def test_two_writers_and_a_reader_at_once(server_db: str, tmp_path: Path) -> None:
+    files = _fixture_files()
+    with DuckDBStore(tmp_path / "ref") as ref:
+        for path in files:
+            pipeline.ingest_file(ref, path)
+        expected = ref.counts()
+    with pipeline.open_store(server_db):
+        pass  # create the schema once, before the writers race
+    ctx = multiprocessing.get_context("spawn")
+    # both writers ingest every file (the same rows race), in opposite orders
+    writers = [
+        ctx.Process(target=_ingest_in_child, args=(server_db, [str(p) for p in files])),
+        ctx.Process(target=_ingest_in_child, args=(server_db, [str(p) for p in files[::-1]])),
+    ]
+    for w in writers:
+        w.start()
+    reads = 0
+    with pipeline.open_store(server_db) as reader:
+        while any(w.is_alive() for w in writers):
+            run_census(reader.analytics(), sections=("size",))
+            reads += 1
+    for w in writers:
+        w.join(timeout=300)
+        assert w.exitcode == 0
+    with pipeline.open_store(server_db) as team:
+        assert team.counts() == expected
+    assert reads >= 1
+
+
+# -- the CLI on a team store -----------------------------------------------------------------
+
+
+def test_cli_on_a_team_store_never_shows_the_password(server_db: str) -> None:
+    from click.testing import CliRunner
+
+    from marsad.cli import main
+
+    url = server_db.replace("postgres@", "postgres:hunter2secret@", 1)  # trust auth ignores it
+    runner = CliRunner()
+    done = runner.invoke(main, ["init", "-w", url])
+    assert done.exit_code == 0, done.output
+    assert "***" in done.output and "hunter2secret" not in done.output
+    files = [str(p) for p in _fixture_files()[:3]]
+    done = runner.invoke(main, ["ingest", "-w", url, *files])
+    assert done.exit_code == 0, done.output
+    census = runner.invoke(main, ["census", "-w", url, "--json", "--section", "size"])
+    assert census.exit_code == 0, census.output
+    assert "hunter2secret" not in census.output
+    assert json.loads(census.output)["meta"]["workspace"].endswith(server_db.rsplit("/", 1)[1])
+    info = runner.invoke(main, ["info", "-w", url])
+    assert info.exit_code == 0 and "hunter2secret" not in info.output
+    compact = runner.invoke(main, ["store", "compact", "-w", url, "--json"])
+    assert compact.exit_code == 0, compact.output
+    files_left = json.loads(compact.output)
+    assert files_left["files_after"] <= files_left["files_before"]
+
+
+def test_a_missing_team_store_is_a_clear_error(server_db: str) -> None:
+    from click.testing import CliRunner
+
+    from marsad.cli import main
+
+    done = CliRunner().invoke(main, ["info", "-w", server_db])
+    assert done.exit_code == 2
+    assert "no marsad team store" in done.output or "does not exist" in done.output
+
+
+def test_workspace_option_keeps_urls_and_paths() -> None:
+    from pathlib import PurePath
+
+    from marsad.config import WORKSPACE, is_server_url, shown_workspace
+
+    assert (
+        WORKSPACE.convert("postgresql://u:pw@h:5432/db", None, None)
+        == "postgresql://u:pw@h:5432/db"
+    )
+    assert isinstance(WORKSPACE.convert("./ws", None, None), PurePath)
+    assert is_server_url("postgres://h/db") and not is_server_url("./postgresql")
+    assert shown_workspace("postgresql://u:pw@h/db") == "postgresql://u:***@h/db"
+    assert shown_workspace("./ws") == "./ws"
+
+
+def test_bank_import_twice_keeps_one_of_each_signal(any_store: Store, tmp_path: Path) -> None:
+    from marsad.hashing.banks import checkpoints, create_bank, import_bank
+
+    md5 = "0123456789abcdef0123456789abcdef"
+    sha = "ab" * 32
+    listing = tmp_path / "list.csv"
+    listing.write_text(f"md5,sha256,entity\n{md5},{sha},Outlet X\n{md5},,Outlet X\n")
+    create_bank(any_store, "known")
+    first = import_bank(any_store, "known", listing)
+    again = import_bank(any_store, "known", listing)
+    assert (first.added, again.added) == (2, 0)
+    rows = any_store.query("SELECT signal_type, value FROM bank_signals ORDER BY 1")
+    assert rows == [("md5", md5), ("sha256", sha)]
+    assert isinstance(checkpoints(any_store, "known"), dict)
