@@ -155,7 +155,7 @@ def main() -> int:
                 "store, engine",
                 "ingest s",
                 "census s",
-                f"time vs DuckDB {info[pythons[0]][0]} (ingest / census)",
+                f"DuckDB {info[pythons[0]][0]}'s time ÷ this one's (ingest / census)",
             ],
             rows,
         )
