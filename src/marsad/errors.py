@@ -22,12 +22,18 @@ from __future__ import annotations
 __all__ = [
     "BadModel",
     "ConfigError",
+    "Conflict",
     "DependencyError",
+    "Forbidden",
     "InputError",
     "MalformedRecord",
     "MarsadError",
     "MigrationError",
+    "NotFound",
+    "ReviewError",
     "StoreError",
+    "TooManyAttempts",
+    "Unauthorized",
     "UnknownFormat",
     "UnreadableFile",
     "WorkspaceError",
@@ -85,6 +91,39 @@ class WorkspaceError(StoreError):
 
 class MigrationError(StoreError):
     pass
+
+
+class ReviewError(MarsadError):
+    """A review action that cannot be done as asked; ``status`` is its HTTP status."""
+
+    exit_code = 2
+    status = 400
+
+
+class NotFound(ReviewError):
+    status = 404
+
+
+class Conflict(ReviewError):
+    """The item changed under the caller: claimed by another, already decided."""
+
+    status = 409
+
+
+class Forbidden(ReviewError):
+    """The caller's role does not allow the action."""
+
+    exit_code = 3
+    status = 403
+
+
+class Unauthorized(ReviewError):
+    exit_code = 3
+    status = 401
+
+
+class TooManyAttempts(ReviewError):
+    status = 429
 
 
 class DependencyError(MarsadError):

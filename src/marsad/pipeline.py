@@ -39,9 +39,13 @@ __all__ = ["IngestSummary", "file_sha256", "ingest_file", "open_store"]
 ProgressFn = Callable[[int, int], None]
 
 
-def open_store(workspace: str | Path | None = None, *, create: bool = True) -> Store:
+def open_store(
+    workspace: str | Path | None = None, *, create: bool = True, read_only: bool = False
+) -> Store:
     """The store of *workspace* (default from settings), created if asked: a
-    directory is the embedded store, a ``postgresql://`` URL the team store."""
+    directory is the embedded store, a ``postgresql://`` URL the team store.
+    *read_only* opens an embedded store for reading beside other processes'
+    reads (the team store is shared anyway)."""
     target = workspace if workspace is not None else config.get("workspace")
     if config.is_server_url(target):
         from marsad.store.lake import LakeStore
@@ -58,6 +62,7 @@ def open_store(workspace: str | Path | None = None, *, create: bool = True) -> S
         threads=int(config.get("threads")),
         wal_limit=config.get("wal_limit"),
         memory_limit=config.get("memory_limit"),
+        read_only=read_only,
     )
 
 

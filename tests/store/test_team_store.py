@@ -1,23 +1,20 @@
 """The team store (DuckLake on PostgreSQL) against the embedded one: one contract.
 
 Each test of the contract runs on both stores and, where it compares, expects
-the same rows.  PostgreSQL is the one running on 127.0.0.1:5432
-(``MARSAD_TEST_PG`` overrides the server URL); each test gets a database of
-its own, dropped afterwards.  Outside CI a missing server or a missing
-``team`` extra skips with the reason; in CI it fails.
+the same rows.  The team store is a database of its own on a PostgreSQL server
+(the ``server_db`` fixture of ``tests/store/conftest.py``: it says which server,
+and skips or fails when there is none).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import multiprocessing
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from marsad import pipeline
@@ -28,40 +25,7 @@ from marsad.store.duckdb import DuckDBStore
 from marsad.store.schema import KEYS, TABLES
 from tests.conftest import shared_file
 
-SERVER = os.environ.get("MARSAD_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 FIXTURES = "fixtures/x_api_v2_twarc"
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-@pytest.fixture
-def server_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A fresh PostgreSQL database URL (and a data path under *tmp_path*)."""
-    for module in ("psycopg", "duckdb_extension_ducklake", "duckdb_extension_postgres"):
-        if importlib.util.find_spec(module) is None:
-            _unavailable(f"{module} is not installed (pip install 'marsad[team]')")
-    import psycopg
-    from psycopg import sql
-
-    name = "marsad_test_" + uuid.uuid4().hex[:12]
-    try:
-        admin = psycopg.connect(SERVER + "/postgres", autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        _unavailable(f"no PostgreSQL at {SERVER}: {exc}")
-    monkeypatch.setenv("MARSAD_DATA_PATH", str(tmp_path / "lake"))
-    monkeypatch.setenv("MARSAD_EXTENSION_DIR", str(tmp_path.parent / "duckdb-extensions"))
-    try:
-        yield f"{SERVER}/{name}"
-    finally:
-        admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name]
-        )
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-        admin.close()
 
 
 @pytest.fixture(params=["embedded", "team"])
@@ -182,17 +146,47 @@ def test_two_writers_and_a_reader_at_once(server_db: str, tmp_path: Path) -> Non
     ]
     for w in writers:
         w.start()
-    reads = 0
-    with pipeline.open_store(server_db) as reader:
-        while any(w.is_alive() for w in writers):
-            run_census(reader.analytics(), sections=("size",))
-            reads += 1
-    for w in writers:
-        w.join(timeout=300)
-        assert w.exitcode == 0
+    # and the web app reads it meanwhile: the census and the queue through HTTP
+    from marsad.review.service import Review
+    from marsad.review.users import CONSOLE
+    from tests.review.conftest import Server
+
+    with Review(server_db) as review:
+        review.users.add(CONSOLE, "watcher", "viewer", "a password long enough")
+        token = review.users.new_token(CONSOLE, "watcher", "test")
+    server = Server(server_db, tmp_path / "server.log")
+    server.start()
+    reads = web_reads = 0
+    try:
+        with (
+            pipeline.open_store(server_db) as reader,
+            httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=120) as web,
+        ):
+            while any(w.is_alive() for w in writers):
+                run_census(reader.analytics(), sections=("size",))
+                reads += 1
+                for path in ("/api/v1/census", "/api/v1/queue"):
+                    r = web.get(server.url + path)
+                    assert r.status_code == 200, r.text[:500]
+                    web_reads += 1
+        for w in writers:
+            w.join(timeout=300)
+            assert w.exitcode == 0
+        census = httpx.get(
+            server.url + "/api/v1/census", headers={"Authorization": f"Bearer {token}"}, timeout=120
+        ).json()
+    finally:
+        server.stop()
     with pipeline.open_store(server_db) as team:
         assert team.counts() == expected
-    assert reads >= 1
+        size = run_census(team.analytics(), sections=("size",)).to_dict()
+    assert reads >= 1 and web_reads >= 2
+    # the web app's census, read after the writers, has the exact counts
+    assert _section(census, "size") == _section(json.loads(json.dumps(size, default=str)), "size")
+
+
+def _section(census: dict[str, Any], key: str) -> Any:
+    return next(s for s in census["sections"] if s["key"] == key)
 
 
 # -- the CLI on a team store -----------------------------------------------------------------

@@ -18,6 +18,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from marsad.config import WORKSPACE
 from marsad.errors import MarsadError
 
 __all__ = ["lineage_command"]
@@ -102,8 +103,8 @@ def _table(result: Any, top: int) -> tuple[Table, Table]:
     envvar="MARSAD_WORKSPACE",
     default="./marsad-data",
     show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Workspace directory (env MARSAD_WORKSPACE).",
+    type=WORKSPACE,
+    help="Workspace directory, or a team store's postgresql:// URL (env MARSAD_WORKSPACE).",
 )
 @click.option("--platform", default=None, help="Only this platform (default: every one).")
 @click.option(
@@ -124,7 +125,7 @@ def _table(result: Any, top: int) -> tuple[Table, Table]:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines (every link).")
 def lineage_command(
-    workspace: Path,
+    workspace: Path | str,
     platform: str | None,
     threshold: float | None,
     model_path: Path | None,
@@ -141,13 +142,15 @@ def lineage_command(
       marsad lineage --platform x --threshold 0.8 --json > lineage.json
     """
     from marsad import pipeline
-    from marsad.accounts.lineage import lineage
+    from marsad.accounts.lineage import lineage, store_links
     from marsad.accounts.lineage_model import LineagePairModel
 
     try:
         model = LineagePairModel.load(model_path) if model_path else None
         with pipeline.open_store(workspace, create=False) as store:
             result = lineage(store.analytics(), platform=platform, threshold=threshold, model=model)
+            # kept for the review queue (a link of a flagged account is an item)
+            store_links(store, result)
     except MarsadError as exc:
         _err.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(exc.exit_code)

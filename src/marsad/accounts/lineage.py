@@ -91,6 +91,7 @@ from marsad.text.normalize import normalize
 
 __all__ = [
     "ANNOUNCE_HOURS",
+    "DETECTOR",
     "MAX_BLOCK",
     "MAX_FOLLOWER_DEGREE",
     "MAX_SUCCESSORS",
@@ -102,6 +103,7 @@ __all__ = [
     "LineageResult",
     "PairTable",
     "candidate_pairs",
+    "store_links",
     "lineage",
     "link_probabilities",
     "pair_features",
@@ -486,10 +488,24 @@ relevant AS (
     WHERE platform = $platform AND created_at >= to_timestamp($since)
       AND created_at <= to_timestamp($until)
 ),
-usage AS (
-    SELECT account_id, mode(client) AS client, mode(coalesce(lang, lang_platform)) AS lang
+used AS (
+    SELECT account_id, client, coalesce(lang, lang_platform) AS lang
     FROM posts WHERE platform = $platform AND account_id IN (SELECT id FROM relevant)
+),
+-- the most used client and language; a tie goes to the greater value, not to the
+-- first row read (as mode() does), so every store and thread count gives the same
+clients AS (
+    SELECT account_id, arg_max(client, (n, client)) AS client
+    FROM (SELECT account_id, client, count(*) AS n FROM used WHERE client IS NOT NULL GROUP BY ALL)
     GROUP BY account_id
+),
+langs AS (
+    SELECT account_id, arg_max(lang, (n, lang)) AS lang
+    FROM (SELECT account_id, lang, count(*) AS n FROM used WHERE lang IS NOT NULL GROUP BY ALL)
+    GROUP BY account_id
+),
+usage AS (
+    SELECT account_id, c.client, l.lang FROM clients c FULL JOIN langs l USING (account_id)
 )
 SELECT a.native_id, a.handle, a.display_name, a.bio, epoch(a.created_at), a.avatar_hash,
        coalesce(a.lang, u.lang), u.client
@@ -1543,3 +1559,36 @@ def _abstentions(
             )
         )
     return out
+
+
+#: the detector name of stored lineage links (``target_kind`` "link",
+#: ``target_id`` "<successor id>><predecessor id>")
+DETECTOR = "lineage"
+
+
+def store_links(store: Any, result: LineageResult) -> int:
+    """Store *result*'s links as detections (the review queue reads them),
+    replacing the last run's links of the same platforms; returns links stored."""
+    from marsad.model import Detection
+
+    now = datetime.now(UTC)
+    detections = [
+        Detection(
+            detector=DETECTOR,
+            detector_version=result.model_version,
+            target_kind="link",
+            platform=x.platform,
+            target_id=f"{x.successor_id}>{x.predecessor_id}",
+            score=x.score,
+            evidence=x.as_dict(),
+            created_at=now,
+        )
+        for x in result.links
+    ]
+    with store.transaction():
+        store.execute(
+            "DELETE FROM detections WHERE detector = ? AND platform = ?",
+            [(DETECTOR, p) for p in result.platforms] or [(DETECTOR, "")],
+        )
+        store.write_detections(detections)
+    return len(detections)

@@ -17,6 +17,7 @@ the commands live one module per stage, in the order of the flow::
   detect     train, evaluate, scan, explain
   hashing    hash, bank, match, media
   accounts   accounts (and the account half of explain)
+  review     queue, users, audit, serve (the team's review; :mod:`marsad.review`)
 
 ``marsad network`` and ``marsad lineage`` live with their stage
 (:mod:`marsad.network.cli`, :mod:`marsad.accounts.cli`).
@@ -27,7 +28,7 @@ from __future__ import annotations
 import click
 
 from marsad import __version__
-from marsad.cli import accounts, census, detect, hashing, ingest, simulate, workspace
+from marsad.cli import accounts, census, detect, hashing, ingest, review, simulate, workspace
 from marsad.cli.census import stage_sections
 from marsad.cli.common import _emit_json, _run, err, out
 from marsad.cli.hashing import _SIGNAL_TYPES
@@ -80,6 +81,10 @@ def _register_commands() -> None:
         simulate.demo,
         network,
         lineage_command,
+        review.queue,
+        review.users,
+        review.audit,
+        review.serve,
     ):
         main.add_command(command)
 

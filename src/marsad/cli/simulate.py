@@ -143,6 +143,7 @@ def demo(workspace: Path, seed: int) -> None:
       marsad demo --workspace ./marsad-data
     """
     from marsad.accounts import lineage
+    from marsad.accounts.lineage import store_links
     from marsad.accounts.score import AccountScorer
     from marsad.census.compute import run_census
     from marsad.census.filters import CensusFilter, parse_campaign
@@ -174,6 +175,7 @@ def demo(workspace: Path, seed: int) -> None:
             scans.append(run_scan(store, RiskScorer()))
             scorer = AccountScorer()
             found = lineage(store.analytics())  # once: for the scores and the report
+            store_links(store, found)  # the review queue's lineage items
             scored = scorer.score(store, links=found.links)
             scorer.store_scores(store, scored)
             stages["accounts"] = (
@@ -258,3 +260,8 @@ def demo(workspace: Path, seed: int) -> None:
     out.print(f"ground truth: {exports / 'ground_truth'}")
     for path in reports:
         out.print(f"report: {path}")
+    out.print(
+        f"review queue: `marsad serve --demo -w {workspace}` (a one-time admin password "
+        "is printed; open http://127.0.0.1:8000/)",
+        highlight=False,
+    )

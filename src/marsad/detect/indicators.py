@@ -559,7 +559,8 @@ class IndicatorRegistry:
                 if pos >= 0:
                     seen.add((key, surface))
                     found.append((key, surface, pos, pos + len(surface)))
-        return found
+        # in the text's order: the runs above are a set, iterated in a per-process order
+        return sorted(found, key=lambda f: (f[2], f[3], f[0], f[1]))
 
     def _domain_keys(self, host: str) -> list[tuple[str, str]]:
         keys: list[tuple[str, str]] = []

@@ -194,10 +194,10 @@ def scan(
         if progress is not None:
             progress(summary.scanned, todo)
     summary.authors = _author_context(store, scorer, versions, touched, now)
-    con.execute(
+    store.execute(
         "DELETE FROM detections WHERE (detector = ? AND detector_version <> ?) "
         "OR (detector = ? AND detector_version <> ?) OR (detector = ? AND detector_version <> ?)",
-        [x for kv in versions.items() for x in kv],
+        [[x for kv in versions.items() for x in kv]],
     )
     summary.flagged = flagged_count(store, scorer)
     summary.seconds = time.perf_counter() - started
@@ -205,14 +205,9 @@ def scan(
 
 
 def _write(store: Store, detections: list[Detection]) -> None:
-    con = store.analytics()
-    con.execute("BEGIN TRANSACTION")
-    try:
+    # the store's transaction: on the team store it also takes the writers' lock
+    with store.transaction():
         store.write_detections(detections)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def _author_context(

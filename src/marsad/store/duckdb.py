@@ -79,6 +79,7 @@ class DuckDBStore(Store):
         threads: int = 2,
         wal_limit: str = "256MB",
         memory_limit: str = "",
+        read_only: bool = False,
     ) -> None:
         """Open (and create, if *create*) the workspace in *directory*.
 
@@ -91,7 +92,7 @@ class DuckDBStore(Store):
         self.directory = Path(directory)
         self.path = self.directory / DB_FILE
         self._in_transaction = False
-        if not self.path.exists() and not create:
+        if not self.path.exists() and (read_only or not create):
             raise WorkspaceError(
                 f"no workspace at {self.directory} (no {DB_FILE}); run `marsad init` "
                 "or pass --workspace"
@@ -103,9 +104,20 @@ class DuckDBStore(Store):
                 settings["checkpoint_threshold"] = wal_limit
             if memory_limit:
                 settings["memory_limit"] = memory_limit
-            self.con = duckdb.connect(str(self.path), config=settings)
+            self.con = duckdb.connect(str(self.path), read_only=read_only, config=settings)
         except (OSError, duckdb.Error) as exc:
             raise WorkspaceError(f"cannot open workspace {self.path}: {exc}") from exc
+        if read_only:
+            # a reader (the web app) beside writers: no migration; an older
+            # workspace is migrated by the next command that writes it
+            version = self.schema_version()
+            if version != SCHEMA_VERSION:
+                self.con.close()
+                raise WorkspaceError(
+                    f"workspace {self.path} has schema version {version}, "
+                    f"this marsad reads {SCHEMA_VERSION}: run `marsad init` once"
+                )
+            return
         self._migrate()
 
     # -- schema ------------------------------------------------------------

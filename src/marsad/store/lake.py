@@ -58,6 +58,8 @@ __all__ = ["LakeStore", "is_server_url", "pg_conninfo"]
 
 #: the lake's catalog name inside each process's DuckDB
 _LAKE = "lake"
+#: the default catalog of a cursor: the in-memory database of ``duckdb.connect()``
+_DEFAULT = "memory"
 #: libpq environment variable of each URL part
 _ENV = {
     "host": "PGHOST",
@@ -180,6 +182,7 @@ class LakeStore(DuckDBStore):
             self.close()
             raise WorkspaceError(f"cannot open team store {self.url}: {exc}") from exc
         self._migrate()
+        self._mirror_for_cursors()
 
     def _attach(self, create: bool, data_path: str | Path | None) -> None:
         with _ATTACH_LOCK:
@@ -292,6 +295,27 @@ class LakeStore(DuckDBStore):
             raise MigrationError(f"migrating team store {self.url} failed: {exc}") from exc
         finally:
             ref.close()
+
+    def _mirror_for_cursors(self) -> None:
+        """A view in this process's default catalog for each of the lake's tables and views.
+
+        ``USE lake`` holds for :attr:`con` only: a cursor of it (``con.cursor()``, as
+        the scan, lineage, network and match stages take from :meth:`analytics`) is a
+        new connection whose default catalog is the in-memory one, where the lake's
+        names would not resolve.  These views (read-only; every query reads the lake's
+        latest snapshot) make the same names mean the same rows on every cursor."""
+        names = self.con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = ? "
+            "AND schema_name = 'main' UNION SELECT view_name FROM duckdb_views() "
+            "WHERE database_name = ? AND schema_name = 'main' AND NOT internal ORDER BY 1",
+            [_LAKE, _LAKE],
+        ).fetchall()
+        for (name,) in names:
+            # names from the lake's own catalog (the schema's tables and views)
+            self.con.execute(
+                f"CREATE OR REPLACE VIEW {_DEFAULT}.main.{name} AS "
+                f"SELECT * FROM {_LAKE}.main.{name}"
+            )
 
     def _columns(self) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}

@@ -1,0 +1,303 @@
+"""The review service: one object both shells (CLI, web app) work through.
+
+It joins the review database (users, queue, audit) with the analytic store
+(detections, posts, accounts) of the same workspace.  The analytic store is
+opened for the length of one call and closed again (read-only for an
+embedded workspace), so a server does not lock ``marsad scan`` out of the
+workspace between requests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from marsad.errors import NotFound
+from marsad.review import audit
+from marsad.review.db import ReviewDB
+from marsad.review.queue import Queue, candidates
+from marsad.review.taxonomy import Taxonomy
+from marsad.review.users import User, Users
+from marsad.store.base import Store
+
+__all__ = ["Review"]
+
+
+class Review:
+    """Users, the queue and the audit log of a workspace (a directory or a team store URL)."""
+
+    def __init__(self, workspace: str | os.PathLike[str]) -> None:
+        self.workspace = workspace if isinstance(workspace, str) else Path(workspace)
+        self.db = ReviewDB(self.workspace)
+        self.users = Users(self.db)
+        self.taxonomy = Taxonomy.load()
+        self.queue = Queue(self.db, self.taxonomy)
+        self._model_lock = threading.Lock()
+        self._network_lock = threading.Lock()
+        self._network: dict[str, Any] | None = None
+        self._community: dict[tuple[str, str], int] = {}
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Review:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the analytic store --------------------------------------------------
+    @contextmanager
+    def store(self) -> Iterator[Store]:
+        from marsad import pipeline
+
+        with pipeline.open_store(self.workspace, create=False, read_only=True) as s:
+            yield s
+
+    @cached_property
+    def scorer(self) -> Any:
+        """The packaged risk scorer (loaded once per process)."""
+        from marsad.detect.classifier import TextClassifier
+        from marsad.detect.scorer import RiskScorer
+
+        return RiskScorer(TextClassifier.load(None))
+
+    # -- filling the queue ---------------------------------------------------
+    def sync(self, actor: User, *, lineage_all: bool = False) -> dict[str, int]:
+        """Put what the workspace's detections flag into the queue."""
+        actor.require("sync")
+        scorer = self.scorer
+        with self.store() as store:
+            found = candidates(
+                store.analytics(),
+                (scorer.name, scorer.version, scorer.policy()),
+                lineage_all=lineage_all,
+                outlets=_outlets(),
+            )
+        return self.queue.sync(actor, found)
+
+    # -- evidence ------------------------------------------------------------
+    def evidence(self, item: dict[str, Any]) -> dict[str, Any]:
+        """What a reviewer needs to decide on *item*: what ``marsad explain``
+        shows for it, its author's score and lineage, its media and hash matches."""
+        kind, platform, target = item["kind"], item["platform"], item["target_id"]
+        with self.store() as store:
+            if kind == "post":
+                return self._post_evidence(store, platform, target)
+            if kind == "account":
+                return self._account_evidence(store, platform, target)
+            if kind == "media":
+                rows = _dicts(
+                    store,
+                    "SELECT native_id, post_id, kind, url, path, mime_type, width, height, sha256,"
+                    " pdq FROM media WHERE platform = ? AND native_id = ?",
+                    [platform, target],
+                )
+                out: dict[str, Any] = {
+                    "media": rows,
+                    "matches": _detections(store, "hash-match", "media", platform, target),
+                }
+                if rows and rows[0]["post_id"]:
+                    out |= {"post": self._post_evidence(store, platform, rows[0]["post_id"])}
+                return out
+            if kind == "link":
+                successor, _, predecessor = target.partition(">")
+                link = _detections(store, "lineage", "link", platform, target)
+                return {
+                    "link": link[0]["evidence"] if link else None,
+                    "successor": self._account_summary(store, platform, successor),
+                    "predecessor": self._account_summary(store, platform, predecessor),
+                }
+        raise NotFound(f"items of kind {kind} have no evidence")
+
+    def _post_evidence(self, store: Store, platform: str, post_id: str) -> dict[str, Any]:
+        from marsad.detect.explain import explain_post
+
+        post = _dicts(
+            store,
+            "SELECT native_id, account_id, created_at, text, lang, kind, hashtags, urls, "
+            "metrics FROM current_posts WHERE platform = ? AND native_id = ?",
+            [platform, post_id],
+        )
+        if not post:
+            raise NotFound(f"post {platform}:{post_id} is not in the workspace")
+        with self._model_lock:
+            explanation = explain_post(store, self.scorer, post_id=post_id, platform=platform)
+        p = post[0]
+        return {
+            "post": p,
+            "explanation": explanation,
+            "media": _dicts(
+                store,
+                "SELECT native_id, kind, url, path, mime_type, width, height, sha256, pdq "
+                "FROM media WHERE platform = ? AND post_id = ? ORDER BY native_id",
+                [platform, post_id],
+            ),
+            "matches": _detections(store, "hash-match", "post", platform, post_id),
+            "author": self._account_summary(store, platform, p["account_id"])
+            if p["account_id"]
+            else None,
+        }
+
+    def _account_summary(self, store: Store, platform: str, account_id: str) -> dict[str, Any]:
+        acc = _dicts(
+            store,
+            "SELECT native_id, handle, display_name, bio, created_at, followers, following, "
+            "posts_count, status FROM accounts_now WHERE platform = ? AND native_id = ?",
+            [platform, account_id],
+        )
+        score = _detections(store, "account-score", "account", platform, account_id)
+        links = _dicts(
+            store,
+            "SELECT target_id, score FROM detections WHERE detector = 'lineage' "
+            "AND platform = ? AND (split_part(target_id, '>', 1) = ? "
+            "OR split_part(target_id, '>', 2) = ?) ORDER BY score DESC",
+            [platform, account_id, account_id],
+        )
+        return {
+            "platform": platform,
+            "native_id": account_id,
+            "community": self.community(platform, account_id),
+            "account": acc[0] if acc else None,
+            "score": score[0] if score else None,
+            "lineage": [
+                {
+                    "successor": r["target_id"].partition(">")[0],
+                    "predecessor": r["target_id"].partition(">")[2],
+                    "score": r["score"],
+                }
+                for r in links
+            ],
+        }
+
+    def _account_evidence(self, store: Store, platform: str, account_id: str) -> dict[str, Any]:
+        out = self._account_summary(store, platform, account_id)
+        out["posts"] = _dicts(
+            store,
+            "SELECT p.native_id, p.created_at, p.text, p.lang, d.score FROM current_posts p "
+            "LEFT JOIN detections d ON d.platform = p.platform AND d.target_id = p.native_id "
+            "AND d.detector = ? AND d.detector_version = ? AND d.target_kind = 'post' "
+            "WHERE p.platform = ? AND p.account_id = ? "
+            "ORDER BY d.score DESC NULLS LAST, p.created_at DESC LIMIT 50",
+            [self.scorer.name, self.scorer.version, platform, account_id],
+        )
+        return out
+
+    def account(self, platform: str, account_id: str) -> dict[str, Any]:
+        """The account page: its score, lineage, posts, and the queue's items and decisions."""
+        with self.store() as store:
+            out = self._account_evidence(store, platform, account_id)
+        if out["account"] is None and out["score"] is None:
+            raise NotFound(f"no account {platform}:{account_id}")
+        out["items"] = self.queue.account_items(platform, account_id)
+        return out
+
+    def media_path(self, item_id: int, media_id: str) -> Path:
+        """The stored file of media *media_id* shown with item *item_id*."""
+        item = self.queue.item(item_id)
+        with self.store() as store:
+            rows = store.query(
+                "SELECT m.path FROM media m LEFT JOIN current_posts p "
+                "ON p.platform = m.platform AND p.native_id = m.post_id "
+                "WHERE m.platform = ? AND m.native_id = ? AND (m.native_id = ? OR m.post_id = ? "
+                "OR p.account_id = ?)",
+                [
+                    item["platform"],
+                    media_id,
+                    item["target_id"],
+                    item["target_id"],
+                    item["target_id"],
+                ],
+            )
+        if not rows or not rows[0][0] or not Path(rows[0][0]).is_file():
+            raise NotFound(f"media {media_id} has no stored file")
+        return Path(rows[0][0])
+
+    # -- the network -------------------------------------------------------------
+    def network(self, actor: User, *, compute: bool = False) -> dict[str, Any] | None:
+        """The network summary of this process (communities, central accounts,
+        coordination); mapped when *compute* (a lead's action: minutes on a large
+        workspace), else None until someone has."""
+        with self._network_lock:
+            if compute:
+                actor.require("sync")
+                from marsad.network.analysis import analyse_network
+
+                with self.store() as store:
+                    report = analyse_network(store.analytics())
+                g = report.graph
+                platforms = (
+                    g.vs["platform"] if "platform" in g.vs.attributes() else [""] * g.vcount()
+                )
+                self._community = {
+                    (str(p or ""), str(name)): int(c)
+                    for p, name, c in zip(
+                        platforms, g.vs["name"], report.communities.membership, strict=True
+                    )
+                }
+                self._network = json.loads(json.dumps(report.summary(top=20), default=str))
+            return self._network
+
+    def community(self, platform: str, account_id: str) -> int | None:
+        """The account's community in the last network mapped, if any."""
+        for key in (
+            (platform, account_id),
+            ("", account_id),
+            (platform, f"{platform}:{account_id}"),
+        ):
+            if key in self._community:
+                return self._community[key]
+        return None
+
+    # -- audit -----------------------------------------------------------------
+    def audit_entries(
+        self, actor: User, *, after: int = 0, limit: int = 200, log: bool = False
+    ) -> list[dict[str, Any]]:
+        actor.require("audit")
+        rows = self.db.rows(
+            "SELECT seq, at, actor, action, target, details, prev, hash FROM audit_log "
+            "WHERE seq > ? ORDER BY seq LIMIT ?",
+            [after, max(1, min(limit, 10_000))],
+        )
+        if log:
+            with self.db.write() as w:
+                audit.append(w, actor.name, "audit.export", "", {"after": after, "rows": len(rows)})
+        for r in rows:
+            r["details"] = json.loads(r["details"])
+        return rows
+
+
+def _dicts(store: Store, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cur = store.analytics().execute(sql, params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def _detections(
+    store: Store, detector: str, kind: str, platform: str, target: str
+) -> list[dict[str, Any]]:
+    rows = _dicts(
+        store,
+        "SELECT detector_version, score, evidence FROM detections WHERE detector = ? "
+        "AND target_kind = ? AND platform = ? AND target_id = ? ORDER BY detector_version DESC",
+        [detector, kind, platform, target],
+    )
+    for r in rows:
+        r["evidence"] = json.loads(r["evidence"])
+    return rows
+
+
+def _outlets() -> frozenset[str]:
+    """The indicator keys that name an outlet or a publication."""
+    from importlib import resources
+
+    data = json.loads(resources.files("marsad.detect").joinpath("indicators.json").read_text())
+    return frozenset(
+        i["key"] for i in data["indicators"] if i.get("category") in ("outlet", "publication")
+    )
