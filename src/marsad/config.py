@@ -54,6 +54,18 @@ SETTINGS: dict[str, Setting] = {
             "where a new team store keeps its Parquet files (default ./marsad-lake/<database>)",
         ),
         Setting(
+            "lock_wait",
+            "30",
+            "seconds a command waits for an embedded workspace another process holds "
+            "(the web app between requests, another command) before it gives up",
+        ),
+        Setting(
+            "merge_every",
+            "20",
+            "team store: ingest batches between two merges of the small files they leave "
+            "(0: never; `marsad store compact` then does it)",
+        ),
+        Setting(
             "extension_dir",
             "",
             "DuckDB extension directory for the team store "

@@ -40,12 +40,17 @@ ProgressFn = Callable[[int, int], None]
 
 
 def open_store(
-    workspace: str | Path | None = None, *, create: bool = True, read_only: bool = False
+    workspace: str | Path | None = None,
+    *,
+    create: bool = True,
+    read_only: bool = False,
+    lock_wait: float | None = None,
 ) -> Store:
     """The store of *workspace* (default from settings), created if asked: a
     directory is the embedded store, a ``postgresql://`` URL the team store.
     *read_only* opens an embedded store for reading beside other processes'
-    reads (the team store is shared anyway)."""
+    reads (the team store is shared anyway); *lock_wait* is how long to wait
+    for an embedded workspace another process holds (default: the setting)."""
     target = workspace if workspace is not None else config.get("workspace")
     if config.is_server_url(target):
         from marsad.store.lake import LakeStore
@@ -63,6 +68,7 @@ def open_store(
         wal_limit=config.get("wal_limit"),
         memory_limit=config.get("memory_limit"),
         read_only=read_only,
+        lock_wait=float(config.get("lock_wait")) if lock_wait is None else lock_wait,
     )
 
 

@@ -105,7 +105,13 @@ def test_export_import_round_trip(any_store: Store, tmp_path: Path) -> None:
 # -- the two stores give the same results ----------------------------------------------
 
 
-def test_same_rows_and_census_on_both_stores(server_db: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("merge_every", ["0", "1"])
+def test_same_rows_and_census_on_both_stores(
+    server_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, merge_every: str
+) -> None:
+    """...with the lake's files merged after every batch, or never."""
+    monkeypatch.setenv("MARSAD_MERGE_EVERY", merge_every)
+    monkeypatch.setenv("MARSAD_BATCH_SIZE", "50")  # many batches, many merges
     files = _fixture_files()
     with DuckDBStore(tmp_path / "ws") as embedded, pipeline.open_store(server_db) as team:
         for path in files:

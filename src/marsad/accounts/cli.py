@@ -157,6 +157,9 @@ def lineage_command(
     except KeyboardInterrupt:
         _err.print("interrupted")
         sys.exit(130)
+    from marsad.cli.common import _queue_after
+
+    _queue_after(workspace)
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
         return

@@ -15,7 +15,7 @@ import click
 from rich.table import Table
 
 from marsad import pipeline
-from marsad.cli.common import _emit_json, _run, json_option, out, workspace_option
+from marsad.cli.common import _emit_json, _queue_after, _run, json_option, out, workspace_option
 
 __all__ = ["_explain_account", "accounts"]
 
@@ -114,6 +114,7 @@ def accounts(
         return scores, scorer.model.threshold
 
     scores, threshold = _run(go)
+    _queue_after(workspace)
     flagged = sum(s.flagged for s in scores)
     if as_json:
         _emit_json(

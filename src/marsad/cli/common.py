@@ -25,6 +25,7 @@ __all__ = [
     "_emit_json",
     "_fail",
     "_progress_printer",
+    "_queue_after",
     "_run",
     "err",
     "json_option",
@@ -65,6 +66,18 @@ workspace_option = click.option(
     help="Workspace directory, or a team store's postgresql:// URL (env MARSAD_WORKSPACE).",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+
+
+def _queue_after(workspace: Any, scorer: Any = None) -> None:
+    """Add a stage's new detections to the workspace's review queue, if it has one."""
+    from marsad.review.service import sync_after_stage
+
+    result = _run(lambda: sync_after_stage(workspace, scorer))
+    if result is not None:
+        err.print(
+            f"review queue: {result['added']:,} items added, {result['refreshed']:,} re-scored",
+            highlight=False,
+        )
 
 
 def _progress_printer() -> tuple[Callable[[int, int], None], Callable[[], None]]:

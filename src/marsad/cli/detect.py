@@ -20,7 +20,15 @@ from rich.table import Table
 
 from marsad import pipeline
 from marsad.cli.accounts import _explain_account
-from marsad.cli.common import _emit_json, _run, err, json_option, out, workspace_option
+from marsad.cli.common import (
+    _emit_json,
+    _queue_after,
+    _run,
+    err,
+    json_option,
+    out,
+    workspace_option,
+)
 
 __all__ = ["evaluate", "explain", "scan", "train"]
 
@@ -427,6 +435,7 @@ def scan(
         return summary, scorer
 
     summary, scorer = _run(go)
+    _queue_after(workspace, scorer)
     if as_json:
         _emit_json(summary.as_dict() | {"thresholds": scorer.policy().thresholds})
         return

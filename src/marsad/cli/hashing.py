@@ -17,7 +17,15 @@ import click
 from rich.table import Table
 
 from marsad import pipeline
-from marsad.cli.common import _emit_json, _run, err, json_option, out, workspace_option
+from marsad.cli.common import (
+    _emit_json,
+    _queue_after,
+    _run,
+    err,
+    json_option,
+    out,
+    workspace_option,
+)
 from marsad.errors import MarsadError, UnreadableFile
 
 __all__ = ["_SIGNAL_TYPES", "bank", "hash_", "match", "media"]
@@ -408,6 +416,8 @@ def match(
                 )
             else:
                 results = match_workspace(store, distance=distance, thresholds=given)
+        if not files:  # the workspace's matches are detections: queue them
+            _queue_after(workspace)
         if as_json:
             _emit_json(results)
             return

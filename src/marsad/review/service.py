@@ -26,7 +26,10 @@ from marsad.review.taxonomy import Taxonomy
 from marsad.review.users import User, Users
 from marsad.store.base import Store
 
-__all__ = ["Review"]
+__all__ = ["STORE_WAIT", "Review", "has_review", "sync_after_stage"]
+
+#: seconds a request waits for an embedded workspace a command is writing
+STORE_WAIT = 5.0
 
 
 class Review:
@@ -57,7 +60,11 @@ class Review:
     def store(self) -> Iterator[Store]:
         from marsad import pipeline
 
-        with pipeline.open_store(self.workspace, create=False, read_only=True) as s:
+        # a page waits a little for a command writing the embedded workspace,
+        # then answers 503 (try again) rather than hang
+        with pipeline.open_store(
+            self.workspace, create=False, read_only=True, lock_wait=STORE_WAIT
+        ) as s:
             yield s
 
     @cached_property
@@ -69,10 +76,11 @@ class Review:
         return RiskScorer(TextClassifier.load(None))
 
     # -- filling the queue ---------------------------------------------------
-    def sync(self, actor: User, *, lineage_all: bool = False) -> dict[str, int]:
-        """Put what the workspace's detections flag into the queue."""
+    def sync(self, actor: User, *, lineage_all: bool = False, scorer: Any = None) -> dict[str, int]:
+        """Put what the workspace's detections flag into the queue (post risk
+        judged by *scorer*'s detector version and policy; default the packaged one)."""
         actor.require("sync")
-        scorer = self.scorer
+        scorer = scorer or self.scorer
         with self.store() as store:
             found = candidates(
                 store.analytics(),
@@ -301,3 +309,41 @@ def _outlets() -> frozenset[str]:
     return frozenset(
         i["key"] for i in data["indicators"] if i.get("category") in ("outlet", "publication")
     )
+
+
+def has_review(workspace: str | os.PathLike[str]) -> bool:
+    """Whether *workspace* has a review database already (someone reviews there)."""
+    from marsad.config import is_server_url
+    from marsad.review.db import REVIEW_FILE, SCHEMA
+
+    text = os.fspath(workspace)
+    if not is_server_url(text):
+        return (Path(text) / REVIEW_FILE).exists()
+    import psycopg
+
+    from marsad.store.lake import pg_conninfo
+
+    info: dict[str, Any] = dict(pg_conninfo(text))
+    try:
+        with psycopg.connect(**info, connect_timeout=10) as con:
+            row = con.execute(
+                "SELECT count(*) FROM information_schema.schemata WHERE schema_name = %s",
+                [SCHEMA],
+            ).fetchone()
+    except psycopg.Error:
+        return False
+    return bool(row and row[0])
+
+
+def sync_after_stage(
+    workspace: str | os.PathLike[str], scorer: Any = None
+) -> dict[str, int] | None:
+    """After a stage that writes detections (scan, accounts, lineage, match): add
+    what they flag to the review queue, when the workspace has one (new scans add
+    to the queue; decided items are not asked again).  None when it has none."""
+    from marsad.review.users import CONSOLE
+
+    if not has_review(workspace):
+        return None
+    with Review(workspace) as review:
+        return review.sync(CONSOLE, scorer=scorer)

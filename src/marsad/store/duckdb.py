@@ -68,6 +68,26 @@ def detections_table(detections: Sequence[Detection]) -> pa.Table:
     )
 
 
+def _connect_waiting(
+    path: Path, read_only: bool, settings: dict[str, Any], wait: float
+) -> duckdb.DuckDBPyConnection:
+    """Open the DuckDB file, retrying for up to *wait* seconds while another
+    process holds its lock (the web app reading between two requests, a
+    command writing): one process at a time, but nobody fails on a short wait."""
+    import time
+
+    deadline = time.monotonic() + wait
+    delay = 0.02
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only, config=settings)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.25)
+
+
 class DuckDBStore(Store):
     """A workspace in ``<directory>/marsad.duckdb``; created and migrated on open."""
 
@@ -80,6 +100,7 @@ class DuckDBStore(Store):
         wal_limit: str = "256MB",
         memory_limit: str = "",
         read_only: bool = False,
+        lock_wait: float = 0.0,
     ) -> None:
         """Open (and create, if *create*) the workspace in *directory*.
 
@@ -104,7 +125,7 @@ class DuckDBStore(Store):
                 settings["checkpoint_threshold"] = wal_limit
             if memory_limit:
                 settings["memory_limit"] = memory_limit
-            self.con = duckdb.connect(str(self.path), read_only=read_only, config=settings)
+            self.con = _connect_waiting(self.path, read_only, settings, lock_wait)
         except (OSError, duckdb.Error) as exc:
             raise WorkspaceError(f"cannot open workspace {self.path}: {exc}") from exc
         if read_only:

@@ -58,6 +58,8 @@ __all__ = ["LakeStore", "is_server_url", "pg_conninfo"]
 
 #: the lake's catalog name inside each process's DuckDB
 _LAKE = "lake"
+#: ingest batches between two merges of small files (:meth:`LakeStore.merge_files`)
+MERGE_EVERY = 20
 #: the default catalog of a cursor: the in-memory database of ``duckdb.connect()``
 _DEFAULT = "memory"
 #: libpq environment variable of each URL part
@@ -153,6 +155,7 @@ class LakeStore(DuckDBStore):
         self.path = Path(self.url)  # what messages name
         self.directory = Path(".")  # the data path, once attached (kept media go there)
         self._in_transaction = False
+        self._batches_since_merge = 0
         self._info = pg_conninfo(url)
         self._lock_key = zlib.crc32(b"marsad-lake-writers") - (1 << 31)
         if create:
@@ -386,6 +389,32 @@ class LakeStore(DuckDBStore):
                 )
         except StoreError as exc:
             raise StoreError(f"writing a batch of {batch.source_id[:12]} failed: {exc}") from exc
+        self._batches_since_merge += 1
+        every = int(config.get("merge_every") or MERGE_EVERY)
+        if every > 0 and self._batches_since_merge >= every:
+            self.merge_files()
+
+    def merge_files(self) -> None:
+        """Fold the small files and delete files that batches leave into larger
+        ones (under the writers' lock; readers keep reading their snapshot).
+
+        Each batch writes a file per table, and each upsert of accounts adds a
+        delete file per data file it touches: left alone, a 1M-post ingest
+        made 12,000 files in its first tenth and every batch read them all
+        (BENCHMARKS.md, "The team store").  Snapshots are kept: ``marsad store
+        compact`` expires them and deletes the files no snapshot needs."""
+        self._batches_since_merge = 0
+        with self._writers_lock():
+            try:
+                # accounts: every upsert deletes rows in many files; rewrite a
+                # file once a tenth of it is deleted (DuckLake's default waits for 95%)
+                self.con.execute(
+                    f"CALL ducklake_rewrite_data_files('{_LAKE}', 'accounts', "
+                    "delete_threshold => 0.1)"
+                )
+                self.con.execute(f"CALL ducklake_merge_adjacent_files('{_LAKE}')")
+            except duckdb.Error as exc:
+                raise StoreError(f"merging the lake's files failed: {exc}") from exc
 
     def _insert(self, table: str, arrow: pa.Table) -> None:
         """Add the rows of *arrow* whose key is not stored (the first of each key)."""

@@ -62,6 +62,8 @@ def run_server(
     if demo:
         workspace = demo_workspace(workspace)
     review = Review(workspace)
+    print("loading the detection model …", flush=True)
+    _ = review.scorer  # once, before the first item page
     if demo:
         review.sync(CONSOLE)
         name = "admin"
