@@ -151,11 +151,15 @@ _V3 = (
 # v4: a reviewer's own claims are looked up first (claim_next), by holder
 _V4 = ("CREATE INDEX queue_items_claimed ON queue_items (claimed_by)",)
 
+# v5: the queue's order (Queue.list, claim_next: ORDER BY priority DESC, id) as an index
+_V5 = ("CREATE INDEX queue_items_order ON queue_items (priority DESC, id)",)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "users, sessions, API tokens, settings, audit log", _V1),
     Migration(2, "the review queue: items, decisions, notes", _V2),
     Migration(3, "review rounds (second reviewer); append-only audit log", _V3),
     Migration(4, "index of claims by holder", _V4),
+    Migration(5, "index of the queue's order", _V5),
 )
 
 REVIEW_SCHEMA_VERSION = MIGRATIONS[-1].version

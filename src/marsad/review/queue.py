@@ -41,6 +41,8 @@ from __future__ import annotations
 import builtins
 import json
 import math
+import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -329,7 +331,9 @@ class Filters:
                 clauses.append(f"{column} = ?")
                 params.append(value)
         if self.status == "waiting":
-            clauses.append("status IN ('open', 'second_review', 'escalated')")
+            # the same rows as IN (the three waiting statuses), but not a range of the status
+            # index: SQLite then walks queue_items_order instead of sorting every waiting item
+            clauses.append("status NOT IN ('confirmed', 'rejected')")
         elif self.status:
             clauses.append("status = ?")
             params.append(self.status)
@@ -361,6 +365,20 @@ class Queue:
     def __init__(self, db: ReviewDB, taxonomy: Taxonomy | None = None) -> None:
         self.db = db
         self.taxonomy = taxonomy or Taxonomy.load()
+        # the queue page's menus and totals: whole-table scans, kept for a few seconds
+        self._cache: dict[str, tuple[float, Any]] = {}
+        self._cache_lock = threading.Lock()
+
+    def _cached(self, key: str, seconds: float, compute: Any) -> Any:
+        now = time.monotonic()
+        with self._cache_lock:
+            hit = self._cache.get(key)
+            if hit is not None and now - hit[0] < seconds:
+                return hit[1]
+        value = compute()
+        with self._cache_lock:
+            self._cache[key] = (now, value)
+        return value
 
     # -- settings ----------------------------------------------------------
     def setting(self, name: str) -> str:
@@ -457,6 +475,8 @@ class Queue:
                 "",
                 {"added": added, "refreshed": refreshed, "unchanged": kept},
             )
+        with self._cache_lock:
+            self._cache.clear()
         return {"added": added, "refreshed": refreshed, "unchanged": kept}
 
     # -- reading -----------------------------------------------------------
@@ -475,13 +495,26 @@ class Queue:
         return int(self.db.value(f"SELECT count(*) FROM queue_items{where}", params) or 0)  # noqa: S608
 
     def counts(self) -> dict[str, int]:
-        return {
-            r["status"]: int(r["n"])
-            for r in self.db.rows("SELECT status, count(*) AS n FROM queue_items GROUP BY status")
-        }
+        """Items per status (at most 5 s old)."""
+        result: dict[str, int] = self._cached(
+            "counts",
+            5.0,
+            lambda: {
+                r["status"]: int(r["n"])
+                for r in self.db.rows(
+                    "SELECT status, count(*) AS n FROM queue_items GROUP BY status"
+                )
+            },
+        )
+        return result
 
     def facets(self) -> dict[str, builtins.list[str]]:
-        """The values each filter can take (for the queue page's menus)."""
+        """The values each filter can take (for the queue page's menus; at most
+        60 s old: they change only when a sync adds items)."""
+        result: dict[str, builtins.list[str]] = self._cached("facets", 60.0, self._facets)
+        return result
+
+    def _facets(self) -> dict[str, builtins.list[str]]:
         out: dict[str, list[str]] = {}
         for column in ("kind", "lang", "platform", "detector", "outlet"):
             out[column] = [

@@ -9,6 +9,7 @@ workspace between requests.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -18,7 +19,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from marsad.errors import NotFound
+from marsad.errors import MarsadError, NotFound
 from marsad.review import audit
 from marsad.review.db import ReviewDB
 from marsad.review.queue import Queue, candidates
@@ -42,12 +43,20 @@ class Review:
         self.taxonomy = Taxonomy.load()
         self.queue = Queue(self.db, self.taxonomy)
         self._model_lock = threading.Lock()
+        # a team store is opened once and shared (many processes read and write it
+        # anyway; opening it attaches the lake, which costs more than a page);
+        # its one DuckDB connection serves one request at a time
+        self._team_store: Store | None = None
+        self._team_lock = threading.RLock()
         self._network_lock = threading.Lock()
         self._network: dict[str, Any] | None = None
         self._community: dict[tuple[str, str], int] = {}
 
     def close(self) -> None:
         self.db.close()
+        if self._team_store is not None:
+            self._team_store.close()
+            self._team_store = None
 
     def __enter__(self) -> Review:
         return self
@@ -59,7 +68,23 @@ class Review:
     @contextmanager
     def store(self) -> Iterator[Store]:
         from marsad import pipeline
+        from marsad.config import is_server_url
 
+        if is_server_url(str(self.workspace)):
+            with self._team_lock:
+                if self._team_store is None:
+                    self._team_store = pipeline.open_store(self.workspace, create=False)
+                try:
+                    yield self._team_store
+                except MarsadError:
+                    raise  # an answer about the request (not found, ...): the store is fine
+                except Exception:
+                    # a lost connection to PostgreSQL, say: open afresh next time
+                    with contextlib.suppress(Exception):
+                        self._team_store.close()
+                    self._team_store = None
+                    raise
+            return
         # a page waits a little for a command writing the embedded workspace,
         # then answers 503 (try again) rather than hang
         with pipeline.open_store(
