@@ -553,9 +553,10 @@ class Queue:
     # -- claims ------------------------------------------------------------
     def _claimable(self, user: User) -> tuple[str, builtins.list[Any]]:
         """The statuses *user* may claim, as a clause."""
+        # NOT IN for the same reason as Filters.where: the order index, not a sort
         if user.role in ("admin", "lead"):
-            return "status IN ('open', 'second_review', 'escalated')", []
-        return "status IN ('open', 'second_review')", []
+            return "status NOT IN ('confirmed', 'rejected')", []
+        return "status NOT IN ('confirmed', 'rejected', 'escalated')", []
 
     def claim_next(self, user: User, filters: Filters, n: int = 1) -> builtins.list[dict[str, Any]]:
         """Claim up to *n* of the highest-priority free items matching *filters*."""
