@@ -146,54 +146,21 @@ def candidates(
     if risk is not None:
         name, version, policy = risk
         cache: dict[tuple[str | None, bool], float] = {}
-        for plat, tid, det, ver, score, ev, lang, acc, created, metrics, fol in rows(
-            post_sql, [name, version]
-        ):
-            evidence = json.loads(ev)
+        for row in rows(post_sql, [name, version]):
+            score, evidence, lang = row[4], json.loads(row[5]), row[6]
             ctx = "author" in evidence
             key = (lang, ctx)
             if key not in cache:
                 cache[key] = policy.threshold(lang, with_author=ctx)
             if score < cache[key]:
                 continue
-            add(
-                Candidate(
-                    "post",
-                    plat,
-                    tid,
-                    det,
-                    ver,
-                    float(score),
-                    lang,
-                    _outlet(evidence, outlets),
-                    acc,
-                    int(fol) + _shares(metrics),
-                    _iso(created),
-                )
-            )
+            add(_post_item(row, _outlet(evidence, outlets)))
     # hash-bank matches: texts (posts) and media (with their post's author)
-    for plat, tid, det, ver, score, _ev, lang, acc, created, metrics, fol in rows(
-        post_sql, ["hash-match", _latest(con, "hash-match", "post")]
-    ):
-        add(
-            Candidate(
-                "post",
-                plat,
-                tid,
-                det,
-                ver,
-                float(score),
-                lang,
-                None,
-                acc,
-                int(fol) + _shares(metrics),
-                _iso(created),
-            )
-        )
-    for plat, tid, det, ver, score, _post, acc, created, fol in rows(
+    for row in rows(post_sql, ["hash-match", _latest(con, "hash-match", "post")]):
+        add(_post_item(row, None))
+    for plat, tid, det, ver, score, acc, created, fol in rows(
         """
         SELECT d.platform, d.target_id, d.detector, d.detector_version, d.score,
-               json_extract_string(d.evidence, '$.post_id') AS post_id,
                p.account_id, p.created_at, coalesce(a.followers, 0) AS fol
         FROM detections d
         LEFT JOIN media m ON m.platform = d.platform AND m.native_id = d.target_id
@@ -273,6 +240,24 @@ def candidates(
             )
         )
     return sorted(out.values(), key=lambda c: (c.kind, c.platform, c.target_id))
+
+
+def _post_item(row: tuple[Any, ...], outlet: str | None) -> Candidate:
+    """A post item from a row of the post query of :func:`candidates`."""
+    plat, tid, det, ver, score, _ev, lang, acc, created, metrics, fol = row
+    return Candidate(
+        "post",
+        plat,
+        tid,
+        det,
+        ver,
+        float(score),
+        lang,
+        outlet,
+        acc,
+        int(fol) + _shares(metrics),
+        _iso(created),
+    )
 
 
 def _latest(con: Any, detector: str, kind: str) -> str:
