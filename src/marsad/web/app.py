@@ -788,8 +788,18 @@ def _ctx(request: Request, user: User | None, lang: str, **values: Any) -> dict[
         "other": "en" if lang == "ar" else "ar",
         "can": (lambda action: user is not None and can(user.role, action)),
         "path": request.url.path,
+        "shown": _shown_target,
         **values,
     }
+
+
+def _shown_target(item: dict[str, Any]) -> str:
+    """An item's target as a reviewer reads it: a lineage link as predecessor → successor."""
+    target = str(item["target_id"])
+    if item["kind"] == "link":
+        successor, _, predecessor = target.partition(">")
+        return f"{predecessor} → {successor}"
+    return target
 
 
 def _lang(request: Request) -> str:

@@ -49,6 +49,7 @@ T: dict[str, tuple[str, str]] = {
     "add_note": ("Add note", "أضف ملاحظة"),
     "notes": ("Notes", "الملاحظات"),
     "decisions": ("Decisions", "القرارات"),
+    "decide": ("Decide", "القرار"),
     "evidence": ("Evidence", "الأدلة"),
     "text": ("Text", "النص"),
     "author": ("Author", "الكاتب"),
