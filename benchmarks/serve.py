@@ -39,12 +39,17 @@ numbers (every latency) go to ``--json``, with the server's CPU time (from
 ``/proc``) and the clients' own.  The load generator runs on the same machine
 as the server: on a small machine it takes a share of the CPU.
 
-The clients do not pause between requests, so the server is saturated: by
-Little's law a page's latency is then about clients / throughput, and a p95
-under 200 ms with 20 clients needs some 100+ requests/s of the page mix --
-much more than 20 people reading pages make.
+By default the clients do not pause between requests, so the server is
+saturated: by Little's law a page's latency is then about clients /
+throughput, and a p95 under 200 ms with 20 clients needs some 100+ requests/s
+of the page mix -- much more than 20 people reading pages make.  ``--pace S``
+makes each client pause a random time (exponential, mean S seconds) after
+each answer, as a person reading a page does: ``--pace 1`` is 20 reviewers
+each asking for a page every second or so, some 20 requests/s in all (a
+reviewer deciding on an item reads it for tens of seconds).
 
     python benchmarks/serve.py --items 100000 --clients 20 --repeat 3
+    python benchmarks/serve.py --items 100000 --clients 20 --repeat 3 --pace 1
     python benchmarks/serve.py --items 5000 --clients 4 --requests 100 --repeat 1  # smoke
 """
 
@@ -323,16 +328,21 @@ def _ok(kind: str, response: Any) -> bool:
     return not (kind == "item" and '<p class="error">' in response.text)
 
 
-def run_phase(clients: list[Any], tasks: list[tuple[str, str]], server: Server) -> dict[str, Any]:
-    """Every task (page type, path) once, shared among the clients; latencies per type."""
+def run_phase(
+    clients: list[Any], tasks: list[tuple[str, str]], server: Server, pace: float = 0.0
+) -> dict[str, Any]:
+    """Every task (page type, path) once, shared among the clients; latencies per
+    type.  With *pace*, a client pauses after each answer for a random time
+    (exponential, mean *pace* seconds) before its next request."""
     lock = threading.Lock()
     todo = iter(tasks)
     results: list[tuple[str, float, bool]] = []
     failures: list[str] = []
     start = threading.Barrier(len(clients) + 1)
 
-    def work(client: Any) -> None:
+    def work(client: Any, seed: int) -> None:
         mine: list[tuple[str, float, bool]] = []
+        think = random.Random(seed)
         start.wait()
         while True:
             with lock:
@@ -350,10 +360,12 @@ def run_phase(clients: list[Any], tasks: list[tuple[str, str]], server: Server) 
                 ok = False
                 failures.append(f"{path}: {exc!r}")
             mine.append((kind, time.perf_counter() - t0, ok))
+            if pace > 0:
+                time.sleep(think.expovariate(1.0 / pace))
         with lock:
             results.extend(mine)
 
-    threads = [threading.Thread(target=work, args=(c,)) for c in clients]
+    threads = [threading.Thread(target=work, args=(c, n)) for n, c in enumerate(clients)]
     for t in threads:
         t.start()
     cpu0, own0 = server.cpu_s(), time.process_time()
@@ -406,12 +418,12 @@ def one_run(
         for c in clients:  # warm-up: every page type once per client
             for path in [*QUEUE_PAGES.values(), f"/items/{rng.choice(real)}", "/healthz"]:
                 c.get(path)
-        base = run_phase(clients, [("healthz", "/healthz")] * args.requests, server)
+        base = run_phase(clients, [("healthz", "/healthz")] * args.requests, server, args.pace)
         names = list(QUEUE_PAGES)
         tasks = [(names[i % 3], QUEUE_PAGES[names[i % 3]]) for i in range(args.requests)]
         tasks += [("item", f"/items/{rng.choice(real)}") for _ in range(args.requests)]
         rng.shuffle(tasks)
-        mixed = run_phase(clients, tasks, server)
+        mixed = run_phase(clients, tasks, server, args.pace)
         for c in clients:
             c.close()
         return {
@@ -470,6 +482,12 @@ def main() -> int:
     ap.add_argument("--data-dir", type=Path, default=Path("bench-data") / "serve")
     ap.add_argument("--json", type=Path, help="raw numbers (default DATA_DIR/serve-results.json)")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument(
+        "--pace",
+        type=float,
+        default=0.0,
+        help="mean seconds a client pauses between requests (exponential; 0: never)",
+    )
     args = ap.parse_args()
     if not 1 <= args.clients <= 64:
         raise SystemExit("--clients: 1 to 64")
@@ -540,7 +558,13 @@ def main() -> int:
         f"- {args.items:,} queued items ({sum(kinds.values()):,} real: "
         + ", ".join(f"{n:,} {k}" for k, n in sorted(kinds.items()))
         + f"), {args.clients} concurrent clients (threads, one session each), "
-        f"{args.requests:,} requests per page type, median of {args.repeat} runs; "
+        f"{args.requests:,} requests per page type, "
+        + (
+            f"each client pausing {args.pace:g} s on average between requests (exponential), "
+            if args.pace > 0
+            else "the clients never pausing (the server saturated), "
+        )
+        + f"median of {args.repeat} runs; "
         f"raw numbers in {out}"
     )
     for store in stores:

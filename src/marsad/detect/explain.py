@@ -25,13 +25,13 @@ from marsad.detect.scan import POST_SELECT, posts_from_arrow
 from marsad.detect.scorer import RiskScorer
 from marsad.errors import InputError
 from marsad.model import Post
-from marsad.store.base import Store
+from marsad.store.base import Store, StoreView
 from marsad.store.duckdb import arrow_table
 
 __all__ = ["explain_post", "render_explanation"]
 
 
-def _stored_post(store: Store, post_id: str, platform: str | None) -> Post:
+def _stored_post(store: Store | StoreView, post_id: str, platform: str | None) -> Post:
     sql = POST_SELECT + "WHERE p.native_id = ?"
     params: list[Any] = [post_id]
     if platform:
@@ -51,16 +51,20 @@ def _stored_post(store: Store, post_id: str, platform: str | None) -> Post:
 
 
 def explain_post(
-    store: Store | None,
+    store: Store | StoreView | None,
     scorer: RiskScorer,
     *,
     post_id: str | None = None,
     platform: str | None = None,
     text: str | None = None,
+    post: Post | None = None,
 ) -> dict[str, Any]:
-    """The explanation of a stored post (*post_id*) or of a bare *text*."""
+    """The explanation of a stored post (*post_id*; *post* when the caller has
+    read it already) or of a bare *text*."""
     if text is not None:
         post = text_posts([text])[0]
+    elif post is not None:
+        post_id = post.native_id
     elif store is not None and post_id is not None:
         post = _stored_post(store, post_id, platform)
     else:

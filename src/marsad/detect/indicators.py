@@ -438,13 +438,18 @@ class IndicatorRegistry:
     @property
     def version(self) -> str:
         """A short digest of every indicator and token: changes when the registry does
-        (a detector's version includes it, so a changed registry re-scores posts)."""
+        (a detector's version includes it, so a changed registry re-scores posts).
+        Computed once: a registry does not change after it is built."""
+        cached: str | None = getattr(self, "_version", None)
+        if cached is not None:
+            return cached
         digest = hashlib.sha256()
         for o in self._indicators:
             digest.update(f"{o.key}\x1f{o.category}\x1f{o.weight!r}\x1e".encode())
         for key, kind, token in self._tokens:
             digest.update(f"{key}\x1f{kind}\x1f{token}\x1e".encode())
-        return digest.hexdigest()[:12]
+        self._version = digest.hexdigest()[:12]
+        return self._version
 
     # -- lookups
 

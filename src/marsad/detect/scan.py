@@ -42,7 +42,14 @@ from marsad.model import Detection, Post
 from marsad.store.base import Store
 from marsad.store.duckdb import arrow_table
 
-__all__ = ["POST_SELECT", "ScanSummary", "flagged_count", "posts_from_arrow", "scan"]
+__all__ = [
+    "POST_COLUMNS_SQL",
+    "POST_SELECT",
+    "ScanSummary",
+    "flagged_count",
+    "posts_from_arrow",
+    "scan",
+]
 
 _POST_COLUMNS = (
     "platform",
@@ -61,6 +68,7 @@ _POST_COLUMNS_SQL = (
     "SELECT p.platform, p.native_id, p.account_id, p.text, p.text_norm, p.lang, "
     "p.hashtags, p.mentions, p.urls, p.domains "
 )
+POST_COLUMNS_SQL = _POST_COLUMNS_SQL
 POST_SELECT = _POST_COLUMNS_SQL + "FROM current_posts p "
 _TODO_WHERE = """
 FROM current_posts p

@@ -362,6 +362,8 @@ class Queue:
                 return hit[1]
         value = compute()
         with self._cache_lock:
+            if len(self._cache) > 512:  # filters people try: keep the memory bounded
+                self._cache.clear()
             self._cache[key] = (now, value)
         return value
 
@@ -476,8 +478,13 @@ class Queue:
         )
 
     def count(self, filters: Filters) -> int:
+        """The items *filters* select (at most 5 s old: a count walks every
+        matching item, and the queue page shows one on every request)."""
         where, params = filters.where()
-        return int(self.db.value(f"SELECT count(*) FROM queue_items{where}", params) or 0)  # noqa: S608
+        sql = f"SELECT count(*) FROM queue_items{where}"  # noqa: S608 - constant columns
+        key = "count\x1f" + json.dumps([where, params], default=str)
+        result: int = self._cached(key, 5.0, lambda: int(self.db.value(sql, params) or 0))
+        return result
 
     def counts(self) -> dict[str, int]:
         """Items per status (at most 5 s old)."""

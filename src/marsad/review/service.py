@@ -2,35 +2,31 @@
 
 It joins the review database (users, queue, audit) with the analytic store
 (detections, posts, accounts) of the same workspace.  The analytic store is
-opened for the length of one call and closed again (read-only for an
-embedded workspace), so a server does not lock ``marsad scan`` out of the
-workspace between requests.
+read through one store the process keeps open, a cursor per call
+(:mod:`marsad.review.reader`: read-only for an embedded workspace, and let go
+of as soon as a command waits to write it).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from marsad.errors import MarsadError, NotFound
+from marsad.errors import NotFound
 from marsad.review import audit
 from marsad.review.db import ReviewDB
 from marsad.review.queue import Queue, candidates
+from marsad.review.reader import STORE_WAIT, SharedReader
 from marsad.review.taxonomy import Taxonomy
 from marsad.review.users import User, Users
-from marsad.store.base import Store
+from marsad.store.base import StoreView
 
 __all__ = ["STORE_WAIT", "Review", "has_review", "sync_after_stage"]
-
-#: seconds a request waits for an embedded workspace a command is writing
-STORE_WAIT = 5.0
 
 
 class Review:
@@ -42,21 +38,14 @@ class Review:
         self.users = Users(self.db)
         self.taxonomy = Taxonomy.load()
         self.queue = Queue(self.db, self.taxonomy)
-        self._model_lock = threading.Lock()
-        # a team store is opened once and shared (many processes read and write it
-        # anyway; opening it attaches the lake, which costs more than a page);
-        # its one DuckDB connection serves one request at a time
-        self._team_store: Store | None = None
-        self._team_lock = threading.RLock()
+        self._reader = SharedReader(self.workspace)
         self._network_lock = threading.Lock()
         self._network: dict[str, Any] | None = None
         self._community: dict[tuple[str, str], int] = {}
 
     def close(self) -> None:
         self.db.close()
-        if self._team_store is not None:
-            self._team_store.close()
-            self._team_store = None
+        self._reader.close()
 
     def __enter__(self) -> Review:
         return self
@@ -65,40 +54,22 @@ class Review:
         self.close()
 
     # -- the analytic store --------------------------------------------------
-    @contextmanager
-    def store(self) -> Iterator[Store]:
-        from marsad import pipeline
-        from marsad.config import is_server_url
-
-        if is_server_url(str(self.workspace)):
-            with self._team_lock:
-                if self._team_store is None:
-                    self._team_store = pipeline.open_store(self.workspace, create=False)
-                try:
-                    yield self._team_store
-                except MarsadError:
-                    raise  # an answer about the request (not found, ...): the store is fine
-                except Exception:
-                    # a lost connection to PostgreSQL, say: open afresh next time
-                    with contextlib.suppress(Exception):
-                        self._team_store.close()
-                    self._team_store = None
-                    raise
-            return
-        # a page waits a little for a command writing the embedded workspace,
-        # then answers 503 (try again) rather than hang
-        with pipeline.open_store(
-            self.workspace, create=False, read_only=True, lock_wait=STORE_WAIT
-        ) as s:
-            yield s
+    def store(self) -> AbstractContextManager[StoreView]:
+        """Read access to the analytic store for one request: a cursor of the
+        store this process keeps open (:mod:`marsad.review.reader`)."""
+        return self._reader.view()
 
     @cached_property
     def scorer(self) -> Any:
         """The packaged risk scorer (loaded once per process)."""
         from marsad.detect.classifier import TextClassifier
+        from marsad.detect.explain import explain_post
         from marsad.detect.scorer import RiskScorer
 
-        return RiskScorer(TextClassifier.load(None))
+        scorer = RiskScorer(TextClassifier.load(None))
+        # load what the scorer loads lazily now, before request threads share it
+        explain_post(None, scorer, text="warm up")
+        return scorer
 
     # -- filling the queue ---------------------------------------------------
     def sync(self, actor: User, *, lineage_all: bool = False, scorer: Any = None) -> dict[str, int]:
@@ -149,20 +120,32 @@ class Review:
                 }
         raise NotFound(f"items of kind {kind} have no evidence")
 
-    def _post_evidence(self, store: Store, platform: str, post_id: str) -> dict[str, Any]:
+    def _post_evidence(self, store: StoreView, platform: str, post_id: str) -> dict[str, Any]:
         from marsad.detect.explain import explain_post
+        from marsad.detect.scan import POST_COLUMNS_SQL, posts_from_arrow
+        from marsad.store.duckdb import arrow_table
 
-        post = _dicts(
-            store,
-            "SELECT native_id, account_id, created_at, text, lang, kind, hashtags, urls, "
-            "metrics FROM current_posts WHERE platform = ? AND native_id = ?",
-            [platform, post_id],
+        # the post once: the detectors' columns for the explanation, the rest to show
+        found = arrow_table(
+            store.analytics().execute(
+                POST_COLUMNS_SQL + ", p.created_at, p.kind, p.metrics FROM current_posts p "
+                "WHERE p.platform = ? AND p.native_id = ?",
+                [platform, post_id],
+            )
         )
-        if not post:
+        if not found.num_rows:
             raise NotFound(f"post {platform}:{post_id} is not in the workspace")
-        with self._model_lock:
-            explanation = explain_post(store, self.scorer, post_id=post_id, platform=platform)
-        p = post[0]
+        row = found.slice(0, 1).to_pylist()[0]
+        explanation = explain_post(
+            store, self.scorer, post=posts_from_arrow(found.slice(0, 1))[0], platform=platform
+        )
+        p = {
+            k: row[k]
+            for k in (
+                "native_id", "account_id", "created_at", "text", "lang", "kind", "hashtags",
+                "urls", "metrics",
+            )
+        }  # fmt: skip
         return {
             "post": p,
             "explanation": explanation,
@@ -178,7 +161,7 @@ class Review:
             else None,
         }
 
-    def _account_summary(self, store: Store, platform: str, account_id: str) -> dict[str, Any]:
+    def _account_summary(self, store: StoreView, platform: str, account_id: str) -> dict[str, Any]:
         acc = _dicts(
             store,
             "SELECT native_id, handle, display_name, bio, created_at, followers, following, "
@@ -209,7 +192,7 @@ class Review:
             ],
         }
 
-    def _account_evidence(self, store: Store, platform: str, account_id: str) -> dict[str, Any]:
+    def _account_evidence(self, store: StoreView, platform: str, account_id: str) -> dict[str, Any]:
         out = self._account_summary(store, platform, account_id)
         out["posts"] = _dicts(
             store,
@@ -306,14 +289,14 @@ class Review:
         return rows
 
 
-def _dicts(store: Store, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+def _dicts(store: StoreView, sql: str, params: list[Any]) -> list[dict[str, Any]]:
     cur = store.analytics().execute(sql, params)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def _detections(
-    store: Store, detector: str, kind: str, platform: str, target: str
+    store: StoreView, detector: str, kind: str, platform: str, target: str
 ) -> list[dict[str, Any]]:
     rows = _dicts(
         store,

@@ -26,7 +26,7 @@ from marsad.model import Detection, Record
 if TYPE_CHECKING:
     from marsad.store.arrow import ArrowBatch
 
-__all__ = ["Batch", "QuarantineRow", "RawRow", "SourceInfo", "SourceState", "Store"]
+__all__ = ["Batch", "QuarantineRow", "RawRow", "SourceInfo", "SourceState", "Store", "StoreView"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,3 +184,26 @@ class Store(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class StoreView:
+    """Read access to a store through one DuckDB cursor: one thread's share of a
+    store a server keeps open (:mod:`marsad.review.reader`).  It answers what
+    read-only stages ask a :class:`Store` for (:meth:`analytics`, :meth:`query`)."""
+
+    def __init__(self, con: Any) -> None:
+        self.con = con
+
+    def analytics(self) -> Any:
+        return self.con
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        import duckdb
+
+        from marsad.errors import StoreError
+
+        try:
+            rows: list[tuple[Any, ...]] = self.con.execute(sql, list(params)).fetchall()
+        except duckdb.Error as exc:
+            raise StoreError(f"query failed: {exc}") from exc
+        return rows

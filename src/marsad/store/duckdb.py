@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +31,14 @@ from marsad.store.arrow import _ACCOUNT_UPDATE, _TS, ArrowBatch, to_arrow_batch
 from marsad.store.base import Batch, SourceInfo, SourceState, Store
 from marsad.store.schema import KEYS, MIGRATIONS, SCHEMA_VERSION, TABLES
 
-__all__ = ["DB_FILE", "DuckDBStore", "arrow_table", "detections_table"]
+__all__ = [
+    "DB_FILE",
+    "WRITER_WAITING",
+    "DuckDBStore",
+    "arrow_table",
+    "detections_table",
+    "writer_waiting",
+]
 
 DB_FILE = "marsad.duckdb"
 
@@ -68,24 +76,65 @@ def detections_table(detections: Sequence[Detection]) -> pa.Table:
     )
 
 
+#: beside ``marsad.duckdb``: a writer waiting for the file writes its pid here, so
+#: that a server holding the file open for reading lets go (:func:`writer_waiting`)
+WRITER_WAITING = "marsad.duckdb.writer-waiting"
+
+
+def writer_waiting(directory: Path) -> bool:
+    """Whether a live process waits to write the workspace in *directory*."""
+    marker = directory / WRITER_WAITING
+    try:
+        pid = int(marker.read_text().strip() or 0)
+    except (OSError, ValueError):
+        return False
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)  # signal 0: is it alive (a writer killed -9 leaves its marker)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, another user's
+    return True
+
+
 def _connect_waiting(
     path: Path, read_only: bool, settings: dict[str, Any], wait: float
 ) -> duckdb.DuckDBPyConnection:
     """Open the DuckDB file, retrying for up to *wait* seconds while another
     process holds its lock (the web app reading between two requests, a
-    command writing): one process at a time, but nobody fails on a short wait."""
+    command writing): one process at a time, but nobody fails on a short wait.
+
+    A writer that has to wait says so in :data:`WRITER_WAITING` (its pid) for
+    as long as it waits; ``marsad serve`` keeps the file open for reading
+    between requests and closes it when it sees that (:mod:`marsad.review.reader`)."""
     import time
 
     deadline = time.monotonic() + wait
     delay = 0.02
-    while True:
-        try:
-            return duckdb.connect(str(path), read_only=read_only, config=settings)
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() + delay > deadline:
-                raise
-            time.sleep(delay)
-            delay = min(delay * 1.5, 0.25)
+    marker: Path | None = None
+    try:
+        while True:
+            try:
+                return duckdb.connect(str(path), read_only=read_only, config=settings)
+            except (duckdb.IOException, duckdb.ConnectionException) as exc:
+                # another process's lock, or this process's reader (a server's, a
+                # test's) holding the file read-only: both let go when asked
+                held = "lock" in str(exc).lower() or "different configuration" in str(exc)
+                if not held or time.monotonic() + delay > deadline:
+                    raise
+                if marker is None and not read_only:
+                    marker = path.parent / WRITER_WAITING
+                    with contextlib.suppress(OSError):
+                        marker.write_text(str(os.getpid()))
+                time.sleep(delay)
+                delay = min(delay * 1.5, 0.25)
+    finally:
+        if marker is not None:
+            with contextlib.suppress(OSError):
+                if marker.read_text().strip() == str(os.getpid()):
+                    marker.unlink()
 
 
 class DuckDBStore(Store):

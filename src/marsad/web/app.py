@@ -193,6 +193,7 @@ def create_app(review: Review, *, secure_cookies: bool = False) -> FastAPI:
         found = review.users.session(token) if token else None
         if found is None:
             raise Unauthorized("log in first")
+        request.state.session_csrf = found[1]  # for the page's forms: no second lookup
         return found
 
     def reader(request: Request) -> User:
@@ -215,11 +216,7 @@ def create_app(review: Review, *, secure_cookies: bool = False) -> FastAPI:
 
     def page(name: str, request: Request, user: User | None, **values: Any) -> HTMLResponse:
         lang = _lang(request)
-        csrf = None
-        token = request.cookies.get(SESSION)
-        if user is not None and token:
-            found = review.users.session(token)
-            csrf = found[1] if found else None
+        csrf = getattr(request.state, "session_csrf", None) if user is not None else None
         return templates.TemplateResponse(
             request, name, _ctx(request, user, lang, csrf=csrf, **values)
         )
