@@ -23,7 +23,10 @@ through the real form (GET ``/login`` for the CSRF field and cookie, POST
   ``/queue``, ``/queue?kind=post&lang=ar`` and the deep page
   ``/queue?offset=5000``) and the item page ``/items/{id}`` of random *real*
   items, so the item page does the real evidence work (a page that shows an
-  evidence error counts as an error);
+  evidence error counts as an error).  An item's evidence is kept in the
+  review database once gathered (until the next sync): each run starts with
+  none kept (the item page's cold path), or, with ``--kept-evidence``, after
+  every real item has been viewed once;
 * **the peer baseline**, in the same run and server: ``/healthz`` (no
   login, one ``SELECT 1``, a small JSON body) under the same clients -- the
   floor of the stack (uvicorn + FastAPI + the review database's
@@ -411,10 +414,19 @@ def one_run(
     args: argparse.Namespace, rng: random.Random,
 ) -> dict[str, Any]:  # fmt: skip
     """A fresh server: warm-up, the baseline phase, the mixed phase."""
+    from marsad.review.db import ReviewDB
+
+    if not args.kept_evidence:
+        # cold: no item's evidence gathered yet (the review database is reused)
+        with ReviewDB(workspace) as db, db.write() as w:
+            w.run("DELETE FROM item_evidence")
     server = Server(workspace, env, args.data_dir / f"server-{store}.log")
     try:
         clients = [login(server.base, f"bench-reviewer-{n:02d}") for n in range(args.clients)]
         real = facts["real_ids"]
+        if args.kept_evidence:  # every real item viewed once before: its evidence is kept
+            for n, item in enumerate(real):
+                clients[n % len(clients)].get(f"/items/{item}")
         for c in clients:  # warm-up: every page type once per client
             for path in [*QUEUE_PAGES.values(), f"/items/{rng.choice(real)}", "/healthz"]:
                 c.get(path)
@@ -482,6 +494,12 @@ def main() -> int:
     ap.add_argument("--data-dir", type=Path, default=Path("bench-data") / "serve")
     ap.add_argument("--json", type=Path, help="raw numbers (default DATA_DIR/serve-results.json)")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument(
+        "--kept-evidence",
+        action="store_true",
+        help="view every real item once before each run (its evidence is then kept); "
+        "default: no evidence kept, every item's first view gathers it",
+    )
     ap.add_argument(
         "--pace",
         type=float,
@@ -563,6 +581,11 @@ def main() -> int:
             f"each client pausing {args.pace:g} s on average between requests (exponential), "
             if args.pace > 0
             else "the clients never pausing (the server saturated), "
+        )
+        + (
+            "every item's evidence kept from an earlier view, "
+            if args.kept_evidence
+            else "no evidence kept at the start of a run, "
         )
         + f"median of {args.repeat} runs; "
         f"raw numbers in {out}"

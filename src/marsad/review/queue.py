@@ -72,6 +72,8 @@ DECISIONS = ("confirm", "reject", "escalate")
 WAITING = ("open", "second_review", "escalated")
 #: settings of the queue, with their defaults
 SETTINGS = {"claim_minutes": "15", "second_review": "off"}
+#: an internal settings row: when the last sync ran (the evidence's generation)
+_SYNCED = "synced_at"
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,6 +374,10 @@ class Queue:
         value = self.db.value("SELECT value FROM settings WHERE name = ?", [name])
         return str(value) if value is not None else SETTINGS[name]
 
+    def synced_at(self) -> str:
+        """When the queue was last synced with the detections ("" before the first sync)."""
+        return str(self.db.value("SELECT value FROM settings WHERE name = ?", [_SYNCED]) or "")
+
     def set_setting(self, actor: User, name: str, value: str) -> None:
         actor.require("admin")
         if name not in SETTINGS:
@@ -462,6 +468,9 @@ class Queue:
                 "",
                 {"added": added, "refreshed": refreshed, "unchanged": kept},
             )
+            # the detections may have changed: evidence gathered before is stale
+            if w.run("UPDATE settings SET value = ? WHERE name = ?", [now, _SYNCED]) == 0:
+                w.run("INSERT INTO settings (name, value) VALUES (?, ?)", [_SYNCED, now])
         with self._cache_lock:
             self._cache.clear()
         return {"added": added, "refreshed": refreshed, "unchanged": kept}
