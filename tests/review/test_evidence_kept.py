@@ -53,3 +53,19 @@ def test_evidence_is_kept_until_the_next_sync(
         with pytest.raises(NotFound):
             review.evidence(missing)
         assert review.db.one("SELECT 1 FROM item_evidence WHERE item_id = ?", [item["id"]]) is None
+
+
+def test_prepare_gathers_the_head_of_the_queue_once(analysed_ws: Path) -> None:
+    with Review(analysed_ws) as review:
+        review.sync(CONSOLE)
+        head = [r["id"] for r in review.queue.list(Filters(), limit=5)]
+        assert review.prepare(5) == 5
+        kept = {r["item_id"] for r in review.db.rows("SELECT item_id FROM item_evidence")}
+        assert kept == set(head)
+        assert review.prepare(5) == 5  # the next five: the first are kept
+        assert len(review.db.rows("SELECT item_id FROM item_evidence")) == 10
+        review.sync(CONSOLE)  # stale again: the head is gathered anew
+        assert review.prepare(5) == 5
+        fresh = review.queue.synced_at()
+        rows = review.db.rows("SELECT item_id, generation FROM item_evidence")
+        assert {r["item_id"] for r in rows if r["generation"].startswith(fresh)} == set(head)

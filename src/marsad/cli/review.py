@@ -370,8 +370,21 @@ def audit_export(out_path: Path, workspace: Path | str) -> None:
     default=None,
     help="Mark cookies Secure (default: when not on 127.0.0.1, i.e. behind TLS).",
 )
+@click.option(
+    "--prepare",
+    type=click.IntRange(0, 100_000),
+    default=200,
+    show_default=True,
+    help="Gather in the background the evidence of this many open items at the "
+    "head of the queue (after each sync), so that their pages open at once; 0: off.",
+)
 def serve(
-    workspace: Path | str, host: str, port: int, demo: bool, secure_cookies: bool | None
+    workspace: Path | str,
+    host: str,
+    port: int,
+    demo: bool,
+    secure_cookies: bool | None,
+    prepare: int,
 ) -> None:
     """The team's web app: the review queue, items with their evidence, accounts,
     the census report, the network, users and the audit log, in Arabic and
@@ -384,4 +397,8 @@ def serve(
     """
     from marsad.web.run import run_server
 
-    _run(lambda: run_server(workspace, host, port, demo=demo, secure_cookies=secure_cookies))
+    _run(
+        lambda: run_server(
+            workspace, host, port, demo=demo, secure_cookies=secure_cookies, prepare=prepare
+        )
+    )

@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from contextlib import AbstractContextManager
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from marsad.errors import NotFound
+from marsad.errors import MarsadError, NotFound
 from marsad.review import audit
 from marsad.review.db import ReviewDB, now_iso
 from marsad.review.queue import Queue, candidates
@@ -113,6 +114,32 @@ class Review:
             )
         gathered: dict[str, Any] = json.loads(body)  # the same types as a kept one
         return gathered
+
+    def prepare(self, limit: int = 200, pause: float = 0.0) -> int:
+        """Gather the evidence of the next *limit* open items in queue order
+        that have none kept for this sync -- what reviewers asking for the next
+        item will open -- pausing *pause* seconds after each (a server does
+        this in the background); returns how many it gathered."""
+        generation = f"{self.queue.synced_at()}|{self._network_at}"
+        ids = [
+            int(r["id"])
+            for r in self.db.rows(
+                "SELECT q.id FROM queue_items q LEFT JOIN item_evidence e ON e.item_id = q.id "
+                "WHERE q.status = 'open' AND (e.item_id IS NULL OR e.generation <> ?) "
+                "ORDER BY q.priority DESC, q.id LIMIT ?",
+                [generation, max(1, limit)],
+            )
+        ]
+        done = 0
+        for item_id in ids:
+            try:
+                self.evidence(self.queue.item(item_id))
+                done += 1
+            except MarsadError:
+                pass  # not in the store (any more): the item page says why
+            if pause:
+                time.sleep(pause)
+        return done
 
     def _gather(self, item: dict[str, Any]) -> dict[str, Any]:
         kind, platform, target = item["kind"], item["platform"], item["target_id"]

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 from marsad.config import is_server_url, shown_workspace
 from marsad.errors import ConfigError
@@ -37,6 +41,23 @@ def demo_workspace(workspace: Path | str) -> Path | str:
     return path
 
 
+#: seconds between two looks for open items whose evidence is not gathered
+PREPARE_EVERY = 10.0
+
+
+def _prepare_forever(review: Any, limit: int) -> None:
+    """The server's background helper: the evidence of the items at the head
+    of the queue, gathered before a reviewer opens them (Review.prepare),
+    with a pause after each so that it never crowds out the pages."""
+    log = logging.getLogger("marsad.serve")
+    while True:
+        try:
+            review.prepare(limit, pause=0.05)
+        except Exception as exc:  # noqa: BLE001 - a helper: log it and look again later
+            log.warning("gathering evidence in the background failed: %s", exc)
+        time.sleep(PREPARE_EVERY)
+
+
 def run_server(
     workspace: Path | str,
     host: str,
@@ -44,6 +65,7 @@ def run_server(
     *,
     demo: bool = False,
     secure_cookies: bool | None = None,
+    prepare: int = 200,
 ) -> None:
     import uvicorn
 
@@ -81,6 +103,10 @@ def run_server(
         print(f"listening on {host}: put it behind TLS (cookies are marked Secure)", flush=True)
     print(f"marsad serving {shown_workspace(workspace)} on http://{host}:{port}/", flush=True)
     app = create_app(review, secure_cookies=secure)
+    if prepare:
+        threading.Thread(
+            target=_prepare_forever, args=(review, prepare), name="marsad-prepare", daemon=True
+        ).start()
     uvicorn.run(
         app,
         host=host,
