@@ -261,7 +261,9 @@ def _free_port() -> int:
 class Server:
     """``marsad serve`` as a child process; its CPU time and peak memory from /proc."""
 
-    def __init__(self, workspace: str, env: dict[str, str], log: Path) -> None:
+    def __init__(
+        self, workspace: str, env: dict[str, str], log: Path, extra: tuple[str, ...] = ()
+    ) -> None:
         import httpx
 
         self.port = _free_port()
@@ -269,7 +271,7 @@ class Server:
         self.log = open(log, "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "marsad.cli", "serve", "--workspace", workspace,
-             "--port", str(self.port)],
+             "--port", str(self.port), *extra],
             env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         deadline = time.monotonic() + 120
@@ -420,7 +422,10 @@ def one_run(
         # cold: no item's evidence gathered yet (the review database is reused)
         with ReviewDB(workspace) as db, db.write() as w:
             w.run("DELETE FROM item_evidence")
-    server = Server(workspace, env, args.data_dir / f"server-{store}.log")
+    # cold: the server's background helper (--prepare) off too, so that every
+    # item page measured gathers its evidence
+    extra = () if args.kept_evidence else ("--prepare", "0")
+    server = Server(workspace, env, args.data_dir / f"server-{store}.log", extra)
     try:
         clients = [login(server.base, f"bench-reviewer-{n:02d}") for n in range(args.clients)]
         real = facts["real_ids"]
