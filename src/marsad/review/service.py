@@ -97,7 +97,7 @@ class Review:
         (``item_evidence``): it changes when a stage adds detections, and every
         stage that does syncs the queue.  Gathering it costs a team store some
         eight lake queries (250 ms); reading it back, one row."""
-        generation = f"{self.queue.synced_at()}|{self._network_at}"
+        generation = self._evidence_generation()
         kept = self.db.one(
             "SELECT generation, body FROM item_evidence WHERE item_id = ?", [item["id"]]
         )
@@ -115,12 +115,16 @@ class Review:
         gathered: dict[str, Any] = json.loads(body)  # the same types as a kept one
         return gathered
 
+    def _evidence_generation(self) -> str:
+        """What kept evidence must match: the last sync, and the network this process mapped."""
+        return f"{self.queue.synced_at()}|{self._network_at}"
+
     def prepare(self, limit: int = 200, pause: float = 0.0) -> int:
         """Gather the evidence of the next *limit* open items in queue order
         that have none kept for this sync -- what reviewers asking for the next
         item will open -- pausing *pause* seconds after each (a server does
         this in the background); returns how many it gathered."""
-        generation = f"{self.queue.synced_at()}|{self._network_at}"
+        generation = self._evidence_generation()
         ids = [
             int(r["id"])
             for r in self.db.rows(
