@@ -29,7 +29,7 @@ from marsad.errors import UnknownFormat, UnreadableFile
 from marsad.ingest import adapter_class, detect_format
 from marsad.ingest.base import IngestAdapter, Span, line_spans, read_head
 from marsad.model import SCHEMA_RECORDS, Post, Record
-from marsad.store.arrow import ArrowBatch, to_arrow_batch
+from marsad.store.arrow import ArrowBatch, combine_batches, to_arrow_batch
 from marsad.store.base import Batch, QuarantineRow, RawRow, SourceInfo, Store
 from marsad.store.duckdb import DuckDBStore
 from marsad.text.enrich import enrich_posts
@@ -377,6 +377,15 @@ def _ingest_parallel(
         collections.deque()
     )
     exhausted = False
+    # a store that pays per write (the team store) takes several batches at once;
+    # they stay resumable: the combined write carries the last one's checkpoint
+    held: list[ArrowBatch] = []
+    held_rows = 0
+
+    def write(batches: list[ArrowBatch]) -> None:
+        batch = combine_batches(batches)
+        store.write_arrow_batch(batch, datetime.now(UTC) if batch.is_last else None)
+
     with concurrent.futures.ProcessPoolExecutor(
         max_workers=workers, mp_context=ctx, initializer=_worker_init
     ) as pool:
@@ -397,9 +406,12 @@ def _ingest_parallel(
                 if is_last:
                     exhausted = True
                 for i, batch in enumerate(result.batches):
-                    last_here = is_last and i == len(result.batches) - 1
-                    batch.is_last = last_here
-                    store.write_arrow_batch(batch, datetime.now(UTC) if last_here else None)
+                    batch.is_last = is_last and i == len(result.batches) - 1
+                    held.append(batch)
+                    held_rows += sum(t.num_rows for t in batch.tables.values())
+                    if batch.is_last or held_rows >= store.rows_per_write:
+                        write(held)
+                        held, held_rows = [], 0
                 summary.written.update(result.written)
                 summary.records += result.records
                 summary.quarantined += result.quarantined

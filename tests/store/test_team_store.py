@@ -22,6 +22,7 @@ from marsad.census.compute import run_census
 from marsad.model import Detection
 from marsad.store.base import Store
 from marsad.store.duckdb import DuckDBStore
+from marsad.store.lake import LakeStore
 from marsad.store.schema import KEYS, TABLES
 from tests.conftest import shared_file
 
@@ -105,13 +106,22 @@ def test_export_import_round_trip(any_store: Store, tmp_path: Path) -> None:
 # -- the two stores give the same results ----------------------------------------------
 
 
-@pytest.mark.parametrize("merge_every", ["0", "1"])
+@pytest.mark.parametrize(("merge_every", "workers"), [("0", "1"), ("1", "1"), ("1", "2")])
 def test_same_rows_and_census_on_both_stores(
-    server_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, merge_every: str
+    server_db: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    merge_every: str,
+    workers: str,
 ) -> None:
-    """...with the lake's files merged after every batch, or never."""
+    """...with the lake's files merged after every batch, or never; and read by
+    worker processes, whose batches the team store writes several at a time."""
     monkeypatch.setenv("MARSAD_MERGE_EVERY", merge_every)
     monkeypatch.setenv("MARSAD_BATCH_SIZE", "50")  # many batches, many merges
+    monkeypatch.setenv("MARSAD_WORKERS", workers)
+    monkeypatch.setenv("MARSAD_PARALLEL_MIN_BYTES", "0")
+    monkeypatch.setattr(pipeline, "BYTES_PER_CHUNK", 1 << 16)  # many chunks, many batches
+    monkeypatch.setattr(LakeStore, "rows_per_write", 2_000)  # ...combined a few at a time
     files = _fixture_files()
     with DuckDBStore(tmp_path / "ws") as embedded, pipeline.open_store(server_db) as team:
         for path in files:

@@ -178,3 +178,68 @@ def to_arrow_batch(batch: Batch) -> ArrowBatch:
         len(batch.quarantined),
         batch.is_last,
     )
+
+
+def combine_batches(batches: Sequence[ArrowBatch]) -> ArrowBatch:
+    """One batch that writes what *batches* (consecutive, of one source) write in turn.
+
+    A store that pays per write rather than per row (the team store: each write
+    anti-joins its keys against every stored file) takes several workers'
+    batches at once.  The result is what writing them one after the other
+    leaves: the first row of each key is kept, and an account seen in several
+    of them is folded by the stores' upsert rule (a newer observation replaces
+    the profile; a field it lacks keeps the older value).
+    """
+    if len(batches) == 1:
+        return batches[0]
+    names = list(dict.fromkeys(name for b in batches for name in b.tables))
+    tables: dict[str, pa.Table] = {}
+    for name in names:
+        parts = [b.tables[name] for b in batches if name in b.tables]
+        joined = pa.concat_tables(parts, promote_options="default") if len(parts) > 1 else parts[0]
+        tables[name] = _fold_accounts(joined) if name == "accounts" else _first_of_key(joined, name)
+    keys = [b.status_keys for b in batches if b.status_keys is not None]
+    status_keys = None
+    if keys:
+        both = pa.concat_tables(keys)
+        status_keys = both.group_by(["platform", "native_id"], use_threads=False).aggregate([])
+    last = batches[-1]
+    return ArrowBatch(
+        last.source_id,
+        tables,
+        status_keys,
+        last.next_record_no,
+        sum(b.n_raw for b in batches),
+        sum(b.n_quarantined for b in batches),
+        last.is_last,
+    )
+
+
+def _first_of_key(table: pa.Table, name: str) -> pa.Table:
+    keys = list(KEYS[name])
+    if table.num_rows < 2:
+        return table
+    indexed = table.select(keys).append_column("_i", pa.array(range(table.num_rows), pa.int64()))
+    first = indexed.group_by(keys, use_threads=False).aggregate([("_i", "min")])["_i_min"]
+    if len(first) == table.num_rows:
+        return table
+    return table.take(first.sort())
+
+
+def _fold_accounts(table: pa.Table) -> pa.Table:
+    keys = list(zip(table["platform"].to_pylist(), table["native_id"].to_pylist(), strict=True))
+    if len(set(keys)) == len(keys):
+        return table
+    rows = table.to_pylist()
+    folded: dict[tuple[str, str], dict[str, Any]] = {}
+    for key, row in zip(keys, rows, strict=True):
+        old = folded.get(key)
+        if old is None:
+            folded[key] = row
+        elif old["observed_at"] is None or _newer(row["observed_at"], old["observed_at"]):
+            for col in _ACCOUNT_UPDATE:
+                if row[col] is None:
+                    row[col] = old[col]
+            row["status"] = old["status"]
+            folded[key] = row
+    return pa.Table.from_pylist(list(folded.values()), schema=table.schema)

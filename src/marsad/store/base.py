@@ -79,6 +79,10 @@ class Batch:
 class Store(ABC):
     """A workspace store.  Use as a context manager; ``close`` releases it."""
 
+    #: rows an ingest gathers into one write at least (several workers' batches
+    #: combined); 0 writes each batch as it comes
+    rows_per_write: int = 0
+
     @abstractmethod
     def begin_source(self, info: SourceInfo, started_at: datetime) -> SourceState:
         """Register *info* (if new) and return its checkpoint."""

@@ -29,7 +29,7 @@ from marsad.model import Detection
 from marsad.store import rollup
 from marsad.store.arrow import _ACCOUNT_UPDATE, _TS, ArrowBatch, to_arrow_batch
 from marsad.store.base import Batch, SourceInfo, SourceState, Store
-from marsad.store.schema import KEYS, MIGRATIONS, SCHEMA_VERSION, TABLES
+from marsad.store.schema import KEYS, MIGRATIONS, SCHEMA_VERSION, TABLES, UNINDEXED
 
 __all__ = [
     "DB_FILE",
@@ -139,6 +139,10 @@ def _connect_waiting(
 
 class DuckDBStore(Store):
     """A workspace in ``<directory>/marsad.duckdb``; created and migrated on open."""
+
+    #: each write of a bulk table anti-joins its keys against the stored ones (a
+    #: scan of the key columns): an ingest's workers' batches go in ten at a time
+    rows_per_write = 200_000
 
     def __init__(
         self,
@@ -279,10 +283,7 @@ class DuckDBStore(Store):
     def _insert(self, table: str, arrow: pa.Table) -> None:
         self.con.register("_incoming", arrow)
         try:
-            cols = ", ".join(arrow.column_names)
-            insert = (
-                f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming ON CONFLICT DO NOTHING"
-            )
+            insert = self._insert_sql(table, "_incoming", arrow.column_names)
             if table != "posts":
                 self.con.execute(insert)
                 return
@@ -292,6 +293,31 @@ class DuckDBStore(Store):
         finally:
             self.con.unregister("_incoming")
         rollup.append_new(self.con, added)
+
+    @staticmethod
+    def _insert_sql(table: str, relation: str, columns: Sequence[str]) -> str:
+        """``INSERT`` of the rows of *relation* whose key *table* does not hold yet
+        (the first row of each key).  A table with a primary-key index says so with
+        ``ON CONFLICT``; the bulk tables (:data:`UNINDEXED`) and the team store's
+        tables, which have none, by an anti-join against the stored keys."""
+        cols = ", ".join(columns)
+        if table not in UNINDEXED:
+            return (
+                f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {relation} ON CONFLICT DO NOTHING"
+            )
+        return DuckDBStore._anti_join_sql(table, relation, columns)
+
+    @staticmethod
+    def _anti_join_sql(table: str, relation: str, columns: Sequence[str]) -> str:
+        keys = KEYS[table]
+        cols = ", ".join(columns)
+        on = " AND ".join(f"x.{k} = i.{k}" for k in keys)
+        part = ", ".join(keys)
+        return (
+            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM ("
+            f"  SELECT *, row_number() OVER (PARTITION BY {part}) AS _n FROM {relation}"
+            f") i WHERE _n = 1 AND NOT EXISTS (SELECT 1 FROM {table} x WHERE {on})"
+        )
 
     def _upsert_accounts(self, arrow: pa.Table) -> None:
         # a newer observation replaces the profile; a field it lacks keeps the old value
@@ -476,11 +502,14 @@ class DuckDBStore(Store):
         self.con.read_parquet(str(path)).create_view("_incoming_parquet", replace=True)
         try:
             names = [r[0] for r in self.con.execute("DESCRIBE _incoming_parquet").fetchall()]
-            cols = ", ".join(c for c in self.table_schema(table).names if c in names)
-            conflict = " ON CONFLICT DO NOTHING" if before else ""
-            self.con.execute(
-                f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming_parquet{conflict}"  # noqa: S608 - names from the schema
-            )
+            cols = [c for c in self.table_schema(table).names if c in names]
+            if before or table in UNINDEXED:
+                self.con.execute(self._insert_sql(table, "_incoming_parquet", cols))
+            else:
+                listed = ", ".join(cols)
+                self.con.execute(
+                    f"INSERT INTO {table} ({listed}) SELECT {listed} FROM _incoming_parquet"  # noqa: S608 - names from the schema
+                )
         finally:
             self.con.execute("DROP VIEW IF EXISTS _incoming_parquet")
         if table == "posts":

@@ -52,7 +52,7 @@ from marsad.store.arrow import _ACCOUNT_UPDATE, ArrowBatch
 from marsad.store.base import SourceInfo, SourceState
 from marsad.store.duckdb import DuckDBStore, detections_table
 from marsad.store.extensions import extension_directory
-from marsad.store.schema import KEYS, MIGRATIONS, SCHEMA_VERSION, TABLES
+from marsad.store.schema import MIGRATIONS, SCHEMA_VERSION, TABLES
 
 __all__ = ["LakeStore", "is_server_url", "pg_conninfo"]
 
@@ -425,15 +425,7 @@ class LakeStore(DuckDBStore):
             self.con.unregister("_incoming")
 
     def _insert_from(self, table: str, relation: str, columns: Sequence[str]) -> None:
-        keys = KEYS[table]
-        cols = ", ".join(columns)
-        on = " AND ".join(f"x.{k} = i.{k}" for k in keys)
-        part = ", ".join(keys)
-        self.con.execute(
-            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM ("
-            f"  SELECT *, row_number() OVER (PARTITION BY {part}) AS _n FROM {relation}"
-            f") i WHERE _n = 1 AND NOT EXISTS (SELECT 1 FROM {table} x WHERE {on})"
-        )
+        self.con.execute(self._anti_join_sql(table, relation, columns))
 
     def _upsert_accounts(self, arrow: pa.Table) -> None:
         # a newer observation replaces the profile; a field it lacks keeps the old value

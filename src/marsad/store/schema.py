@@ -12,9 +12,11 @@ Tables mirror :mod:`marsad.model`.  Every entity row carries its provenance as
 
 from __future__ import annotations
 
+import re
+
 from marsad.store import rollup
 
-__all__ = ["ENTITY_TABLES", "KEYS", "MIGRATIONS", "SCHEMA_VERSION", "TABLES"]
+__all__ = ["ENTITY_TABLES", "KEYS", "MIGRATIONS", "SCHEMA_VERSION", "TABLES", "UNINDEXED"]
 
 _V1 = """
 CREATE TABLE sources (
@@ -292,6 +294,32 @@ CREATE TABLE rollup_state (
 );
 """ + rollup.rebuild_sql()
 
+#: tables an ingest appends to in bulk: from version 8 on the embedded store keeps
+#: their keys by an anti-join against the stored rows, not a primary-key index.
+#: DuckDB 1.5.5 rewrites every ART index at each checkpoint (duckdb/duckdb#24848),
+#: so an ingest into a store of 10M posts spent most of its time there
+#: (BENCHMARKS.md, "The team store", 10M posts)
+UNINDEXED = ("raw_records", "quarantine", "snapshots", "status_events", "posts", "edges")
+
+
+def _without_key(table: str) -> str:
+    """Version 1's ``CREATE TABLE`` of *table* without its primary key, as ``<table>__v8``."""
+    match = re.search(rf"CREATE TABLE {table} \((.*?)\n\);", _V1, re.DOTALL)
+    if match is None:  # pragma: no cover - the schema text is fixed
+        raise AssertionError(table)
+    lines = [ln for ln in match.group(1).split("\n") if "PRIMARY KEY" not in ln.strip()[:11]]
+    body = "\n".join(lines).rstrip()
+    # the column before the dropped key line loses its trailing comma
+    body = re.sub(r",(\s*(--[^\n]*)?)$", r"\1", body)
+    return f"CREATE TABLE {table}__v8 ({body}\n);"
+
+
+_V8 = "\n".join(
+    f"{_without_key(t)}\nINSERT INTO {t}__v8 SELECT * FROM {t};\nDROP TABLE {t};\n"
+    f"ALTER TABLE {t}__v8 RENAME TO {t};"
+    for t in UNINDEXED
+)
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "records, provenance, quarantine, detections", _V1),
     (2, "current_posts view over edit histories", _V2),
@@ -300,6 +328,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (5, "known-content banks and their signals", _V5),
     (6, "bank feed checkpoints; media vPDQ", _V6),
     (7, "rollups of the posts for the census", _V7),
+    (8, "bulk tables keyed without primary-key indexes", _V8),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
