@@ -85,8 +85,16 @@ def build(data: Path, posts: int) -> Path:
     return sim
 
 
-def one_run(python: str, store: str, sim: Path, work: Path, server: str) -> tuple[float, float]:
-    """(ingest seconds, census seconds) of one fresh workspace."""
+def _disk_gb(*paths: Path) -> float:
+    return (
+        sum(f.stat().st_size for p in paths if p.exists() for f in p.rglob("*") if f.is_file())
+        / 1e9
+    )
+
+
+def one_run(python: str, store: str, sim: Path, work: Path, server: str) -> tuple[float, ...]:
+    """(ingest s, census s, ingest peak RSS MB, census peak RSS MB, GB on disk after
+    the ingest) of one fresh workspace."""
     name = f"marsad_bench_{uuid.uuid4().hex[:10]}"
     data_path = work / f"lake-{name}"
     target = f"{server}/{name}" if store == "team" else str(work / f"ws-{name}")
@@ -97,14 +105,26 @@ def one_run(python: str, store: str, sim: Path, work: Path, server: str) -> tupl
         )
         if ingest.returncode:
             raise SystemExit(f"ingest failed ({python}, {store}):\n{ingest.stderr[-3000:]}")
+        disk = _disk_gb(data_path, work / f"ws-{name}")
+        print(  # at once: a census that fails later does not lose it
+            f"  {store}: ingest {ingest.wall_s:.1f} s, peak RSS {ingest.peak_rss_mb:,.0f} MB, "
+            f"{disk:.1f} GB on disk",
+            file=sys.stderr,
+            flush=True,
+        )
         args = [python, "-m", "marsad.cli", "census", "-w", target, "--json"]
         for s in SECTIONS:
             args += ["--section", s]
         census = run_measured(args, env=env)
         if census.returncode:
             raise SystemExit(f"census failed ({python}, {store}):\n{census.stderr[-3000:]}")
-        json.loads(census.stdout)
-        return ingest.wall_s, census.wall_s
+        try:
+            json.loads(census.stdout)
+        except ValueError as exc:
+            raise SystemExit(
+                f"census --json printed no JSON ({exc}): {census.stdout[:200]!r}"
+            ) from None
+        return ingest.wall_s, census.wall_s, ingest.peak_rss_mb, census.peak_rss_mb, disk
     finally:
         shutil.rmtree(data_path, ignore_errors=True)
         shutil.rmtree(work / f"ws-{name}", ignore_errors=True)
@@ -128,7 +148,7 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     info = {p: _duckdb_version(p) for p in pythons}
     plan = [(p, s) for p in pythons for s in stores if s == "embedded" or info[p][1]]
-    times: dict[tuple[str, str], list[tuple[float, float]]] = {k: [] for k in plan}
+    times: dict[tuple[str, str], list[tuple[float, ...]]] = {k: [] for k in plan}
     head = machine_lines(["duckdb"])
     for r in range(args.repeat):
         for key in plan:
@@ -146,7 +166,9 @@ def main() -> int:
             ratio = (
                 f"{median([t[0] for t in ref]) / ing:.2f} / {median([t[1] for t in ref]) / cen:.2f}"
             )
-        rows.append((f"{s}, DuckDB {info[p][0]}", f"{ing:.1f}", f"{cen:.1f}", ratio))
+        rss = f"{median([t[2] for t in ts]):,.0f} / {median([t[3] for t in ts]):,.0f}"
+        disk = f"{median([t[4] for t in ts]):.1f}"
+        rows.append((f"{s}, DuckDB {info[p][0]}", f"{ing:.1f}", f"{cen:.1f}", rss, disk, ratio))
     print("\n".join(head))
     print(f"- {args.posts:,} posts (X API v2 pages), median of {args.repeat} runs\n")
     print(
@@ -155,6 +177,8 @@ def main() -> int:
                 "store, engine",
                 "ingest s",
                 "census s",
+                "peak RSS MB (ingest / census)",
+                "GB on disk",
                 f"DuckDB {info[pythons[0]][0]}'s time ÷ this one's (ingest / census)",
             ],
             rows,

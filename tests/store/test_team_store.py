@@ -272,3 +272,11 @@ def test_bank_import_twice_keeps_one_of_each_signal(any_store: Store, tmp_path: 
     rows = any_store.query("SELECT signal_type, value FROM bank_signals ORDER BY 1")
     assert rows == [("md5", md5), ("sha256", sha)]
     assert isinstance(checkpoints(any_store, "known"), dict)
+
+
+def test_no_progress_bar_on_stdout(any_store: Store) -> None:
+    """DuckDB draws a progress bar on stdout for a query over 2 s; in the middle
+    of `census --json` at 10M posts it made the JSON unreadable."""
+    setting = "SELECT current_setting('enable_progress_bar')"
+    assert any_store.query(setting) == [(False,)]
+    assert any_store.analytics().cursor().execute(setting).fetchall() == [(False,)]

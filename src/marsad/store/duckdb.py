@@ -37,6 +37,7 @@ __all__ = [
     "DuckDBStore",
     "arrow_table",
     "detections_table",
+    "quiet",
     "writer_waiting",
 ]
 
@@ -99,6 +100,13 @@ def writer_waiting(directory: Path) -> bool:
     return True
 
 
+def quiet(con: duckdb.DuckDBPyConnection) -> None:
+    """No progress bar: DuckDB draws it on stdout for a query over 2 s, inside the
+    JSON or CSV a command prints there (``census --json`` at 10M posts did).
+    Cursors of *con* inherit it."""
+    con.execute("SET enable_progress_bar = false")
+
+
 def _connect_waiting(
     path: Path, read_only: bool, settings: dict[str, Any], wait: float
 ) -> duckdb.DuckDBPyConnection:
@@ -117,7 +125,9 @@ def _connect_waiting(
     try:
         while True:
             try:
-                return duckdb.connect(str(path), read_only=read_only, config=settings)
+                con = duckdb.connect(str(path), read_only=read_only, config=settings)
+                quiet(con)
+                return con
             except (duckdb.IOException, duckdb.ConnectionException) as exc:
                 # another process's lock, or this process's reader (a server's, a
                 # test's) holding the file read-only: both let go when asked

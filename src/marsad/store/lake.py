@@ -50,7 +50,7 @@ from marsad.errors import ConfigError, MigrationError, StoreError, WorkspaceErro
 from marsad.model import Detection
 from marsad.store.arrow import _ACCOUNT_UPDATE, ArrowBatch
 from marsad.store.base import SourceInfo, SourceState
-from marsad.store.duckdb import DuckDBStore, detections_table
+from marsad.store.duckdb import DuckDBStore, detections_table, quiet
 from marsad.store.extensions import extension_directory
 from marsad.store.schema import MIGRATIONS, SCHEMA_VERSION, TABLES
 
@@ -175,6 +175,7 @@ class LakeStore(DuckDBStore):
         if memory_limit:
             settings["memory_limit"] = memory_limit
         self.con = duckdb.connect(config=settings)
+        quiet(self.con)
         try:
             self.con.execute("LOAD postgres_scanner")
             self.con.execute("LOAD ducklake")
