@@ -377,8 +377,8 @@ def _ingest_parallel(
         collections.deque()
     )
     exhausted = False
-    # a store that pays per write (the team store) takes several batches at once;
-    # they stay resumable: the combined write carries the last one's checkpoint
+    # each write costs a scan of the stored keys (Store.rows_per_write): batches
+    # go in several at once, resumable: a combined write carries the last checkpoint
     held: list[ArrowBatch] = []
     held_rows = 0
 

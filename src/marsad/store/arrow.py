@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import operator
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -183,9 +184,9 @@ def to_arrow_batch(batch: Batch) -> ArrowBatch:
 def combine_batches(batches: Sequence[ArrowBatch]) -> ArrowBatch:
     """One batch that writes what *batches* (consecutive, of one source) write in turn.
 
-    A store that pays per write rather than per row (the team store: each write
-    anti-joins its keys against every stored file) takes several workers'
-    batches at once.  The result is what writing them one after the other
+    A store that pays per write rather than per row (each write of a bulk
+    table anti-joins its keys against the stored ones) takes several
+    workers' batches at once.  The result is what writing them one after the other
     leaves: the first row of each key is kept, and an account seen in several
     of them is folded by the stores' upsert rule (a newer observation replaces
     the profile; a field it lacks keeps the older value).
@@ -228,18 +229,23 @@ def _first_of_key(table: pa.Table, name: str) -> pa.Table:
 
 def _fold_accounts(table: pa.Table) -> pa.Table:
     keys = list(zip(table["platform"].to_pylist(), table["native_id"].to_pylist(), strict=True))
-    if len(set(keys)) == len(keys):
+    seen = Counter(keys)
+    if len(seen) == len(keys):
         return table
-    rows = table.to_pylist()
+    # only the rows of a repeated key go through Python (a quarter of the
+    # writer's time at 10M posts when every row did)
+    once = pa.array([i for i, k in enumerate(keys) if seen[k] == 1], pa.int64())
+    again = pa.array([i for i, k in enumerate(keys) if seen[k] > 1], pa.int64())
     folded: dict[tuple[str, str], dict[str, Any]] = {}
-    for key, row in zip(keys, rows, strict=True):
-        old = folded.get(key)
+    for i, row in zip(again.to_pylist(), table.take(again).to_pylist(), strict=True):
+        old = folded.get(keys[i])
         if old is None:
-            folded[key] = row
+            folded[keys[i]] = row
         elif old["observed_at"] is None or _newer(row["observed_at"], old["observed_at"]):
             for col in _ACCOUNT_UPDATE:
                 if row[col] is None:
                     row[col] = old[col]
             row["status"] = old["status"]
-            folded[key] = row
-    return pa.Table.from_pylist(list(folded.values()), schema=table.schema)
+            folded[keys[i]] = row
+    merged = pa.Table.from_pylist(list(folded.values()), schema=table.schema)
+    return pa.concat_tables([table.take(once), merged])
