@@ -165,6 +165,99 @@ _V6 = (
     )""",
 )
 
+# v7: acting on decisions (marsad.act) -- referrals to platforms and the state
+# of each referred item, what the URL checker saw, the model registry
+_V7 = (
+    """CREATE TABLE referrals (
+        id          {id},
+        platform    TEXT NOT NULL,
+        title       TEXT NOT NULL,
+        contact     TEXT,
+        created_by  TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        sent_by     TEXT,
+        sent_at     TEXT
+    )""",
+    """CREATE TABLE referral_items (
+        id               {id},
+        referral_id      BIGINT NOT NULL REFERENCES referrals(id),
+        item_id          BIGINT NOT NULL REFERENCES queue_items(id),
+        kind             TEXT NOT NULL,
+        platform         TEXT NOT NULL,
+        target_id        TEXT NOT NULL,
+        account_id       TEXT,
+        url              TEXT,
+        category         TEXT,
+        entity           TEXT,
+        lang             TEXT,
+        detector         TEXT,
+        detector_version TEXT,
+        seen_at          TEXT,
+        confirmed_at     TEXT,
+        summary          TEXT NOT NULL,
+        state            TEXT NOT NULL,
+        state_at         TEXT NOT NULL,
+        sent_at          TEXT,
+        acknowledged_at  TEXT,
+        removed_at       TEXT,
+        removal_source   TEXT,
+        last_live_at     TEXT,
+        UNIQUE (referral_id, item_id)
+    )""",
+    "CREATE INDEX referral_items_item ON referral_items (item_id)",
+    "CREATE INDEX referral_items_state ON referral_items (platform, state)",
+    "CREATE INDEX referral_items_url ON referral_items (url)",
+    """CREATE TABLE referral_events (
+        id                {id},
+        referral_item_id  BIGINT NOT NULL REFERENCES referral_items(id),
+        state             TEXT NOT NULL,
+        at                TEXT NOT NULL,
+        source            TEXT NOT NULL,
+        actor             TEXT NOT NULL,
+        details           TEXT NOT NULL,
+        recorded_at       TEXT NOT NULL
+    )""",
+    "CREATE INDEX referral_events_item ON referral_events (referral_item_id, at)",
+    """CREATE TABLE url_check_runs (
+        id           {id},
+        actor        TEXT NOT NULL,
+        scope        TEXT NOT NULL,
+        started_at   TEXT NOT NULL,
+        finished_at  TEXT,
+        urls         BIGINT NOT NULL DEFAULT 0,
+        counts       TEXT NOT NULL DEFAULT '{{}}'
+    )""",
+    """CREATE TABLE url_checks (
+        url               TEXT PRIMARY KEY,
+        host              TEXT NOT NULL,
+        platform          TEXT,
+        result            TEXT NOT NULL,
+        http_status       INTEGER,
+        reason            TEXT,
+        run_id            BIGINT,
+        checked_at        TEXT NOT NULL,
+        first_checked_at  TEXT NOT NULL,
+        last_live_at      TEXT,
+        removed_at        TEXT,
+        etag              TEXT,
+        last_modified     TEXT,
+        checks            BIGINT NOT NULL DEFAULT 1
+    )""",
+    "CREATE INDEX url_checks_run ON url_checks (run_id)",
+    """CREATE TABLE models (
+        id          {id},
+        name        TEXT NOT NULL UNIQUE,
+        kind        TEXT NOT NULL,
+        sha256      TEXT NOT NULL,
+        body        {blob} NOT NULL,
+        card        TEXT,
+        metrics     TEXT NOT NULL,
+        trained_on  TEXT NOT NULL,
+        created_by  TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+    )""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "users, sessions, API tokens, settings, audit log", _V1),
     Migration(2, "the review queue: items, decisions, notes", _V2),
@@ -172,6 +265,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "index of claims by holder", _V4),
     Migration(5, "index of the queue's order", _V5),
     Migration(6, "evidence of each item as of the last sync", _V6),
+    Migration(7, "referrals, referred items and their states, URL checks, model registry", _V7),
 )
 
 REVIEW_SCHEMA_VERSION = MIGRATIONS[-1].version
