@@ -18,6 +18,7 @@ the commands live one module per stage, in the order of the flow::
   hashing    hash, bank, match, media
   accounts   accounts (and the account half of explain)
   review     queue, users, audit, serve (the team's review; :mod:`marsad.review`)
+  act        refer, removals, check-urls, transparency (acting on decisions; :mod:`marsad.act`)
 
 ``marsad network`` and ``marsad lineage`` live with their stage
 (:mod:`marsad.network.cli`, :mod:`marsad.accounts.cli`).
@@ -28,7 +29,17 @@ from __future__ import annotations
 import click
 
 from marsad import __version__
-from marsad.cli import accounts, census, detect, hashing, ingest, review, simulate, workspace
+from marsad.cli import (
+    accounts,
+    act,
+    census,
+    detect,
+    hashing,
+    ingest,
+    review,
+    simulate,
+    workspace,
+)
 from marsad.cli.census import stage_sections
 from marsad.cli.common import _emit_json, _run, err, out
 from marsad.cli.hashing import _SIGNAL_TYPES
@@ -85,6 +96,9 @@ def _register_commands() -> None:
         review.users,
         review.audit,
         review.serve,
+        act.refer,
+        act.removals,
+        act.transparency,
     ):
         main.add_command(command)
 

@@ -154,7 +154,8 @@ class _Report:
         return ui(key, self.lang)
 
     def document(self) -> Html:
-        title = self.t("title")
+        # a page made of census-shaped sections (the transparency report) names itself
+        title = pick(self.meta.get("title"), self.lang) or self.t("title")
         workspace = pick(self.meta.get("workspace"), self.lang)
         head = el(
             "head",

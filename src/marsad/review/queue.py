@@ -681,6 +681,11 @@ class Queue:
                     raise Conflict(f"item {item_id} round {expected_round} is already decided")
             row = self._take(w, user, item_id)
             rnd = int(row["round"])
+            what = w.one(
+                "SELECT kind, platform, lang, detector, detector_version FROM queue_items "
+                "WHERE id = ?",
+                [item_id],
+            )
             self._record(w, user, item_id, rnd, decision, category, entity, reason)
             status, next_round = self._next_status(w, item_id, row["status"], rnd, decision)
             w.run(
@@ -702,6 +707,9 @@ class Queue:
                     "reason": reason,
                     "round": rnd,
                     "status": status,
+                    # what the item was when decided: the transparency report
+                    # (marsad.act.transparency) counts from the audit log alone
+                    **(what or {}),
                 },
             )
             return self._item_in(w, item_id)
@@ -770,7 +778,8 @@ class Queue:
         with self.db.write() as w:
             now = now_iso()
             rows = w.rows(
-                "SELECT id, status, round FROM queue_items WHERE platform = ? AND account_id = ? "
+                "SELECT id, status, round, lang, detector, detector_version FROM queue_items "
+                "WHERE platform = ? AND account_id = ? "
                 "AND kind = 'post' AND status IN ('open', 'escalated') "
                 "AND (claimed_by IS NULL OR claimed_by = ? OR claim_expires < ?) ORDER BY id",
                 [platform, account_id, user.name, now],
@@ -796,6 +805,13 @@ class Queue:
                     "entity": entity,
                     "reason": reason,
                     "items": decided,
+                    "kind": "post",
+                    "platform": platform,
+                    # per item: [id, lang, detector, detector_version] (transparency report)
+                    "what": [
+                        [int(r["id"]), r["lang"], r["detector"], r["detector_version"]]
+                        for r in rows
+                    ],
                 },
             )
         return decided

@@ -6,7 +6,8 @@ Roles (docs/team.md):
   and the network; decides nothing;
 * **reviewer** -- a viewer who claims and decides items, writes notes and
   reveals media;
-* **lead** -- a reviewer who decides escalated items and bulk decisions;
+* **lead** -- a reviewer who decides escalated items and bulk decisions,
+  refers confirmed items to platforms and records their answers;
 * **auditor** -- reads everything a viewer does plus the audit log and its
   export; decides nothing;
 * **admin** -- everything, including users, roles and settings.
@@ -52,6 +53,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "decide_escalated": frozenset({"admin", "lead"}),
     "bulk": frozenset({"admin", "lead"}),
     "sync": frozenset({"admin", "lead"}),
+    # referrals to platforms and their states (marsad.act): a lead's work
+    "refer": frozenset({"admin", "lead"}),
     "audit": frozenset({"admin", "auditor"}),
     "admin": frozenset({"admin"}),
 }
