@@ -76,6 +76,24 @@ ROUTES: dict[tuple[str, str], str] = {
     ("PUT", "/api/v1/settings/{name}"): "admin",
     ("GET", "/api/v1/audit"): "audit",
     ("GET", "/api/v1/audit/verify"): "audit",
+    # acting on decisions (marsad.web.act_routes)
+    ("GET", "/referrals"): "read",
+    ("POST", "/referrals"): "refer",
+    ("GET", "/referrals/{referral_id}"): "read",
+    ("POST", "/referrals/{referral_id}/send"): "refer",
+    ("POST", "/referrals/{referral_id}/reply"): "refer",
+    ("GET", "/referrals/{referral_id}/files/{kind}"): "read",
+    ("POST", "/referred/{ref_id}/state"): "refer",
+    ("GET", "/transparency"): "read",
+    ("GET", "/api/v1/referrals"): "read",
+    ("POST", "/api/v1/referrals"): "refer",
+    ("GET", "/api/v1/referrals/{referral_id}"): "read",
+    ("POST", "/api/v1/referrals/{referral_id}/send"): "refer",
+    ("POST", "/api/v1/referrals/{referral_id}/reply"): "refer",
+    ("GET", "/api/v1/referrals/{referral_id}/files/{kind}"): "read",
+    ("GET", "/api/v1/referred/{ref_id}"): "read",
+    ("POST", "/api/v1/referred/{ref_id}/state"): "refer",
+    ("GET", "/api/v1/transparency"): "read",
 }
 
 ALLOWED = {
@@ -85,6 +103,7 @@ ALLOWED = {
     "reveal": {"admin", "lead", "reviewer"},
     "bulk": {"admin", "lead"},
     "sync": {"admin", "lead"},
+    "refer": {"admin", "lead"},
     "audit": {"admin", "auditor"},
     "admin": {"admin"},
 }
@@ -128,6 +147,9 @@ def _paths(review: Review) -> dict[str, str]:
         "account_id": str(item["account_id"]),
         "name": "target1",
         "lang": "en",
+        "referral_id": "1",
+        "ref_id": "1",
+        "kind": "csv",
     }
 
 
@@ -146,6 +168,14 @@ def _body(method: str, path: str) -> dict[str, Any]:
         return {"json": {"value": "20"}}
     if path == "/api/v1/queue/claim":
         return {"json": {"n": 1}}
+    if path == "/api/v1/referrals":
+        return {"json": {"platform": "x"}}
+    if path.endswith("/send"):
+        return {"json": {}}
+    if path.endswith("/reply"):
+        return {"content": b"ref,status,at\nMRS-1,removed,2026-12-01\n"}
+    if path.startswith("/api/v1/referred/"):
+        return {"json": {"state": "removed"}}
     return {}
 
 
@@ -163,6 +193,10 @@ def _form(path: str, csrf: str) -> dict[str, Any]:
         data |= {"role": "viewer"}
     elif path == "/settings":
         data |= {"claim_minutes": "20"}
+    elif path == "/referrals":
+        data |= {"platform": "x"}
+    elif path.startswith("/referred/"):
+        data |= {"state": "removed"}
     return data
 
 

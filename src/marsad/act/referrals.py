@@ -77,6 +77,8 @@ __all__ = [
     "parse_ref",
     "read_reply",
     "referral",
+    "referral_files",
+    "referred_item",
     "send_referral",
     "set_state",
 ]
@@ -729,34 +731,45 @@ _STATUS_WORDS = {
 def read_reply(
     review: Review,
     actor: User,
-    path: Path,
+    path: Path | None = None,
     *,
+    data: bytes | None = None,
+    name: str | None = None,
     referral_id: int | None = None,
     max_bytes: int = 64 << 20,
 ) -> ReplyResult:
     """Apply a platform's returned CSV (:data:`REPLY_COLUMNS`; ``status`` one
-    of :data:`PLATFORM_STATES` or a common synonym, ``at`` ISO-8601) to the
-    referred items it names -- by ``ref``, else ``url``, else ``id`` (the
-    platform's id of the item) within *referral_id* when given.  A row that
+    of :data:`PLATFORM_STATES` or a common synonym, ``at`` ISO-8601) -- the
+    file *path*, or its bytes *data* (an upload) named *name* -- to the
+    referred items it names: by ``ref``, else ``url``, else ``id`` (the
+    platform's id of the item), within *referral_id* when given.  A row that
     names no referred item, or is malformed, is skipped with its line and
     reason; the good rows land in one transaction; applying the same file
     again changes nothing."""
     actor.require("refer")
+    if data is None:
+        if path is None:
+            raise InputError("a reply needs a file or its content")
+        try:
+            with path.open("rb") as fh:
+                data = fh.read(max_bytes + 1)
+        except OSError as exc:
+            raise UnreadableFile(f"{path}: {exc.strerror or exc}") from exc
+    label = name or (path.name if path is not None else "reply.csv")
+    where_file = str(path) if path is not None else label
+    if len(data) > max_bytes:
+        raise InputError(f"{where_file}: larger than {max_bytes >> 20} MB: not a platform's reply")
     try:
-        raw = path.read_bytes()[: max_bytes + 1]
-    except OSError as exc:
-        raise UnreadableFile(f"{path}: {exc.strerror or exc}") from exc
-    if len(raw) > max_bytes:
-        raise InputError(f"{path}: larger than {max_bytes >> 20} MB: not a platform's reply")
-    try:
-        text = raw.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+        raise InputError(f"{where_file}: not UTF-8 text (byte {exc.start})") from exc
+    if "\x00" in text:
+        raise InputError(f"{where_file}: holds NUL bytes: not a CSV file")
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip().lower() for h in reader.fieldnames or []]
     if "status" not in header or not ({"ref", "url", "id"} & set(header)):
         raise InputError(
-            f"{path}: a reply needs a status column and one of ref, url, id; "
+            f"{where_file}: a reply needs a status column and one of ref, url, id; "
             f"it has {', '.join(header) or 'no header'}"
         )
     reader.fieldnames = header
@@ -780,7 +793,7 @@ def read_reply(
                 )
                 continue
             try:
-                at = _check_time(cells.get("at") or None, f"{path}:{line}: at")
+                at = _check_time(cells.get("at") or None, f"{where_file}:{line}: at")
             except InputError as exc:
                 result.skipped.append((line, str(exc).split(": ", 2)[-1]))
                 continue
@@ -813,7 +826,7 @@ def read_reply(
             if found["state"] == "pending":
                 result.skipped.append((line, f"{item_ref(int(found['id']))} was never sent"))
                 continue
-            details = {"reply": path.name, "line": line}
+            details: dict[str, Any] = {"reply": label, "line": line}
             if cells.get("note"):
                 details["note"] = cells["note"][:500]
             if _transition(w, actor.name, found, status, at, "platform", details):
@@ -870,14 +883,11 @@ def export_rows(ref: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def export_referral(
-    review: Review, actor: User, referral_id: int, out_dir: Path, *, lang: str = "both"
-) -> list[Path]:
-    """Write ``referral-<id>.csv``, ``.json`` and ``.html`` (the bilingual
-    summary for the platform's contact) into *out_dir*; returns the paths.
-    Files are written whole or not at all (:func:`marsad.files.write_text`)."""
+def referral_files(review: Review, actor: User, referral_id: int) -> dict[str, str]:
+    """Referral *referral_id* as the texts of its three files -- ``csv``,
+    ``json`` (schema :data:`FORMAT`) and ``html`` (the bilingual summary for the
+    platform's contact) -- and the export logged in the audit log."""
     from marsad.act.referral_html import render_summary
-    from marsad.files import write_text
 
     actor.require("read")
     ref = referral(review, referral_id)
@@ -898,35 +908,42 @@ def export_referral(
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r in rows:
-        writer.writerow(
-            [
-                ";".join(r[c])
-                if isinstance(r[c], list)
-                else _evidence_text(r[c])
-                if c == "evidence"
-                else ("" if r[c] is None else r[c])
-                for c in CSV_COLUMNS
-            ]
-        )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stem = out_dir / f"referral-{referral_id}"
-    paths = [
-        write_text(stem.with_suffix(".csv"), "\ufeff" + buf.getvalue()),
-        write_text(
-            stem.with_suffix(".json"),
-            json.dumps(head | {"items": rows}, ensure_ascii=False, indent=1) + "\n",
-        ),
-        write_text(stem.with_suffix(".html"), render_summary(ref, rows, review.taxonomy)),
-    ]
+        cells = []
+        for c in CSV_COLUMNS:
+            v = r[c]
+            if c == "evidence":
+                cells.append(_evidence_text(v))
+            elif isinstance(v, list):
+                cells.append(";".join(v))
+            else:
+                cells.append("" if v is None else v)
+        writer.writerow(cells)
+    files = {
+        # a byte-order mark: without it Excel reads the CSV as the local code page
+        "csv": "\ufeff" + buf.getvalue(),
+        "json": json.dumps(head | {"items": rows}, ensure_ascii=False, indent=1) + "\n",
+        "html": render_summary(ref, rows, review.taxonomy),
+    }
     with review.db.write() as w:
         audit.append(
             w,
             actor.name,
             "referral.export",
             f"referral:{referral_id}",
-            {"referral": referral_id, "items": len(rows), "files": [p.name for p in paths]},
+            {"referral": referral_id, "items": len(rows)},
         )
-    return paths
+    return files
+
+
+def export_referral(review: Review, actor: User, referral_id: int, out_dir: Path) -> list[Path]:
+    """Write ``referral-<id>.csv``, ``.json`` and ``.html`` (:func:`referral_files`)
+    into *out_dir*, each whole or not at all; returns the paths."""
+    from marsad.files import write_text
+
+    files = referral_files(review, actor, referral_id)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = out_dir / f"referral-{referral_id}"
+    return [write_text(stem.with_suffix("." + k), text) for k, text in files.items()]
 
 
 def states_from_removals(

@@ -42,6 +42,7 @@ from pydantic import BaseModel, Field
 from marsad import __version__
 from marsad.errors import (
     Forbidden,
+    InputError,
     MarsadError,
     NotFound,
     ReviewError,
@@ -162,6 +163,8 @@ def create_app(review: Review, *, secure_cookies: bool = False) -> FastAPI:
     async def marsad_error(request: Request, exc: MarsadError) -> Response:
         if isinstance(exc, ReviewError):
             status = exc.status
+        elif isinstance(exc, InputError):
+            status = 400  # a bad upload or value the request sent
         elif isinstance(exc, StoreError):
             status = 503  # e.g. an embedded workspace a writer holds: try again
         else:
@@ -771,6 +774,19 @@ def create_app(review: Review, *, secure_cookies: bool = False) -> FastAPI:
             "problem": None if problem is None else str(problem),
         }
 
+    from marsad.web.act_routes import add_act_routes
+
+    add_act_routes(
+        app,
+        review,
+        api=api,
+        page=page,
+        reader=reader,
+        writer=writer,
+        form_writer=form_writer,
+        lang_of=_lang,
+        report_csp=REPORT_CSP,
+    )
     return app
 
 
