@@ -224,11 +224,9 @@ def test_transparency_replays_the_tables(decided: Path) -> None:
     assert removal.value("sent") == len(rows)
     assert removal.value("removed") == sum(r["state"] == "removed" for r in rows)
     days = sorted(
-
-            (_t(r["removed_at"]) - _t(r["sent_at"])).total_seconds() / 86400
-            for r in rows
-            if r["state"] == "removed" and r["removed_at"] >= r["sent_at"]
-
+        (_t(r["removed_at"]) - _t(r["sent_at"])).total_seconds() / 86400
+        for r in rows
+        if r["state"] == "removed" and r["removed_at"] >= r["sent_at"]
     )
     import statistics
 

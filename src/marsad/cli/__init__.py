@@ -19,6 +19,7 @@ the commands live one module per stage, in the order of the flow::
   accounts   accounts (and the account half of explain)
   review     queue, users, audit, serve (the team's review; :mod:`marsad.review`)
   act        refer, removals, check-urls, transparency (acting on decisions; :mod:`marsad.act`)
+  act_learn  decisions, model (decisions teach the detectors: labelled data, banks, the model registry)
 
 ``marsad network`` and ``marsad lineage`` live with their stage
 (:mod:`marsad.network.cli`, :mod:`marsad.accounts.cli`).
@@ -32,6 +33,7 @@ from marsad import __version__
 from marsad.cli import (
     accounts,
     act,
+    act_learn,
     census,
     detect,
     hashing,
@@ -99,6 +101,8 @@ def _register_commands() -> None:
         act.refer,
         act.removals,
         act.transparency,
+        act_learn.decisions,
+        act_learn.model,
     ):
         main.add_command(command)
 

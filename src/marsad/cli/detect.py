@@ -364,8 +364,19 @@ model_option = click.option(
     "model_path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
-    help="Model file (default: the packaged model).",
+    help="Model file (default: the workspace's active model -- `marsad model promote` -- "
+    "else the packaged model).",
 )
+
+
+def _model_of(workspace: Any, model_path: Path | None) -> Path | None:
+    """*model_path*, else the file of the workspace's active model (the model
+    registry, :mod:`marsad.act.registry`), else None: the packaged model."""
+    if model_path is not None:
+        return model_path
+    from marsad.act.registry import active_model_path
+
+    return active_model_path(workspace)
 
 
 def _scorer(model_path: Path | None, indicators_file: Path | None) -> Any:
@@ -420,7 +431,7 @@ def scan(
     from marsad.detect.scan import scan as run_scan
 
     def go() -> Any:
-        scorer = _scorer(model_path, indicators_file)
+        scorer = _scorer(_model_of(workspace, model_path), indicators_file)
         started = time.monotonic()
 
         def progress(done: int, todo: int) -> None:
@@ -485,7 +496,7 @@ def explain(
         return
 
     def go() -> Any:
-        scorer = _scorer(model_path, indicators_file)
+        scorer = _scorer(_model_of(workspace, model_path), indicators_file)
         if as_text:
             return explain_post(None, scorer, text=post)
         with pipeline.open_store(workspace) as store:

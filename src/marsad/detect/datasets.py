@@ -20,6 +20,14 @@ A file is named on the command line as ``PATH`` or ``PATH:LABEL``:
   has posts on both sides of a split -- a model that learns an account's
   style would otherwise look better than it is.
 
+A file may also say which of its negatives are **hard** -- posts *about*
+the movement that do not support it (news, counter-speech) -- one by one,
+in a ``hard`` column (``1``/``0``, also ``true``/``false``, ``yes``/``no``;
+empty is 0): the review queue's decisions exported by ``marsad decisions
+export`` (:mod:`marsad.act.decisions`) carry one.  ``--hard-negatives FILE``
+marks every negative of a file instead; a row is hard when either says so.
+Without the column nothing changes.
+
 The known layouts of ``../shared/datasets`` (see its README) need no more
 than this; an unknown layout is an error naming the file and the columns it
 has.  Rows with an empty text are skipped and counted; a row whose label
@@ -103,9 +111,15 @@ class LabelledRows:
     lines: list[int] = field(default_factory=list)  # 1-based line of the row in its file
     files: list[dict[str, object]] = field(default_factory=list)  # per file: name, sha256, rows ...
     corpora: list[str] = field(default_factory=list)  # a stream row's corpus, else ""
+    hard: list[bool] = field(default_factory=list)  # the row's own ``hard`` column (else False)
 
     def __len__(self) -> int:
         return len(self.texts)
+
+    def hard_rows(self) -> list[bool]:
+        """Whether each row is marked hard by its own ``hard`` column (all False
+        for rows made without one, such as a :class:`LabelledRows` built by hand)."""
+        return list(self.hard) if len(self.hard) == len(self.texts) else [False] * len(self.texts)
 
 
 def _sha256(path: Path) -> str:
@@ -123,6 +137,15 @@ def _label(value: str | None, where: str) -> int:
     if v in _FALSE:
         return 0
     raise InputError(f"{where}: label {value!r} is not 0/1 (or true/false, yes/no)")
+
+
+def _hard(value: str | None, where: str) -> bool:
+    v = (value or "").strip().lower()
+    if v in ("", *_FALSE):
+        return False
+    if v in _TRUE:
+        return True
+    raise InputError(f"{where}: hard {value!r} is not 0/1 (or true/false, yes/no)")
 
 
 def read_labelled(files: Sequence[DataFile]) -> LabelledRows:
@@ -156,6 +179,8 @@ def read_labelled(files: Sequence[DataFile]) -> LabelledRows:
                     f"{df.path}:1 or {df.path}:0"
                 )
             group_cols = [original[c] for c in GROUP_COLUMNS if c in original]
+            hard_col = original.get("hard")
+            n_hard = 0
             corpus_col = original.get("corpus") if df.stream else None
             try:
                 for row in reader:
@@ -183,24 +208,28 @@ def read_labelled(files: Sequence[DataFile]) -> LabelledRows:
                     rows.corpora.append(corpus or (name if df.stream else ""))
                     rows.sources.append(name)
                     rows.lines.append(line)
+                    hard = hard_col is not None and _hard(row.get(hard_col), f"{df.path}:{line}")
+                    rows.hard.append(hard)
+                    n_hard += int(hard and label == 0)
                     n_rows += 1
                     positives += label
             except UnicodeDecodeError as exc:
                 raise UnreadableFile(f"{df.path}: not UTF-8 text ({exc.reason})") from exc
             except csv.Error as exc:
                 raise InputError(f"{df.path}:{reader.line_num}: bad CSV ({exc})") from exc
-        rows.files.append(
-            {
-                "file": name,
-                "sha256": _sha256(df.path),
-                "rows": n_rows,
-                "positives": positives,
-                "skipped_empty": n_empty,
-                "label": "column" if df.label is None else df.label,
-                "grouped_by": "corpus" if corpus_col else (group_cols[0] if group_cols else None),
-                "stream": df.stream,
-            }
-        )
+        info: dict[str, object] = {
+            "file": name,
+            "sha256": _sha256(df.path),
+            "rows": n_rows,
+            "positives": positives,
+            "skipped_empty": n_empty,
+            "label": "column" if df.label is None else df.label,
+            "grouped_by": "corpus" if corpus_col else (group_cols[0] if group_cols else None),
+            "stream": df.stream,
+        }
+        if hard_col is not None:
+            info["hard_negatives"] = n_hard  # negatives its hard column marks
+        rows.files.append(info)
     if not rows.texts:
         raise InputError("no labelled rows in " + ", ".join(str(f.path) for f in files))
     return rows

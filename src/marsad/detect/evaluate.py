@@ -24,7 +24,9 @@ false-positive rate on the group's *hard negatives* is at most *max_fpr*
 (default 2%, the target of issue 4).  Hard negatives are the negatives of the
 files named with ``--hard-negatives``: in our data the posts found by the
 movement's own keywords -- news, discussion, counter-speech -- where a
-detector that learnt "mentions ISIS" instead of "supports ISIS" shows.
+detector that learnt "mentions ISIS" instead of "supports ISIS" shows; and
+the negatives a file marks hard one by one (its ``hard`` column: the review
+queue's rejections as news or counter-speech, :mod:`marsad.act.decisions`).
 
 **Metrics** (:func:`metrics`): precision, recall, F1, accuracy, false-positive
 rate at the threshold, PR-AUC (average precision), ROC-AUC, Brier score and
@@ -373,6 +375,17 @@ def calibrated_z(
     return z
 
 
+def hard_negatives(rows: LabelledRows, hard_files: Sequence[str]) -> npt.NDArray[np.bool_]:
+    """The hard negatives of the threshold rule: negatives of the *hard_files*,
+    and negatives whose own ``hard`` column says so."""
+    y = np.asarray(rows.labels)
+    marked = np.isin(np.asarray(rows.sources), list(hard_files)) | np.asarray(
+        rows.hard_rows(), dtype=bool
+    )
+    result: npt.NDArray[np.bool_] = marked & (y == 0)
+    return result
+
+
 def _fold_ids(rows: LabelledRows, k: int, seed: int) -> npt.NDArray[np.int64]:
     from sklearn.model_selection import StratifiedGroupKFold
 
@@ -623,7 +636,7 @@ def evaluate(
     )
     stream = stream_rows(rows)
     weights = np.where(stream, stream_weight, weights)
-    hard = np.isin(np.asarray(rows.sources), list(hard_files)) & (y == 0)
+    hard = hard_negatives(rows, hard_files)
     indicators = IndicatorDetector().score(posts)
     scripture = scripture_share([p.text_norm or p.text or "" for p in posts])
     cues = stance_cues([p.text_norm or "" for p in posts], normalized=True) if stance else None
@@ -774,7 +787,7 @@ def _report(
             f"{F1_PLATEAU} of the best F1) on the risk per language group"
             + (
                 f", raised until the pooled FPR on hard negatives <= {max_fpr:.0%}"
-                if hard_files
+                if hard.any()
                 else ""
             ),
             "hard_negative_files": list(hard_files),
@@ -895,7 +908,7 @@ def train(
     )
     y = np.asarray(rows.labels, dtype=np.int64)
     lang_groups = np.array([lang_group(lang) for lang in ev.langs])
-    hard = np.isin(np.asarray(rows.sources), list(hard_files)) & (y == 0)
+    hard = hard_negatives(rows, hard_files)
     fitted = fit_stages(
         ev.margins,
         ev.routes,

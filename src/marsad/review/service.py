@@ -14,7 +14,6 @@ import os
 import threading
 import time
 from contextlib import AbstractContextManager
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +43,8 @@ class Review:
         self._network: dict[str, Any] | None = None
         self._network_at = ""  # when this process mapped the network (evidence shows it)
         self._community: dict[tuple[str, str], int] = {}
+        self._scorers: dict[str, Any] = {}
+        self._scorer_lock = threading.Lock()
 
     def close(self) -> None:
         self.db.close()
@@ -61,17 +62,31 @@ class Review:
         store this process keeps open (:mod:`marsad.review.reader`)."""
         return self._reader.view()
 
-    @cached_property
+    @property
     def scorer(self) -> Any:
-        """The packaged risk scorer (loaded once per process)."""
+        """The risk scorer of the workspace's active model (the model registry,
+        :mod:`marsad.act.registry`; the packaged model until one is promoted),
+        loaded once per process and model: a promotion made elsewhere is seen
+        at the next call."""
+        from marsad.act.registry import PACKAGED, active_name, cache_dir, materialise
         from marsad.detect.classifier import TextClassifier
         from marsad.detect.explain import explain_post
         from marsad.detect.scorer import RiskScorer
 
-        scorer = RiskScorer(TextClassifier.load(None))
-        # load what the scorer loads lazily now, before request threads share it
-        explain_post(None, scorer, text="warm up")
-        return scorer
+        name = active_name(self.db)
+        with self._scorer_lock:
+            scorer = self._scorers.get(name)
+            if scorer is None:
+                path = (
+                    None
+                    if name == PACKAGED
+                    else materialise(self.db, name, cache_dir(self.workspace))
+                )
+                scorer = RiskScorer(TextClassifier.load(path))
+                # load what the scorer loads lazily now, before request threads share it
+                explain_post(None, scorer, text="warm up")
+                self._scorers = {name: scorer}
+            return scorer
 
     # -- filling the queue ---------------------------------------------------
     def sync(self, actor: User, *, lineage_all: bool = False, scorer: Any = None) -> dict[str, int]:
