@@ -24,6 +24,7 @@ Every source keeps the earliest removal time (:func:`marsad.act.referrals._trans
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ from marsad.review.users import User
 if TYPE_CHECKING:
     from marsad.review.service import Review
 
-__all__ = ["ExportResult", "from_export", "from_statuses"]
+__all__ = ["ExportResult", "check_referred", "from_export", "from_statuses"]
 
 #: the account statuses that take an account's content down
 GONE = ("suspended", "deleted")
@@ -188,3 +189,212 @@ def from_export(
             {"posts": out.posts, "missing": out.missing, "changed": out.changed, "at": when},
         )
     return out
+
+
+# -- the URL checker, over the review database -----------------------------------------
+
+#: what the checker's results do to a referred item's state
+_STATE_OF = {"removed": "removed", "withheld": "withheld"}
+
+
+class _Sink:
+    """Writes each batch of the checker's results in one transaction: the
+    ``url_checks`` row of each URL, and the state of the referred items at it."""
+
+    def __init__(self, review: Review, actor: User, run_id: int) -> None:
+        self.review = review
+        self.actor = actor
+        self.run_id = run_id
+        self.changed = 0
+        self.counts: dict[str, int] = {}
+
+    def __call__(self, results: Any, /) -> None:
+        from marsad.act.referrals import _ITEM_COLUMNS, _transition
+
+        with self.review.db.write() as w:
+            for r in results:
+                at = now_iso(r.checked_at)
+                self.counts[r.result] = self.counts.get(r.result, 0) + 1
+                w.run(_UPSERT, [r.url, r.host, r.platform, r.result, r.http_status, r.reason,
+                                self.run_id, at, at,
+                                at if r.result == "live" else None,
+                                at if r.result == "removed" else None,
+                                r.etag, r.last_modified])  # fmt: skip
+                if r.result == "error":
+                    continue
+                for row in w.rows(
+                    f"SELECT {_ITEM_COLUMNS} FROM referral_items WHERE url = ?",  # noqa: S608
+                    [r.url],
+                ):
+                    details = {"http_status": r.http_status, "reason": r.reason[:200]}
+                    if r.result in _STATE_OF:
+                        self.changed += _transition(
+                            w, self.actor.name, row, _STATE_OF[r.result], at, "check-urls", details
+                        )
+                    elif row["state"] in ("removed", "withheld"):
+                        # up again: the platform reinstated it (or lifted the withholding)
+                        self.changed += _transition(
+                            w, self.actor.name, row, "still_up", at, "check-urls",
+                            details | {"reinstated": True},
+                        )  # fmt: skip
+                    else:
+                        w.run(
+                            "UPDATE referral_items SET last_live_at = ? WHERE id = ?",
+                            [at, row["id"]],
+                        )
+
+
+#: a URL's row after a check: the first check, the last one seen live, the
+#: first one seen removed (cleared when it is live again), how many checks
+_UPSERT = """
+INSERT INTO url_checks (url, host, platform, result, http_status, reason, run_id, checked_at,
+                        first_checked_at, last_live_at, removed_at, etag, last_modified, checks)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+ON CONFLICT (url) DO UPDATE SET
+    host = excluded.host, platform = excluded.platform, result = excluded.result,
+    http_status = excluded.http_status, reason = excluded.reason, run_id = excluded.run_id,
+    checked_at = excluded.checked_at,
+    last_live_at = coalesce(excluded.last_live_at, url_checks.last_live_at),
+    removed_at = CASE WHEN excluded.result = 'live' THEN NULL
+                      ELSE coalesce(url_checks.removed_at, excluded.removed_at) END,
+    etag = excluded.etag, last_modified = excluded.last_modified,
+    checks = url_checks.checks + 1
+"""
+
+
+def _referred_targets(review: Review, run_id: int) -> list[Any]:
+    """The referred URLs this run has not checked, hosts interleaved (a hash order)."""
+    import hashlib
+
+    from marsad.act.check import UrlTarget
+
+    rows = review.db.rows(
+        "SELECT r.url, min(r.platform) AS platform, min(c.etag) AS etag, "
+        "min(c.last_modified) AS last_modified FROM referral_items r "
+        "LEFT JOIN url_checks c ON c.url = r.url "
+        "WHERE r.url IS NOT NULL AND (c.run_id IS NULL OR c.run_id <> ?) GROUP BY r.url",
+        [run_id],
+    )
+    rows.sort(key=lambda r: hashlib.blake2b(r["url"].encode(), digest_size=8).digest())
+    return [UrlTarget(r["url"], r["platform"], r["etag"], r["last_modified"]) for r in rows]
+
+
+def _post_targets(
+    review: Review, run_id: int, templates: dict[str, dict[str, str]]
+) -> Iterator[Any]:
+    """Every stored post's URL (by the templates) that this run has not checked,
+    read from the store a page at a time in a hash order (memory stays flat)."""
+    from marsad.act.check import UrlTarget
+    from marsad.act.referrals import _url
+
+    done = {
+        r["url"] for r in review.db.rows("SELECT url FROM url_checks WHERE run_id = ?", [run_id])
+    }
+    known = {
+        r["url"]: r
+        for r in review.db.rows(
+            "SELECT url, etag, last_modified FROM url_checks WHERE etag IS NOT NULL "
+            "OR last_modified IS NOT NULL"
+        )
+    }
+    with review.store() as store:
+        cur = store.analytics().cursor()
+        try:
+            cur.execute(
+                "SELECT p.platform, p.native_id, p.account_id, a.handle FROM current_posts p "
+                "LEFT JOIN accounts a ON a.platform = p.platform AND a.native_id = p.account_id "
+                "ORDER BY hash(p.platform, p.native_id)"
+            )
+            while chunk := cur.fetchmany(5000):
+                for platform, native_id, account_id, handle in chunk:
+                    url = _url(templates, platform, "post", native_id, handle, account_id)
+                    if url is None or url in done:
+                        continue
+                    k = known.get(url)
+                    yield UrlTarget(
+                        url, platform, k["etag"] if k else None, k["last_modified"] if k else None
+                    )
+        finally:
+            cur.close()
+
+
+def check_referred(
+    review: Review,
+    actor: User,
+    *,
+    all_posts: bool = False,
+    resume: bool = False,
+    options: Any = None,
+    rules: Any = None,
+    templates: dict[str, dict[str, str]] | None = None,
+    clock: Any = None,
+) -> dict[str, Any]:
+    """``marsad check-urls``: check every referred URL (and with *all_posts*
+    every stored post's URL) with :mod:`marsad.act.check`, writing each
+    result and the referred items' states as they come; returns the run.
+
+    A run is recorded (``url_check_runs``); an interrupted one is taken up
+    again with *resume*: the URLs it checked are not asked again."""
+    from marsad.act.check import check_urls
+    from marsad.act.referrals import URL_TEMPLATES
+
+    actor.require("refer")
+    scope = "all-posts" if all_posts else "referred"
+    started = now_iso(clock() if clock else None)
+    run = None
+    if resume:
+        run = review.db.one(
+            "SELECT id, started_at FROM url_check_runs WHERE finished_at IS NULL AND scope = ? "
+            "ORDER BY id DESC LIMIT 1",
+            [scope],
+        )
+    with review.db.write() as w:
+        if run is None:
+            run_id = w.insert_id(
+                "INSERT INTO url_check_runs (actor, scope, started_at) VALUES (?, ?, ?)",
+                [actor.name, scope, started],
+            )
+        else:
+            run_id = int(run["id"])
+    targets = (
+        _post_targets(review, run_id, templates or URL_TEMPLATES)
+        if all_posts
+        else _referred_targets(review, run_id)
+    )
+    sink = _Sink(review, actor, run_id)
+    kwargs = {"clock": clock} if clock is not None else {}
+    summary = check_urls(targets, sink, options=options, rules=rules, **kwargs)
+    done = int(review.db.value("SELECT count(*) FROM url_checks WHERE run_id = ?", [run_id]) or 0)
+    finished = now_iso(clock() if clock else None)
+    counts = dict(summary.counts)
+    with review.db.write() as w:
+        w.run(
+            "UPDATE url_check_runs SET finished_at = ?, urls = ?, counts = ? WHERE id = ?",
+            [finished, done, json.dumps(counts, sort_keys=True), run_id],
+        )
+        audit.append(
+            w,
+            actor.name,
+            "urlcheck.run",
+            f"run:{run_id}",
+            {
+                "run": run_id,
+                "scope": scope,
+                "resumed": run is not None,
+                "checked": summary.checked,
+                "counts": counts,
+                "items_changed": sink.changed,
+            },
+        )
+    return {
+        "run": run_id,
+        "scope": scope,
+        "resumed": run is not None,
+        "checked": summary.checked,
+        "urls_in_run": done,
+        "counts": counts,
+        "items_changed": sink.changed,
+        "requests": summary.requests,
+        "seconds": round(summary.elapsed_s, 3),
+        "urls_per_second": round(summary.urls_per_s, 2),
+    }

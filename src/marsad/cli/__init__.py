@@ -101,6 +101,7 @@ def _register_commands() -> None:
         act.refer,
         act.removals,
         act.transparency,
+        act.check_urls,
         act_learn.decisions,
         act_learn.model,
     ):

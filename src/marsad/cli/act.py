@@ -15,7 +15,7 @@ from rich.table import Table
 
 from marsad.cli.common import _emit_json, _run, err, json_option, out, workspace_option
 
-__all__ = ["refer", "removals", "transparency"]
+__all__ = ["check_urls", "refer", "removals", "transparency"]
 
 
 def _review(workspace: Path | str) -> Any:
@@ -466,3 +466,105 @@ def transparency(
             for h in s.headline:
                 table.add_row(h.label["en"], "-" if h.value is None else f"{h.value:,}")
             out.print(table)
+
+
+# -- check-urls ----------------------------------------------------------------------------
+@click.command("check-urls")
+@click.option(
+    "--all-posts", is_flag=True, help="Also every stored post's URL, not only referred ones."
+)
+@click.option("--resume", is_flag=True, help="Take up the last interrupted run where it stopped.")
+@click.option(
+    "--rate", type=float, default=1.0, show_default=True, help="Requests a second per host."
+)
+@click.option("--concurrency", type=int, default=16, show_default=True, help="Requests at once.")
+@click.option(
+    "--per-host", type=int, default=2, show_default=True, help="Requests at once per host."
+)
+@click.option("--timeout", type=float, default=15.0, show_default=True, help="Seconds per request.")
+@click.option(
+    "--retries", type=int, default=3, show_default=True, help="Retries of a failed request."
+)
+@click.option(
+    "--contact", default=None, help="Who to contact about the checks (in the User-Agent)."
+)
+@click.option(
+    "--rules",
+    "rules_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Your per-platform rules (JSON), merged over the shipped ones.",
+)
+@click.option(
+    "--urls",
+    "urls_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="URL templates per platform for --all-posts (JSON).",
+)
+@click.option(
+    "--allow-private",
+    is_flag=True,
+    help="Allow URLs of private and loopback addresses (a test platform on 127.0.0.1).",
+)
+@workspace_option
+@json_option
+def check_urls(
+    all_posts: bool,
+    resume: bool,
+    rate: float,
+    concurrency: int,
+    per_host: int,
+    timeout: float,
+    retries: int,
+    contact: str | None,
+    rules_file: Path | None,
+    urls_file: Path | None,
+    allow_private: bool,
+    workspace: Path | str,
+    as_json: bool,
+) -> None:
+    """Request each referred URL politely and record whether it is live, removed,
+    withheld or failing; a removal moves the referred item to removed. Resumable.
+
+    \b
+    Example:
+      marsad check-urls --contact abuse-desk@example.org --rate 0.5
+    """
+    from marsad.act.check import CheckOptions, PlatformRules
+    from marsad.act.referrals import load_url_templates
+    from marsad.act.removal import check_referred
+    from marsad.review.users import CONSOLE
+
+    def go() -> dict[str, Any]:
+        options = CheckOptions(
+            rate_per_host=rate,
+            concurrency=concurrency,
+            per_host_concurrency=per_host,
+            timeout_s=timeout,
+            retries=retries,
+            contact=contact,
+            allow_private=allow_private,
+        )
+        with _review(workspace) as r:
+            return check_referred(
+                r,
+                CONSOLE,
+                all_posts=all_posts,
+                resume=resume,
+                options=options,
+                rules=PlatformRules.load(rules_file),
+                templates=load_url_templates(urls_file),
+            )
+
+    run = _run(go)
+    if as_json:
+        _emit_json(run)
+        return
+    counts = ", ".join(f"{k} {v:,}" for k, v in sorted(run["counts"].items())) or "nothing to check"
+    out.print(
+        f"run {run['run']}{' (resumed)' if run['resumed'] else ''}: {run['checked']:,} URLs "
+        f"checked in {run['seconds']:.1f} s ({counts}); {run['items_changed']:,} referred "
+        "items changed state",
+        highlight=False,
+    )
