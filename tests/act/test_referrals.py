@@ -239,3 +239,50 @@ def _t(text: str):  # type: ignore[no-untyped-def]
     from datetime import datetime
 
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def test_check_urls_resumes_an_interrupted_run(decided: Path, tmp_path: Path) -> None:
+    """A run stopped after two batches, taken up again: every referred URL is
+    asked exactly once in the run, and what the first part wrote stays."""
+    from datetime import UTC, datetime
+
+    from marsad.act import removal
+    from marsad.act.check import CheckOptions
+    from marsad.simulate.fake_platform import FakeItem, FakePlatform
+
+    with FakePlatform([]) as platform, Review(decided) as review:
+        base = platform.base_url()
+        templates = {"x": {"post": base + "/{handle}/status/{id}", "account": base + "/{handle}"}}
+        ref = R.create_referral(review, LEAD, "x", templates=templates)
+        paths = {i["url"].removeprefix(base) for i in ref["items"]}
+        platform.items.update({p: FakeItem(p, removed_at=platform.now) for p in paths})
+        options = CheckOptions(
+            rate_per_host=1000.0, per_host_concurrency=1, concurrency=1, batch_size=5,
+            allow_private=True, retries=0,
+        )  # fmt: skip
+        calls = {"n": 0}
+        real = removal._Sink.__call__
+
+        def stop_after_two(self: removal._Sink, results: object) -> None:
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise KeyboardInterrupt
+            real(self, results)
+
+        removal._Sink.__call__ = stop_after_two  # type: ignore[method-assign]
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                removal.check_referred(review, LEAD, options=options)
+        finally:
+            removal._Sink.__call__ = real  # type: ignore[method-assign]
+        first = review.db.value("SELECT count(*) FROM url_checks")
+        assert first == 10  # two batches of five landed, the third did not
+        run = removal.check_referred(review, LEAD, options=options, resume=True)
+        assert run["resumed"] and run["urls_in_run"] == len(paths)
+        asked = [r.path for r in platform.requests()]
+        # the ten stored are not asked again; the rest once (the lost batch twice at most)
+        assert set(asked) == paths
+        assert len(asked) <= len(paths) + 5
+        removed = R.referral(review, ref["id"])["items"]
+        assert {i["state"] for i in removed} == {"removed"}
+        assert datetime.now(UTC).isoformat() > removed[0]["removed_at"][:19]
