@@ -212,6 +212,15 @@ def replay(
     return out
 
 
+#: the kinds of queue items, for people
+_KINDS = {
+    "post": L("post", "منشور"),
+    "account": L("account", "حساب"),
+    "media": L("media", "وسائط"),
+    "link": L("re-created account", "حساب أعيد إنشاؤه"),
+}
+
+
 def _days(a: str, b: str) -> float:
     ta = datetime.fromisoformat(a.replace("Z", "+00:00"))
     tb = datetime.fromisoformat(b.replace("Z", "+00:00"))
@@ -365,7 +374,7 @@ def transparency(
                 "by_kind",
                 L("Decisions, by kind of item", "القرارات حسب نوع العنصر"),
                 [
-                    Column("kind", L("Kind", "النوع")),
+                    Column("kind", L("Kind", "النوع"), values=_KINDS),
                     Column("confirmed", L("Confirmed", "مؤكَّدة"), "count"),
                     Column("rejected", L("Rejected", "مرفوضة"), "count"),
                     Column("escalated", L("Escalated", "مصعَّدة"), "count"),
@@ -515,7 +524,7 @@ def transparency(
         "title": L("marsad transparency report", "مرصد — تقرير الشفافية"),
         "workspace": workspace,
         "generated_at": now_iso(),
-        "date_range": {"start": since, "end": as_of},
+        "date_range": {"start": since[:10] if since else None, "end": as_of[:10]},
         "filters": {"since": since, "until": until},
         "counts": {
             "audit_entries": r.entries,
