@@ -369,6 +369,9 @@ def check_api_and_audit(site: Site) -> None:
     assert decisions[0]["details"] | {"round": 1} == {
         "decision": "confirm", "category": CATEGORY, "entity": ENTITY,
         "reason": None, "round": 1, "status": "confirmed",
+        # what the item was when decided (the transparency report counts from these)
+        "kind": "post", "platform": "x", "lang": item["lang"],
+        "detector": item["detector"], "detector_version": item["detector_version"],
     }  # fmt: skip
     assert reveals[0]["seq"] < decisions[0]["seq"]
     assert [e["seq"] for e in entries] == list(range(1, len(entries) + 1))
