@@ -20,9 +20,9 @@ modified (304)"``.  Removed pages are never re-checked conditionally: a
 removed or withheld result carries no ``ETag`` / ``Last-Modified``, so the
 caller has none to send.
 
-**The sink contract.**  ``sink(results)`` receives results in batches (every
-``batch_size`` results, and at least every ``flush_s`` seconds while some are
-waiting), in the order they are decided, not the input's.  A result handed to
+**The sink contract.**  ``sink(results)`` receives results in batches of at
+most ``batch_size`` (when that many wait, and at least every ``flush_s``
+seconds while some are waiting), in the order they are decided, not the input's.  A result handed to
 the sink is final; a URL whose result was not handed over is not done, and is
 checked again when the run is resumed.  The sink is called on the event
 loop's thread and holds the checker up while it runs: a database sink writes
@@ -965,16 +965,18 @@ class _Run:
             self._flush()
 
     def _flush(self) -> None:
-        if not self.buffer or self.sink_failed:
-            return
-        batch, self.buffer = self.buffer, []
-        try:
-            self.sink(batch)
-        except BaseException:
-            self.sink_failed = True
-            raise
-        for r in batch:
-            self.counts[r.result] += 1
+        # batches of at most batch_size: results decided while the flusher woke
+        # up wait for the next batch, so a sink's transaction stays bounded
+        n = self.opts.batch_size
+        while self.buffer and not self.sink_failed:
+            batch, self.buffer = self.buffer[:n], self.buffer[n:]
+            try:
+                self.sink(batch)
+            except BaseException:
+                self.sink_failed = True
+                raise
+            for r in batch:
+                self.counts[r.result] += 1
 
     def _result(
         self,
