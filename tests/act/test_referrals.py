@@ -293,3 +293,25 @@ def test_check_urls_resumes_an_interrupted_run(decided: Path, tmp_path: Path) ->
         removed = R.referral(review, ref["id"])["items"]
         assert {i["state"] for i in removed} == {"removed"}
         assert datetime.now(UTC).isoformat() > removed[0]["removed_at"][:19]
+
+
+def test_check_urls_all_posts_asks_every_post_once(decided: Path) -> None:
+    """``--all-posts``: each stored post's URL (by the templates), read a page at a time."""
+    from marsad.act import removal
+    from marsad.act.check import CheckOptions
+    from marsad.simulate.fake_platform import FakePlatform
+
+    with FakePlatform([]) as platform, Review(decided) as review:
+        base = platform.base_url()
+        templates = {"x": {"post": base + "/{handle}/status/{id}", "post_by_id": base + "/s/{id}"}}
+        with review.store() as store:
+            posts = store.analytics().execute("SELECT count(*) FROM current_posts").fetchone()[0]
+        options = CheckOptions(
+            rate_per_host=5000.0, per_host_concurrency=8, allow_private=True, retries=0
+        )
+        run = removal.check_referred(
+            review, LEAD, all_posts=True, options=options, templates=templates
+        )
+        assert run["scope"] == "all-posts" and run["urls_in_run"] == run["checked"] == posts
+        asked = [r.path for r in platform.requests()]
+        assert len(asked) == len(set(asked)) == posts

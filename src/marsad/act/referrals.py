@@ -374,20 +374,21 @@ def create_referral(
     if item_ids:
         clauses.append("q.id IN (" + ", ".join("?" * len(item_ids)) + ")")
         params.extend(int(i) for i in item_ids)
+    for clause, value in (
+        ("d.category = ?", category),
+        ("d.entity = ?", entity),
+        ("d.at >= ?", since),
+        ("d.at < ?", until),
+    ):
+        if value is not None:
+            clauses.append(clause)
+            params.append(value)
     if not again:
         clauses.append("NOT EXISTS (SELECT 1 FROM referral_items r WHERE r.item_id = q.id)")
     # the confirmation: the item's last confirming decision (clauses: constant text)
     where = " AND ".join(clauses)
     sql = f"{_CONFIRMED} WHERE {where} ORDER BY q.id"  # noqa: S608
     rows = review.db.rows(sql, params)
-    rows = [
-        r
-        for r in rows
-        if (category is None or r["category"] == category)
-        and (entity is None or r["entity"] == entity)
-        and (since is None or r["confirmed_at"] >= since)
-        and (until is None or r["confirmed_at"] < until)
-    ]
     if item_ids:
         missing = sorted(set(int(i) for i in item_ids) - {int(r["id"]) for r in rows})
         if missing:
@@ -793,9 +794,9 @@ def read_reply(
                 )
                 continue
             try:
-                at = _check_time(cells.get("at") or None, f"{where_file}:{line}: at")
+                at = _check_time(cells.get("at") or None, "at")
             except InputError as exc:
-                result.skipped.append((line, str(exc).split(": ", 2)[-1]))
+                result.skipped.append((line, str(exc)))
                 continue
             found = None
             try:

@@ -279,24 +279,18 @@ def _referred_targets(review: Review, run_id: int) -> list[Any]:
     return [UrlTarget(r["url"], r["platform"], r["etag"], r["last_modified"]) for r in rows]
 
 
+_KNOWN = "SELECT url, run_id, etag, last_modified FROM url_checks"
+
+
 def _post_targets(
     review: Review, run_id: int, templates: dict[str, dict[str, str]]
 ) -> Iterator[Any]:
     """Every stored post's URL (by the templates) that this run has not checked,
-    read from the store a page at a time in a hash order (memory stays flat)."""
+    read from the store a page at a time in a hash order, each page looked up in
+    the review database (memory stays flat however many posts there are)."""
     from marsad.act.check import UrlTarget
     from marsad.act.referrals import _url
 
-    done = {
-        r["url"] for r in review.db.rows("SELECT url FROM url_checks WHERE run_id = ?", [run_id])
-    }
-    known = {
-        r["url"]: r
-        for r in review.db.rows(
-            "SELECT url, etag, last_modified FROM url_checks WHERE etag IS NOT NULL "
-            "OR last_modified IS NOT NULL"
-        )
-    }
     with review.store() as store:
         cur = store.analytics().cursor()
         try:
@@ -305,12 +299,21 @@ def _post_targets(
                 "LEFT JOIN accounts a ON a.platform = p.platform AND a.native_id = p.account_id "
                 "ORDER BY hash(p.platform, p.native_id)"
             )
-            while chunk := cur.fetchmany(5000):
-                for platform, native_id, account_id, handle in chunk:
-                    url = _url(templates, platform, "post", native_id, handle, account_id)
-                    if url is None or url in done:
+            while chunk := cur.fetchmany(1000):
+                urls = [
+                    (platform, _url(templates, platform, "post", native_id, handle, account_id))
+                    for platform, native_id, account_id, handle in chunk
+                ]
+                # what the review database knows of this page of URLs, and only of it:
+                # done in this run (skipped on resume), validators of the last live check
+                wanted = sorted({u for _, u in urls if u is not None})
+                marks = ", ".join("?" * len(wanted))
+                sql = f"{_KNOWN} WHERE url IN ({marks})"  # noqa: S608 - placeholders only
+                known = {r["url"]: r for r in review.db.rows(sql, wanted)} if wanted else {}
+                for platform, url in urls:
+                    k = known.get(url) if url is not None else None
+                    if url is None or (k is not None and k["run_id"] == run_id):
                         continue
-                    k = known.get(url)
                     yield UrlTarget(
                         url, platform, k["etag"] if k else None, k["last_modified"] if k else None
                     )

@@ -265,13 +265,18 @@ def add_act_routes(
     ) -> dict[str, Any]:
         """Apply a platform's reply: the CSV (ref or url or id, status, at, note) as the body."""
         user.require("refer")
-        data = b""
+        data = bytearray()
         async for chunk in request.stream():
             data += chunk
             if len(data) > MAX_REPLY:
                 raise InputError(f"a reply is at most {MAX_REPLY >> 20} MB")
         got = R.read_reply(
-            review, user, data=data, name="reply.csv", referral_id=referral_id, max_bytes=MAX_REPLY
+            review,
+            user,
+            data=bytes(data),
+            name="reply.csv",
+            referral_id=referral_id,
+            max_bytes=MAX_REPLY,
         )
         return got.as_dict()
 
