@@ -874,6 +874,11 @@ class _Run:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
                 self._flush()
+        # a cancellation (Ctrl-C under asyncio.run) asked for while the last
+        # results were handed over must still end the run as cancelled
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise asyncio.CancelledError
         elapsed = time.monotonic() - started
         checked = sum(self.counts.values())
         return CheckSummary(
