@@ -38,7 +38,7 @@ def test_sync_adds_once_and_never_reasks_decided(queue: Queue) -> None:
     first = queue.list(Filters(), limit=1)[0]
     queue.decide(AMINA, first["id"], "reject", reason="news_report")
     again = queue.sync(CONSOLE, candidates(30))
-    assert again == {"added": 0, "refreshed": 0, "unchanged": 30}
+    assert again == {"added": 0, "refreshed": 0, "unchanged": 30, "reopened": 0, "withdrawn": 0}
     assert queue.count(Filters()) == 29
     # a re-scan with new scores refreshes waiting items only
     rescored = [
@@ -58,9 +58,50 @@ def test_sync_adds_once_and_never_reasks_decided(queue: Queue) -> None:
         for c in candidates(31)
     ]
     result = queue.sync(CONSOLE, rescored)
-    assert result == {"added": 1, "refreshed": 29, "unchanged": 1}
+    assert result == {
+        "added": 1,
+        "refreshed": 29,
+        "unchanged": 1,
+        "reopened": 0,
+        "withdrawn": 0,
+    }
     assert queue.item(first["id"])["status"] == "rejected"
     assert queue.item(first["id"])["score"] != 0.99
+
+
+def test_a_sync_withdraws_open_items_no_longer_flagged_and_reopens_them(queue: Queue) -> None:
+    items = queue.list(Filters(), limit=30)
+    by_target = {i["target_id"]: i for i in items}
+    decided, claimed, second = by_target["post-0"], by_target["post-1"], by_target["post-2"]
+    queue.decide(AMINA, decided["id"], "reject", reason="news_report")
+    queue.claim(OMAR, claimed["id"])
+    queue.decide(AMINA, second["id"], "escalate")
+    keep = candidates(30)[5:]  # post-0 .. post-4 no longer flagged
+    gone = [("post", "x", f"post-{i}") for i in range(5)]
+    result = queue.sync(
+        CONSOLE, keep, withdraw=[*gone, ("post", "x", "post-7"), ("post", "x", "nope")]
+    )
+    # post-0 decided, post-1 claimed, post-2 escalated, post-7 still flagged: kept
+    assert result["withdrawn"] == 2 and result["unchanged"] == 25
+    assert {queue.item(by_target[f"post-{i}"]["id"])["status"] for i in (3, 4)} == {"withdrawn"}
+    assert queue.item(decided["id"])["status"] == "rejected"
+    assert queue.item(claimed["id"])["status"] == "open"
+    assert queue.item(second["id"])["status"] == "escalated"
+    assert queue.item(by_target["post-7"]["id"])["status"] == "open"
+    # withdrawn items are out of the waiting queue, of claims, and listed by status
+    assert queue.count(Filters(status="waiting")) == 27
+    assert {i["target_id"] for i in queue.list(Filters(status="withdrawn"))} == {"post-3", "post-4"}
+    claimed_now = queue.claim_next(LEAD, Filters(), n=100)
+    assert not {i["target_id"] for i in claimed_now} & {"post-3", "post-4"}
+    with pytest.raises(Conflict):
+        queue.decide(AMINA, by_target["post-3"]["id"], "reject", reason="other")
+    # a later scan flags post-3 again: it is open again, with its new score
+    again = queue.sync(CONSOLE, candidates(30)[3:])
+    assert again["reopened"] == 2 and again["withdrawn"] == 0
+    assert queue.item(by_target["post-3"]["id"])["status"] == "open"
+    assert queue.item(by_target["post-4"]["id"])["status"] == "open"  # also flagged again
+    log = queue.db.rows("SELECT details FROM audit_log WHERE action = 'queue.sync'")
+    assert any('"withdrawn_items"' in r["details"] for r in log)
 
 
 def test_the_queue_is_in_priority_order_and_filters(queue: Queue) -> None:

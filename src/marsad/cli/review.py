@@ -199,7 +199,8 @@ def queue_sync(all_links: bool, workspace: Path | str, as_json: bool) -> None:
         return
     out.print(
         f"{result['added']:,} items added, {result['refreshed']:,} re-scored, "
-        f"{result['unchanged']:,} unchanged",
+        f"{result['unchanged']:,} unchanged, {result['reopened']:,} reopened, "
+        f"{result['withdrawn']:,} withdrawn (no longer flagged by the current model)",
         highlight=False,
     )
 
@@ -209,7 +210,8 @@ def queue_sync(all_links: bool, workspace: Path | str, as_json: bool) -> None:
 @click.option(
     "--status",
     type=click.Choice(
-        ["open", "second_review", "escalated", "confirmed", "rejected", "waiting", "all"]
+        ["open", "second_review", "escalated", "confirmed", "rejected", "withdrawn"]
+        + ["waiting", "all"]
     ),
     default="waiting",
     show_default=True,

@@ -15,6 +15,14 @@ Items come from the detections the analytic store already holds
 that has been decided is never put back (its key ``(kind, platform,
 target)`` stays), so a new scan adds to the queue without asking again.
 
+**Withdrawn.** After a retrain the current risk model may no longer flag a
+post an earlier one queued.  :meth:`Queue.sync` withdraws such an item --
+status ``withdrawn``, not a decision -- only when it is open, unclaimed, came
+from the risk detector, and the *current* detector version scored the post
+below its threshold (:func:`cleared_posts`): a model promoted but not yet run
+by ``marsad scan`` withdraws nothing.  A withdrawn item a later scan flags
+again is reopened.
+
 **Priority** = score x reach factor x recency factor, where the reach factor
 is ``1 + log10(1 + reach) / 3`` (reach: the author's followers plus the
 post's reposts and quotes; an account's followers) and the recency factor
@@ -62,14 +70,18 @@ __all__ = [
     "Filters",
     "Queue",
     "candidates",
+    "cleared_posts",
     "priority",
 ]
 
 KINDS = ("post", "account", "media", "link")
-STATUSES = ("open", "second_review", "escalated", "confirmed", "rejected")
+STATUSES = ("open", "second_review", "escalated", "confirmed", "rejected", "withdrawn")
 DECISIONS = ("confirm", "reject", "escalate")
 #: statuses an item still waits in
 WAITING = ("open", "second_review", "escalated")
+#: statuses an item no longer waits in: decided, or withdrawn by a sync
+DONE = ("confirmed", "rejected", "withdrawn")
+_DONE_SQL = "('confirmed', 'rejected', 'withdrawn')"
 #: settings of the queue, with their defaults
 SETTINGS = {"claim_minutes": "15", "second_review": "off"}
 #: an internal settings row: when the last sync ran (the evidence's generation)
@@ -244,6 +256,43 @@ def candidates(
     return sorted(out.values(), key=lambda c: (c.kind, c.platform, c.target_id))
 
 
+def cleared_posts(
+    con: Any, risk: tuple[str, str, Any], targets: Iterable[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Which of the posts *targets* (``(platform, native_id)``) the risk
+    detector's current version *risk* ``(name, version, policy)`` scored below
+    its threshold.  A post it has not scored is not among them."""
+    import pyarrow as pa
+
+    keys = list(dict.fromkeys(targets))
+    if not keys:
+        return set()
+    name, version, policy = risk
+    con.register(
+        "_queue_waiting",
+        pa.table({"platform": [k[0] for k in keys], "target_id": [k[1] for k in keys]}),
+    )
+    try:
+        rows = con.execute(
+            """
+            SELECT d.platform, d.target_id, d.score, d.evidence, p.lang
+            FROM _queue_waiting w
+            JOIN detections d ON d.platform = w.platform AND d.target_id = w.target_id
+            LEFT JOIN current_posts p ON p.platform = d.platform AND p.native_id = d.target_id
+            WHERE d.target_kind = 'post' AND d.detector = ? AND d.detector_version = ?
+            """,
+            [name, version],
+        ).fetchall()
+    finally:
+        con.unregister("_queue_waiting")
+    out: set[tuple[str, str]] = set()
+    for plat, tid, score, evidence, lang in rows:
+        ctx = "author" in json.loads(evidence or "{}")
+        if float(score) < policy.threshold(lang, with_author=ctx):
+            out.add((plat, tid))
+    return out
+
+
 def _post_item(row: tuple[Any, ...], outlet: str | None) -> Candidate:
     """A post item from a row of the post query of :func:`candidates`."""
     plat, tid, det, ver, score, _ev, lang, acc, created, metrics, fol = row
@@ -320,7 +369,7 @@ class Filters:
         if self.status == "waiting":
             # the same rows as IN (the three waiting statuses), but not a range of the status
             # index: SQLite then walks queue_items_order instead of sorting every waiting item
-            clauses.append("status NOT IN ('confirmed', 'rejected')")
+            clauses.append(f"status NOT IN {_DONE_SQL}")
         elif self.status:
             clauses.append("status = ?")
             params.append(self.status)
@@ -401,20 +450,43 @@ class Queue:
             )
 
     # -- filling -----------------------------------------------------------
-    def sync(self, actor: User, items: Iterable[Candidate]) -> dict[str, int]:
-        """Add new items, refresh the score and priority of waiting ones; returns counts."""
+    def open_posts(self, detector: str) -> builtins.list[tuple[str, str]]:
+        """The ``(platform, target_id)`` of open post items *detector* put in the queue."""
+        return [
+            (str(r["platform"]), str(r["target_id"]))
+            for r in self.db.rows(
+                "SELECT platform, target_id FROM queue_items "
+                "WHERE status = 'open' AND kind = 'post' AND detector = ?",
+                [detector],
+            )
+        ]
+
+    def sync(
+        self,
+        actor: User,
+        items: Iterable[Candidate],
+        *,
+        withdraw: Iterable[tuple[str, str, str]] = (),
+    ) -> dict[str, int]:
+        """Add new items, refresh the score and priority of waiting ones, reopen
+        withdrawn ones flagged again, and withdraw the open, unclaimed items of
+        *withdraw* (``(kind, platform, target_id)`` keys the current detector
+        no longer flags; the module docstring); returns counts."""
         actor.require("sync")
         items = list(items)
+        flagged = {(c.kind, c.platform, c.target_id) for c in items}
+        withdraw = [k for k in dict.fromkeys(withdraw) if k not in flagged]
         newest = max((c.seen_at for c in items if c.seen_at), default=None)
         newest_t = _parse(newest) if newest else None
-        added = refreshed = kept = 0
+        added = refreshed = kept = reopened = 0
+        withdrawn: list[int] = []
         now = now_iso()
         with self.db.write() as w:
             existing = {
                 (r["kind"], r["platform"], r["target_id"]): r
                 for r in w.rows(
-                    "SELECT id, kind, platform, target_id, status, score, detector_version "
-                    "FROM queue_items"
+                    "SELECT id, kind, platform, target_id, status, score, detector_version, "
+                    "claimed_by, claim_expires FROM queue_items"
                 )
             }
             for c in items:
@@ -459,21 +531,48 @@ class Queue:
                         [c.score, c.detector, c.detector_version, c.reach, prio, now, old["id"]],
                     )
                     refreshed += 1
+                elif old["status"] == "withdrawn":
+                    w.run(
+                        "UPDATE queue_items SET status = 'open', score = ?, detector = ?, "
+                        "detector_version = ?, reach = ?, priority = ?, claimed_by = NULL, "
+                        "claim_expires = NULL, updated_at = ? WHERE id = ?",
+                        [c.score, c.detector, c.detector_version, c.reach, prio, now, old["id"]],
+                    )
+                    reopened += 1
                 else:
                     kept += 1
+            for key in withdraw:
+                old = existing.get(key)
+                if old is None or old["status"] != "open":
+                    continue
+                if old["claimed_by"] and old["claim_expires"] and old["claim_expires"] >= now:
+                    continue  # someone is looking at it: their decision stands
+                w.run(
+                    "UPDATE queue_items SET status = 'withdrawn', claimed_by = NULL, "
+                    "claim_expires = NULL, updated_at = ? WHERE id = ? AND status = 'open'",
+                    [now, old["id"]],
+                )
+                withdrawn.append(int(old["id"]))
+            counts = {
+                "added": added,
+                "refreshed": refreshed,
+                "unchanged": kept,
+                "reopened": reopened,
+                "withdrawn": len(withdrawn),
+            }
             audit.append(
                 w,
                 actor.name,
                 "queue.sync",
                 "",
-                {"added": added, "refreshed": refreshed, "unchanged": kept},
+                {**counts, "withdrawn_items": withdrawn} if withdrawn else counts,
             )
             # the detections may have changed: evidence gathered before is stale
             if w.run("UPDATE settings SET value = ? WHERE name = ?", [now, _SYNCED]) == 0:
                 w.run("INSERT INTO settings (name, value) VALUES (?, ?)", [_SYNCED, now])
         with self._cache_lock:
             self._cache.clear()
-        return {"added": added, "refreshed": refreshed, "unchanged": kept}
+        return counts
 
     # -- reading -----------------------------------------------------------
     def list(
@@ -556,8 +655,8 @@ class Queue:
         """The statuses *user* may claim, as a clause."""
         # NOT IN for the same reason as Filters.where: the order index, not a sort
         if user.role in ("admin", "lead"):
-            return "status NOT IN ('confirmed', 'rejected')", []
-        return "status NOT IN ('confirmed', 'rejected', 'escalated')", []
+            return f"status NOT IN {_DONE_SQL}", []
+        return "status NOT IN ('confirmed', 'rejected', 'withdrawn', 'escalated')", []
 
     def claim_next(self, user: User, filters: Filters, n: int = 1) -> builtins.list[dict[str, Any]]:
         """Claim up to *n* of the highest-priority free items matching *filters*."""

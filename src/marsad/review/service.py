@@ -20,7 +20,7 @@ from typing import Any
 from marsad.errors import MarsadError, NotFound
 from marsad.review import audit
 from marsad.review.db import ReviewDB, now_iso
-from marsad.review.queue import Queue, candidates
+from marsad.review.queue import Queue, candidates, cleared_posts
 from marsad.review.reader import STORE_WAIT, SharedReader
 from marsad.review.taxonomy import Taxonomy
 from marsad.review.users import User, Users
@@ -91,17 +91,19 @@ class Review:
     # -- filling the queue ---------------------------------------------------
     def sync(self, actor: User, *, lineage_all: bool = False, scorer: Any = None) -> dict[str, int]:
         """Put what the workspace's detections flag into the queue (post risk
-        judged by *scorer*'s detector version and policy; default the packaged one)."""
+        judged by *scorer*'s detector version and policy; default the active
+        model), and withdraw the open post items that version scored below
+        its threshold (:meth:`marsad.review.queue.Queue.sync`)."""
         actor.require("sync")
         scorer = scorer or self.scorer
+        risk = (scorer.name, scorer.version, scorer.policy())
         with self.store() as store:
-            found = candidates(
-                store.analytics(),
-                (scorer.name, scorer.version, scorer.policy()),
-                lineage_all=lineage_all,
-                outlets=_outlets(),
-            )
-        return self.queue.sync(actor, found)
+            con = store.analytics()
+            found = candidates(con, risk, lineage_all=lineage_all, outlets=_outlets())
+            flagged = {(c.platform, c.target_id) for c in found if c.kind == "post"}
+            waiting = [k for k in self.queue.open_posts(scorer.name) if k not in flagged]
+            cleared = cleared_posts(con, risk, waiting)
+        return self.queue.sync(actor, found, withdraw=[("post", *k) for k in sorted(cleared)])
 
     # -- evidence ------------------------------------------------------------
     def evidence(self, item: dict[str, Any]) -> dict[str, Any]:

@@ -98,6 +98,7 @@ T: dict[str, tuple[str, str]] = {
     "escalated": ("escalated", "محال"),
     "confirmed": ("confirmed", "مؤكد"),
     "rejected": ("rejected", "مرفوض"),
+    "withdrawn": ("withdrawn", "مسحوب"),
     "waiting": ("waiting", "منتظر"),
     "all": ("all", "الكل"),
     "kind_post": ("post", "منشور"),
