@@ -3,7 +3,7 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck install install-test browser video postgres bench model account-model clean
+.PHONY: demo test lint typecheck install install-test browser java video postgres bench model account-model clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) (set PY=python3 to use another)"; exit 2; }
@@ -14,7 +14,7 @@ install: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[scripture]'
 
 install-test: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,scripture]'
+	$(BIN)/python -m pip install --quiet -e '.[test,scripture,spark]'
 
 demo: install
 	$(BIN)/marsad demo
@@ -34,6 +34,18 @@ browser:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null \
 	  || echo "could not install Chromium: the browser test will skip (and fail in CI)"; \
 	else echo "no Chromium: apt-get install chromium chromium-driver for the browser test"; fi
+
+# marsad spark runs PySpark on Java 17: Debian's JRE is installed here when no
+# java is found and this is a root shell with apt-get, else the Spark tests
+# skip (and fail in CI)
+java:
+	@if [ -n "$$JAVA_HOME" ] || command -v java >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -qq openjdk-17-jre-headless >/dev/null 2>&1 \
+	  || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq openjdk-17-jre-headless >/dev/null; } \
+	  || echo "could not install Java 17: the Spark tests will skip (and fail in CI)"; \
+	else echo "no Java: apt-get install openjdk-17-jre-headless for marsad spark and its tests"; fi
 
 # vPDQ video hashing (the `video` extra) builds against FFmpeg's development
 # packages: installed here when this is a root shell with apt-get; if that or
@@ -63,7 +75,7 @@ postgres:
 	  for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; \
 	else echo "PostgreSQL is not running on 127.0.0.1:5432: the team store tests will skip (and fail in CI)"; fi
 
-test: install-test lint typecheck browser video postgres
+test: install-test lint typecheck browser java video postgres
 	$(BIN)/python -m pytest -q
 
 bench: install

@@ -70,6 +70,7 @@ def _register_commands() -> None:
     network and lineage come from their stage's package, imported here as before."""
     from marsad.accounts.cli import lineage_command
     from marsad.network.cli import network
+    from marsad.spark.cli import spark
 
     for command in (
         workspace.init,
@@ -104,6 +105,7 @@ def _register_commands() -> None:
         act.check_urls,
         act_learn.decisions,
         act_learn.model,
+        spark,
     ):
         main.add_command(command)
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from marsad.config import WORKSPACE
 from marsad.errors import MarsadError
@@ -38,7 +39,9 @@ out = Console()
 
 
 def _fail(exc: MarsadError) -> None:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False)
+    # escaped: a message may quote input (a file name, a cell) or name an extra
+    # (marsad[spark]) that rich would otherwise read as markup and drop
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
     sys.exit(exc.exit_code)
 
 

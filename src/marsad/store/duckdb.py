@@ -29,6 +29,7 @@ from marsad.model import Detection
 from marsad.store import rollup
 from marsad.store.arrow import _ACCOUNT_UPDATE, _TS, ArrowBatch, to_arrow_batch
 from marsad.store.base import Batch, SourceInfo, SourceState, Store
+from marsad.store.exchange import parquet_source
 from marsad.store.schema import KEYS, MIGRATIONS, SCHEMA_VERSION, TABLES, UNINDEXED
 
 __all__ = [
@@ -509,7 +510,7 @@ class DuckDBStore(Store):
         row per key); into a table with rows, present keys are kept.
         """
         before = self.counts()[table]
-        self.con.read_parquet(str(path)).create_view("_incoming_parquet", replace=True)
+        self.con.read_parquet(parquet_source(path)).create_view("_incoming_parquet", replace=True)
         try:
             names = [r[0] for r in self.con.execute("DESCRIBE _incoming_parquet").fetchall()]
             cols = [c for c in self.table_schema(table).names if c in names]

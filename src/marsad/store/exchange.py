@@ -26,7 +26,24 @@ from marsad.errors import InputError, WorkspaceError
 from marsad.store.base import Store
 from marsad.store.schema import SCHEMA_VERSION, TABLES
 
-__all__ = ["export_jsonl", "export_workspace", "import_jsonl", "import_workspace"]
+__all__ = [
+    "export_jsonl",
+    "export_workspace",
+    "import_jsonl",
+    "import_workspace",
+    "parquet_source",
+]
+
+
+def parquet_source(path: Path) -> str:
+    """What DuckDB's ``read_parquet`` reads for a table of an export: the file
+    ``<table>.parquet``, or -- as Spark writes it (``marsad spark``) -- a
+    directory of that name holding its parts (``part-*.parquet``)."""
+    if path.is_dir():
+        if not any(path.glob("*.parquet")):
+            raise WorkspaceError(f"{path} holds no Parquet part files")
+        return str(path / "*.parquet")
+    return str(path)
 
 
 def export_workspace(store: Store, target: Path, kind: str | None = None) -> dict[str, int]:

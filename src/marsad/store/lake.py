@@ -51,6 +51,7 @@ from marsad.model import Detection
 from marsad.store.arrow import _ACCOUNT_UPDATE, ArrowBatch
 from marsad.store.base import SourceInfo, SourceState
 from marsad.store.duckdb import DuckDBStore, detections_table, quiet
+from marsad.store.exchange import parquet_source
 from marsad.store.extensions import extension_directory
 from marsad.store.schema import MIGRATIONS, SCHEMA_VERSION, TABLES
 
@@ -513,7 +514,7 @@ class LakeStore(DuckDBStore):
     def _import_table(self, table: str, path: Path) -> int:
         """Stream one Parquet file into *table* (DuckDB reads it); present keys are kept."""
         before = self._count(table)
-        rel = self.con.read_parquet(str(path))
+        rel = self.con.read_parquet(parquet_source(path))
         cols = [c for c in self.table_schema(table).names if c in set(rel.columns)]
         rel.create_view("_incoming_parquet", replace=True)
         try:
