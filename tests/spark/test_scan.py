@@ -104,3 +104,50 @@ def test_without_pyspark_spark_says_how_to_install_and_the_rest_works(tmp_path: 
     assert run("init", "--workspace", str(tmp_path / "ws")).returncode == 0
     info = run("info", "--workspace", str(tmp_path / "ws"), "--json")
     assert info.returncode == 0 and json.loads(info.stdout)["counts"]["posts"] == 0
+
+
+def test_spark_submit_runs_the_same_scan(
+    spark: Any, analysed_template: Path, exported: Path, tmp_path: Path
+) -> None:
+    """``spark-submit $(python -m marsad.spark.submit --path) scan ...``: the
+    entry point a cluster runs, with spark-submit's own master and conf."""
+    import os
+
+    submit = Path(sys.executable).with_name("spark-submit")
+    if not submit.exists():
+        pytest.fail(f"no {submit}: the spark extra installs it with PySpark")
+    entry = subprocess.run(
+        [sys.executable, "-m", "marsad.spark.submit", "--path"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    out = tmp_path / "submitted"
+    done = subprocess.run(
+        [
+            str(submit),
+            "--master",
+            "local[1]",
+            "--conf",
+            "spark.ui.enabled=false",
+            entry,
+            "scan",
+            "--input",
+            str(exported),
+            "--output",
+            str(out),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1"},
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    said = json.loads(done.stdout[done.stdout.index("{") :])
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{analysed_template / 'marsad.duckdb'}' AS w (READ_ONLY)")
+    embedded = _detections("w.detections", con)
+    ours = _detections(f"read_parquet('{out / 'detections.parquet'}/*.parquet')", con)
+    assert said["detections"] == len(ours) == len(embedded)
+    assert max(abs(ours[k][0] - embedded[k][0]) for k in ours) <= 1e-9
