@@ -50,7 +50,17 @@ _conf = click.option(
 
 @click.group()
 def spark() -> None:
-    """Run marsad's heavy stages on Apache Spark (needs the spark extra and Java 17)."""
+    """Run marsad's heavy stages on Apache Spark (needs the spark extra and Java 17).
+
+    Each subcommand reads a Parquet export (marsad export) and writes one that
+    marsad import takes back. docs/spark.md: clusters, spark-submit, object storage.
+
+    \b
+    Example:
+      marsad export /data/export
+      marsad spark scan --input /data/export --output /data/scored --master 'local[2]'
+      marsad import /data/scored
+    """
 
 
 @spark.command("scan")
@@ -80,7 +90,12 @@ def scan(
     indicators_file: Path | None,
     as_json: bool,
 ) -> None:
-    """Score every current post (the risk of marsad scan, author context included)."""
+    """Score every current post (the risk of marsad scan, author context included).
+
+    \b
+    Example:
+      marsad spark scan --input /data/export --output /data/scored --master 'local[2]'
+    """
 
     def go() -> Any:
         from marsad.spark.io import parse_conf, session
