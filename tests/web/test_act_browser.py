@@ -8,11 +8,15 @@ another, which the referral must leave out).  The real server runs in a
 subprocess; a lead logs in to the Arabic (right-to-left) UI and, through the
 pages' own forms, makes a referral of the confirmed X items of one category,
 marks it sent, records one item as removed, and uploads the platform's reply
-(one good row, one bad) -- the page names the skipped row and why.  The JSON
-file the page links to must be ``marsad-referral/1`` naming those items; the
-transparency report, in Arabic and in English, must show what
-``/api/v1/transparency`` says and name the audit log's last hash; the audit
-log must record what the lead did, and its chain must verify.
+(one good row, one bad) -- the upload redirects to the referral's page, which
+names the skipped row and why, keeps that summary through a reload (no second
+upload) and a switch of language, and keeps references and times on one line.
+The JSON file the page links to must be ``marsad-referral/1`` naming those
+items; the transparency report, in Arabic and in English (switched by its bar
+back to the app), must show what ``/api/v1/transparency`` says with each card's
+number on one line, name the audit log's last hash, and name the workspace
+without its server path; the audit log must record what the lead did, and its
+chain must verify.
 
 Screenshots of the referral and the report in Arabic and English (1400x900)
 go to ``docs/img`` when ``MARSAD_SCREENSHOTS=1``, else to a temporary
@@ -195,8 +199,9 @@ def test_a_lead_refers_records_a_reply_and_reads_the_transparency_report(
         assert errors == []
         send_and_record(site, page, rid, refs)
         assert errors == []
-        upload_reply(site, page, rid, refs)
+        result = upload_reply(site, page, rid, refs)
         assert errors == []
+        check_one_line(page)
         screenshot(page, "referral-ar", tmp_path)
         download_json(site, page, rid, refs)
         assert errors == []
@@ -206,20 +211,35 @@ def test_a_lead_refers_records_a_reply_and_reads_the_transparency_report(
         assert errors == []
         screenshot(page, "transparency-ar", tmp_path)
 
-        # the same in English: the language link switches, and the choice sticks
-        page.goto(f"{site.url}/referrals/{rid}")
-        page.click('header .who a[lang="en"]')
-        page.wait_for_url(re.compile(rf"/referrals/{rid}$"))
-        check_language(page, "en")
-        assert page.inner_text("h1").startswith(f"{text('referral', 'en')} {rid}")
-        assert [r[4] for r in rows(page).values()].count(text("state_removed", "en")) == 2
-        assert errors == []
-        screenshot(page, "referral-en", tmp_path)
-        page.click("header nav a[href='/transparency']")
+        # the same in English: the report's bar switches language, and the choice sticks
+        page.click('nav.app-bar a[lang="en"]')
         page.wait_for_url(re.compile(r"/transparency$"))
         check_transparency(site, page, "en")
         assert errors == []
         screenshot(page, "transparency-en", tmp_path)
+        page.click(f"nav.app-bar a:has-text('{text('referrals', 'en')}')")
+        page.wait_for_url(re.compile(r"/referrals$"))
+        check_language(page, "en")
+        page.goto(result)
+        check_language(page, "en")
+        assert page.inner_text("h1").startswith(f"{text('referral', 'en')} {rid}")
+        assert page.inner_text("main p.card") == (
+            f"1 {text('applied', 'en')} · 0 {text('unchanged', 'en')} · 1 {text('skipped', 'en')}"
+        )
+        assert [r[4] for r in rows(page).values()].count(text("state_removed", "en")) == 2
+        check_one_line(page)
+        assert errors == []
+        screenshot(page, "referral-en", tmp_path)
+        # the summary's own language link comes back to it (it was a POST's page: 405)
+        page.click('header .who a[lang="ar"]')
+        page.wait_for_url(result)
+        check_language(page, "ar")
+        assert page.inner_text("main p.card").startswith(f"1 {text('applied', 'ar')}")
+        # the upload's address, opened: the referral's page
+        page.goto(f"{site.url}/referrals/{rid}/reply")
+        page.wait_for_url(re.compile(rf"/referrals/{rid}$"))
+        assert page.inner_text("h1").startswith(f"{text('referral', 'ar')} {rid}")
+        assert errors == []
         check_audit(site, page, rid, refs)
 
 
@@ -276,8 +296,19 @@ def send_and_record(site: ActSite, page: Page, rid: int, refs: list[str]) -> Non
     assert (cells[4], cells[5]) == (text("state_removed", "ar"), iso(REMOVED_AT)[:16])
 
 
-def upload_reply(site: ActSite, page: Page, rid: int, refs: list[str]) -> None:
-    """The platform's CSV through the page's upload form: one good row, one bad."""
+def check_one_line(page: Page) -> None:
+    """The referral page's references, times and sources are each on one line (an inline
+    box that wraps has a rectangle per line)."""
+    wrapped = page.eval_on_selector_all(
+        "table tbody tr[id^='MRS-'] :is(td:first-child a, td > span[dir=ltr], td > small)",
+        "es => es.filter(e => e.getClientRects().length > 1).map(e => e.textContent)",
+    )
+    assert wrapped == [], f"wrapped over lines: {wrapped}"
+
+
+def upload_reply(site: ActSite, page: Page, rid: int, refs: list[str]) -> str:
+    """The platform's CSV through the page's upload form: one good row, one bad; the
+    address of the page showing what it did."""
     reply = (
         "ref,status,at,note\n"
         f"{refs[1]},taken down,{iso(REPLY_AT)},violates our policy\n"
@@ -287,7 +318,21 @@ def upload_reply(site: ActSite, page: Page, rid: int, refs: list[str]) -> None:
     form = f"form[action='/referrals/{rid}/reply']"
     page.set_input_files(f"{form} input[type=file]", files=[upload])
     page.click(f"{form} button:has-text('{text('upload', 'ar')}')")
-    page.wait_for_url(re.compile(rf"/referrals/{rid}/reply$"))
+    # POST-redirect-GET: the referral's page, with what the reply did
+    page.wait_for_url(re.compile(rf"/referrals/{rid}\?reply=[\w-]+$"))
+    result = page.url
+    check_reply_shown(page, refs)
+    # a reload reads the page again: it does not send the file again
+    methods: list[str] = []
+    page.on("request", lambda request: methods.append(request.method))
+    page.reload()
+    assert page.url == result and set(methods) == {"GET"}, methods
+    check_reply_shown(page, refs)
+    return result
+
+
+def check_reply_shown(page: Page, refs: list[str]) -> None:
+    """The Arabic referral page after the reply: its summary, the skipped row, the states."""
     check_language(page, "ar")
     summary = page.inner_text("main p.card")
     assert summary == (
@@ -305,6 +350,12 @@ def upload_reply(site: ActSite, page: Page, rid: int, refs: list[str]) -> None:
         refs[2]: (sent, ""),
         refs[3]: (sent, ""),
     }
+    # the header and the removals' source in Arabic
+    assert page.inner_text("table thead th >> nth=0") == text("ref", "ar")
+    sources = page.eval_on_selector_all(
+        "table tbody tr[id^='MRS-'] td:nth-child(6) small", "ss => ss.map(s => s.innerText)"
+    )
+    assert sources == [f"({text('source_platform', 'ar')})"] * 2
 
 
 def download_json(site: ActSite, page: Page, rid: int, refs: list[str]) -> None:
@@ -332,10 +383,32 @@ def download_json(site: ActSite, page: Page, rid: int, refs: list[str]) -> None:
 
 
 def check_transparency(site: ActSite, page: Page, lang: str) -> None:
-    """The report's cards show what the API says, and the page names the log's last hash."""
+    """The report's cards show what the API says, each number on one line; the page names
+    the log's last hash and the workspace (not where it is), under the app's bar."""
     check_language(page, lang)
     title = "تقرير الشفافية" if lang == "ar" else "transparency report"
     assert title in page.inner_text("h1")
+    bar = page.eval_on_selector_all(
+        "nav.app-bar a", "as => as.map(a => [a.innerText, a.getAttribute('href')])"
+    )
+    other = "en" if lang == "ar" else "ar"
+    assert bar == [
+        [text("app", lang), "/queue"],
+        [text("queue", lang), "/queue"],
+        [text("referrals", lang), "/referrals"],
+        [text("other_lang", lang), f"/lang/{other}?next=/transparency"],
+    ]
+    meta = page.inner_text(".report-meta")
+    assert site.workspace.name in meta and str(site.workspace.parent) not in page.content()
+    # a number keeps its unit on its line, and stays in its card
+    wrapped = page.eval_on_selector_all(
+        ".card-value:not(.card-text)",
+        "vs => vs.filter(v => v.getBoundingClientRect().height"
+        " > 1.5 * parseFloat(getComputedStyle(v).lineHeight)"
+        " || v.closest('.card').scrollWidth > v.closest('.card').clientWidth)"
+        ".map(v => v.innerText)",
+    )
+    assert wrapped == [], f"card values over lines or out of their card: {wrapped}"
     data = get_json(page, site, "/api/v1/transparency")
     sections = {s["key"]: s for s in data["sections"]}
     shown: dict[str, dict[str, str]] = {}

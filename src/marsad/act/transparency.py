@@ -32,19 +32,22 @@ What counts (the method, also written on the page):
 from __future__ import annotations
 
 import json
+import os
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from marsad import __version__
 from marsad.census.result import CensusResult, CensusSection, CensusTable, Chart, Column, Headline
 from marsad.census.survival import kaplan_meier
 from marsad.review.db import now_iso
 
-__all__ = ["Replay", "replay", "report", "transparency"]
+__all__ = ["Replay", "replay", "report", "transparency", "workspace_name"]
 
 
 def L(en: str, ar: str) -> dict[str, str]:  # noqa: N802 - the census's label helper's name
@@ -584,9 +587,20 @@ def transparency(
     return CensusResult(meta, [review, referred, removal])
 
 
+def workspace_name(workspace: str | os.PathLike[str]) -> str:
+    """The name a published report gives *workspace*: a directory's own name, a team
+    store's database name (``marsad`` when the URL names none, as :mod:`marsad.store.lake`
+    connects) -- never a server path, a host or credentials."""
+    from marsad.config import is_server_url
+
+    text = os.fspath(workspace)
+    if is_server_url(text):
+        return unquote(urlsplit(text).path.lstrip("/")) or "marsad"
+    return Path(text).resolve().name
+
+
 def report(review: Any, *, since: str | None = None, until: str | None = None) -> CensusResult:
     """The transparency report of a workspace's review database (:class:`Review`)."""
-    from marsad.config import shown_workspace
     from marsad.review import audit
 
     head = str(review.db.value("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1") or "")
@@ -602,6 +616,6 @@ def report(review: Any, *, since: str | None = None, until: str | None = None) -
         until=until,
         items=items,
         taxonomy=review.taxonomy,
-        workspace=shown_workspace(review.workspace),
+        workspace=workspace_name(review.workspace),
         head=head,
     )

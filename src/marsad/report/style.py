@@ -4,9 +4,12 @@ Logical properties (``margin-inline-start``, ``text-align: start``) make one
 sheet serve both directions.  The font stacks name families with Arabic glyphs
 that ship on common Linux desktops (Noto, DejaVu) before Windows and macOS
 ones; nothing is fetched.  Accent colours are the Okabe–Ito palette of the
-charts, each with a darker ink for text on white.  In print, the header loses
-its background, links to CSV files are hidden, and cards, charts and headings
-are kept from breaking across pages.
+charts, each with a darker ink for text on white.  A card's number stays on
+one line with its unit (a long text value wraps anywhere instead).  The web
+app puts its own bar (``.app-bar``: back to the app, the language) above a
+report it serves; the offline file has none.  In print, the header loses its
+background, the bar and links to CSV files are hidden, and cards, charts and
+headings are kept from breaking across pages.
 """
 
 from __future__ import annotations
@@ -52,6 +55,12 @@ html[lang="ar"] {
 }
 body { margin: 0; }
 .num { font-variant-numeric: tabular-nums; }
+.app-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 20px;
+  padding: 9px 20px; background: #12303d; font-size: 0.95rem; }
+.app-bar a { color: #dfeef4; text-decoration: none; }
+.app-bar a:hover, .app-bar a:focus { color: #fff; text-decoration: underline; }
+.app-bar .app-brand { font-weight: 700; font-size: 1.1rem; }
+.app-bar .app-lang { margin-inline-start: auto; }
 .report-header { background: linear-gradient(135deg, var(--brand), #0072B2); color: #fff; }
 .report-header .inner, main { max-width: 1120px; margin: 0 auto; padding: 28px 20px; }
 .report-header h1 { margin: 0 0 6px; font-size: 1.9rem; }
@@ -69,12 +78,14 @@ h3 { font-size: 1.1rem; margin: 0 0 8px; }
 .headline-group h3 { color: var(--accent-ink); border-inline-start: 5px solid var(--accent);
   padding-inline-start: 10px; }
 .headline-group h3 a { color: inherit; text-decoration: none; }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 12px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 180px), 1fr));
+  gap: 12px; }
 .card { background: var(--paper); border-radius: 10px; padding: 14px 16px;
   border-top: 5px solid var(--accent); box-shadow: 0 1px 3px rgba(16, 24, 40, 0.1); }
 .card-value { font-size: 2.1rem; font-weight: 700; line-height: 1.15; color: var(--accent-ink);
+  white-space: nowrap; }
+.card-value.card-text { font-size: 1.3rem; line-height: 1.3; white-space: normal;
   overflow-wrap: anywhere; }
-.card-value.card-text { font-size: 1.3rem; line-height: 1.3; }
 .card-unit { font-size: 0.95rem; font-weight: 600; color: var(--muted); margin-inline-start: 6px; }
 .card-label { color: var(--muted); font-size: 0.92rem; margin-top: 4px; }
 .census-section, .methodology { background: var(--paper); border-radius: 12px; padding: 22px 26px;
@@ -117,6 +128,7 @@ a.csv-download:hover { background: var(--brand); color: #fff; }
 .generated { color: var(--muted); font-size: 0.85rem; margin-top: 20px; }
 @media (max-width: 640px) {
   .report-header h1 { font-size: 1.5rem; }
+  .cards { grid-template-columns: repeat(auto-fill, minmax(min(100%, 150px), 1fr)); }
   .card-value { font-size: 1.7rem; }
   .census-section, .methodology { padding: 14px; }
   .methodology dl { grid-template-columns: 1fr; }
@@ -125,7 +137,7 @@ a.csv-download:hover { background: var(--brand); color: #fff; }
 @media print {
   html, body { background: #fff; }
   .report-header { background: none; color: var(--ink); }
-  nav.toc, a.csv-download { display: none; }
+  nav.toc, nav.app-bar, a.csv-download { display: none; }
   .census-section, .methodology { box-shadow: none; padding: 0; }
   .card, .headline-group, figure.chart-figure, svg.chart, table.data tr {
     break-inside: avoid; page-break-inside: avoid;

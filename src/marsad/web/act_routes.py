@@ -4,7 +4,10 @@ Part of the web shell (:mod:`marsad.web.app` calls :func:`add_act_routes`); a
 thin layer over :mod:`marsad.act`, like the rest of the app.  Pages:
 ``/referrals`` (list, and a lead's form to make one), ``/referrals/{id}``
 (its items and their states, sending, a platform's reply as an upload, the
-files to download), ``/transparency`` (the report in the reader's language).
+files to download), ``/transparency`` (the report in the reader's language,
+under a bar back to the app).  An uploaded reply redirects to its referral's
+page (POST-redirect-GET), which shows what the reply did for a while
+(:data:`REPLY_SHOWN`) at the address the redirect names.
 API under ``/api/v1``: ``referrals`` (GET, POST), ``referrals/{id}`` (GET),
 ``referrals/{id}/send``, ``referrals/{id}/reply`` (the CSV as the body),
 ``referrals/{id}/files/{csv|json|html}``, ``referred/{ref}/state``,
@@ -14,10 +17,12 @@ API under ``/api/v1``: ``referrals`` (GET, POST), ``referrals/{id}`` (GET),
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 import time
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
+from urllib.parse import quote, urlencode
 
 from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -27,6 +32,7 @@ from marsad.act import referrals as R
 from marsad.errors import InputError
 from marsad.review.service import Review
 from marsad.review.users import User
+from marsad.web.i18n import text
 
 __all__ = ["add_act_routes"]
 
@@ -34,6 +40,12 @@ RefId = Annotated[int, Path(ge=1, le=2**62)]
 #: the most a platform's reply may hold (an upload or a request body)
 MAX_REPLY = 16 << 20
 _MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/json", "html": "text/html"}
+#: seconds the summary of an uploaded reply is shown at the address its upload redirects to
+#: (long enough to read it, reload it and switch language; it is in memory, not in the log)
+REPLY_SHOWN = 15 * 60
+#: seconds a rendered transparency page is reused while the audit log has not moved: the
+#: figures as of now (the items still up, the Kaplan-Meier median) change with the clock too
+TRANSPARENCY_FRESH = 60
 
 
 class ReferralIn(BaseModel):
@@ -79,8 +91,30 @@ def add_act_routes(
 ) -> None:
     """Add the routes of the module docstring to *app* (the shell's own
     authentication and page helpers passed in)."""
-    cache: dict[str, tuple[float, str]] = {}
+    #: (lang, since, until) -> (the audit log's head, when, the page)
+    cache: dict[str, tuple[tuple[Any, ...], float, str]] = {}
+    #: an uploaded reply's token -> (when, who uploaded it, the referral, what it did)
+    replies: dict[str, tuple[float, str, int, R.ReplyResult]] = {}
     lock = threading.Lock()
+
+    def keep_reply(user: User, referral_id: int, got: R.ReplyResult) -> str:
+        token = secrets.token_urlsafe(16)
+        now = time.monotonic()
+        with lock:
+            for old in [k for k, v in replies.items() if now - v[0] > REPLY_SHOWN]:
+                del replies[old]
+            if len(replies) >= 1024:
+                del replies[next(iter(replies))]
+            replies[token] = (now, user.name, referral_id, got)
+        return token
+
+    def kept_reply(token: str | None, user: User, referral_id: int) -> R.ReplyResult | None:
+        """The summary *token* names, if it is *user*'s reply to this referral and fresh."""
+        with lock:
+            kept = replies.get(token) if token else None
+        if kept is None or time.monotonic() - kept[0] > REPLY_SHOWN:
+            return None
+        return kept[3] if (kept[1], kept[2]) == (user.name, referral_id) else None
 
     def create(user: User, body: ReferralIn) -> dict[str, Any]:
         return R.create_referral(
@@ -140,8 +174,12 @@ def add_act_routes(
 
     @app.get("/referrals/{referral_id}", response_class=HTMLResponse, include_in_schema=False)
     def referral_page(
-        request: Request, referral_id: RefId, user: User = Depends(reader)
+        request: Request,
+        referral_id: RefId,
+        user: User = Depends(reader),
+        reply: str | None = Query(None, max_length=64),
     ) -> Response:
+        got = kept_reply(reply, user, referral_id)
         return page(
             "referral.html",
             request,
@@ -149,6 +187,9 @@ def add_act_routes(
             ref=R.referral(review, referral_id),
             states=R.PLATFORM_STATES,
             taxonomy=review.taxonomy,
+            reply=got,
+            # the language link comes back to the summary (the token is URL-safe)
+            **({"path": f"/referrals/{referral_id}?reply={reply}"} if got else {}),
         )
 
     @app.post("/referrals/{referral_id}/send", include_in_schema=False)
@@ -178,15 +219,14 @@ def add_act_routes(
             referral_id=referral_id,
             max_bytes=MAX_REPLY,
         )
-        return page(
-            "referral.html",
-            request,
-            user,
-            ref=R.referral(review, referral_id),
-            states=R.PLATFORM_STATES,
-            taxonomy=review.taxonomy,
-            reply=got,
-        )
+        # POST-redirect-GET: a reload or a language switch must not upload it again
+        token = keep_reply(user, referral_id, got)
+        return RedirectResponse(f"/referrals/{referral_id}?reply={token}", 303)
+
+    @app.get("/referrals/{referral_id}/reply", include_in_schema=False)
+    def referral_reply_get(referral_id: RefId, user: User = Depends(reader)) -> Response:
+        # an old result address, or a reply's form opened by hand: its referral's page
+        return RedirectResponse(f"/referrals/{referral_id}", 303)
 
     @app.post("/referred/{ref_id}/state", include_in_schema=False)
     async def referred_state_form(
@@ -211,19 +251,24 @@ def add_act_routes(
         return _file(review, user, referral_id, kind)
 
     def transparency_html(lang: str, since: str | None, until: str | None) -> str:
+        """The report's page, reused until the audit log moves (any entry: a decision, a
+        state, a sending) or it is :data:`TRANSPARENCY_FRESH` seconds old."""
         from marsad.act.transparency import report
         from marsad.report.html import render_report
 
         key = json.dumps([lang, since, until])
+        # one indexed row: the log's last entry (its hash changes with any entry)
+        last = review.db.one("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        head = (last["seq"], last["hash"]) if last else ()
         with lock:
             hit = cache.get(key)
-            if hit is not None and time.monotonic() - hit[0] < 60:
-                return hit[1]
+        if hit is not None and hit[0] == head and time.monotonic() - hit[1] < TRANSPARENCY_FRESH:
+            return hit[2]
         html = render_report(report(review, since=since, until=until), lang)
         with lock:
             if len(cache) > 64:
                 cache.clear()
-            cache[key] = (time.monotonic(), html)
+            cache[key] = (head, time.monotonic(), html)
         return html
 
     @app.get("/transparency", response_class=HTMLResponse, include_in_schema=False)
@@ -233,7 +278,12 @@ def add_act_routes(
         since: str | None = Query(None, max_length=40),
         until: str | None = Query(None, max_length=40),
     ) -> Response:
-        html = transparency_html(lang_of(request), _time(since, "since"), _time(until, "until"))
+        lang = lang_of(request)
+        html = transparency_html(lang, _time(since, "since"), _time(until, "until"))
+        # the app's bar over the report (the file `marsad transparency --out` writes has none)
+        shown = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+        here = request.url.path + (f"?{urlencode(shown)}" if shown else "")
+        html = html.replace("<body>", "<body>" + _app_bar(lang, here), 1)
         return HTMLResponse(html, headers={"Content-Security-Policy": report_csp})
 
     # -- API -------------------------------------------------------------------
@@ -324,6 +374,28 @@ def _file(review: Review, user: User, referral_id: int, kind: str) -> Response:
             "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
         )
     return Response(files[kind], media_type=_MEDIA[kind], headers=headers)
+
+
+def _app_bar(lang: str, here: str) -> str:
+    """The web app's bar over a report page: back to the queue and the referrals, and the
+    language link (to *here*, the page's local address, in the other language)."""
+    from marsad.report.markup import el
+
+    other = "en" if lang == "ar" else "ar"
+    return el(
+        "nav",
+        el("a", text("app", lang), href="/queue", class_="app-brand"),
+        el("a", text("queue", lang), href="/queue"),
+        el("a", text("referrals", lang), href="/referrals"),
+        el(
+            "a",
+            text("other_lang", lang),
+            href=f"/lang/{other}?next={quote(here, safe='/')}",
+            lang=other,
+            class_="app-lang",
+        ),
+        class_="app-bar",
+    )
 
 
 def _opt(value: Any) -> str | None:

@@ -143,6 +143,13 @@ T: dict[str, tuple[str, str]] = {
     "state_withheld": ("withheld", "محجوبة"),
     "state_still_up": ("still up", "لا تزال متاحة"),
     "state_declined": ("declined", "رُفضت"),
+    "ref": ("Ref.", "المرجع"),
+    # who saw a referred item's state (marsad.act.referrals.SOURCES)
+    "source_lead": ("the lead", "المسؤول"),
+    "source_platform": ("the platform", "المنصة"),
+    "source_check-urls": ("the URL checker", "فاحص الروابط"),
+    "source_status-export": ("a status export", "تصدير الحالات"),
+    "source_missing-from-export": ("missing from an export", "غائب عن تصدير لاحق"),
 }
 
 
