@@ -17,13 +17,23 @@ One simulated platform through the real path, and one turn of the loop:
 4. **retrain** (:func:`marsad.act.registry.retrain`): the base training data
    plus the decisions of the ``train`` split (rejections as news and
    counter-speech marked hard), registered and compared with the active
-   model on the held-out decisions; promoted when not worse;
-5. **rescan** with the retrained model (whatever the registry decided: the
+   model on the held-out decisions, and its **shadow review**
+   (:func:`marsad.act.registry.shadow`, run here when the retrain did not:
+   a pool of up to 50,000 posts scored by both models, ``--shadow-sample``
+   of the posts only the retrained model flags put in the queue);
+5. the scripted reviewer decides the shadow sample the same way, and the
+   registry judges the retrained model again (:func:`~marsad.act.registry.evaluate`):
+   its precision on its new flags, the estimated precision of its queue
+   against the active model's held-out precision, and the verdict; promoted
+   when not worse;
+6. **rescan** with the retrained model (whatever the registry decided: the
    table says what it decided) and measure again -- the detector on the same
    unreviewed posts, and the queue on the next ``--decide`` items the
    retrained model flags, against the next ``--decide`` the old model flags
    (decided the same way in a copy of the workspace made before the
-   retrain: the control).
+   retrain: the control).  The estimate of step 5 is the registry's
+   prediction of that measured queue precision; the shadow sample's posts,
+   decided already, are not among those next items.
 
 The base training data are the files ``make model`` trains the packaged
 model on (``--datasets``, default ``../shared/datasets``), with the same
@@ -123,20 +133,30 @@ def _base(datasets: Path, work: Path, limit: int) -> tuple[list[Any], list[str]]
 
 
 def decide(
-    ws: Path, truth: dict[str, tuple[bool, str]], n: int, version: str | None
+    ws: Path,
+    truth: dict[str, tuple[bool, str]],
+    n: int,
+    version: str | None,
+    detector: str | None = None,
 ) -> dict[str, int]:
     """The scripted reviewer: the next *n* open post items in queue order (of
-    the risk *version* only, when given) decided from the ground truth."""
+    the risk *version* only, and of *detector* only, when given) decided from
+    the ground truth."""
     from marsad.review.service import Review
     from marsad.review.users import CONSOLE
 
     counts = {"confirmed": 0, "rejected": 0}
     with Review(ws) as review:
         rows = review.db.rows(
-            "SELECT id, account_id, detector_version FROM queue_items "
+            "SELECT id, account_id, detector, detector_version FROM queue_items "
             "WHERE kind = 'post' AND status = 'open' ORDER BY priority DESC, id"
         )
-        rows = [r for r in rows if version is None or r["detector_version"] == version][:n]
+        rows = [
+            r
+            for r in rows
+            if (version is None or r["detector_version"] == version)
+            and (detector is None or r["detector"] == detector)
+        ][:n]
         for r in rows:
             covert, role = truth.get(r["account_id"] or "", (False, "ordinary"))
             if covert:
@@ -245,10 +265,11 @@ def main() -> None:
     p.add_argument("--datasets", type=Path, default=ROOT.parent / "shared" / "datasets")
     p.add_argument("--base-limit", type=int, default=0, help="Rows sampled per base file (0: all).")
     p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--shadow-sample", type=int, default=50, help="Items of the shadow review.")
     p.add_argument("--work", type=Path, default=ROOT / "bench-data" / "feedback")
     args = p.parse_args()
 
-    from marsad.act.registry import retrain
+    from marsad.act.registry import SHADOW_DETECTOR, evaluate, promote, retrain, shadow
     from marsad.review.service import Review
     from marsad.review.users import CONSOLE
 
@@ -284,10 +305,25 @@ def main() -> None:
             out_dir=work / "retrain",
             hard_files=hard,
             name="retrained",
+            promote_if_not_worse=False,  # judged below, once the shadow sample is decided
+            shadow_sample=args.shadow_sample,
             train_options={"folds": args.folds},
             progress=lambda msg: print(f"  {msg}", file=sys.stderr),
         )
-    seconds["retrain"] = time.perf_counter() - started
+        seconds["retrain"] = time.perf_counter() - started  # with its shadow review
+        shadowed = done.shadow
+        if shadowed is None:  # the held-out decisions refused it: shadowed to measure it anyway
+            started = time.perf_counter()
+            shadowed = shadow(review, CONSOLE, "retrained", sample=args.shadow_sample)
+            seconds["shadow"] = time.perf_counter() - started
+    sampled = decide(ws, truth, len(shadowed.sample), None, SHADOW_DETECTOR)
+    with Review(ws) as review, review.store() as store:
+        judged = evaluate(review.db, store, "retrained")
+        promoted = (
+            promote(review.db, store, CONSOLE, "retrained", comparison=judged)
+            if judged.not_worse
+            else None
+        )
     model = work / "retrain" / "retrained.safetensors"
     seconds["rescan"] = _cli("scan", "--workspace", str(ws), "--model", str(model))
     after = detector(ws, truth, model, reviewed)
@@ -300,13 +336,30 @@ def main() -> None:
         n = c["confirmed"] + c["rejected"]
         return f"{c['confirmed'] / n:.3f} ({c['confirmed']}/{n})" if n else "–"
 
-    c = done.comparison
+    c = judged
+    s = judged.shadow
+    assert s is not None
     rows = [
         ["queue precision, first decided items", precision(first), "–"],
         [
-            "queue precision, the next items each model flags",
+            "queue precision, the next items each model flags (measured)",
             precision(next_old),
             precision(next_new),
+        ],
+        [
+            "queue precision estimated by the registry (held-out; with the shadow review)",
+            _f(s.against_precision),
+            _f(s.estimated),
+        ],
+        [
+            f"shadow review: pool of {s.pool:,} posts, flagged by both / by one model only",
+            f"{s.both:,} / {s.active_only:,}",
+            f"{s.both:,} / {s.new:,} ({s.new_share or 0.0:.1%} of its flags)",
+        ],
+        [
+            "shadow review: precision on the retrained model's new flags (decided sample)",
+            "–",
+            f"{_f(s.p_new)} ({sampled['confirmed']}/{sampled['confirmed'] + sampled['rejected']})",
         ],
     ]
     for g in ("all", "ar", "en", "other"):
@@ -350,12 +403,13 @@ def main() -> None:
         f"({done.export.positives:,} confirmed, {done.export.hard:,} hard negatives)"
     )
     print(
-        f"- models: before `{old}` (packaged), after `{new}`; registry verdict: "
-        + (
-            "not worse, promoted"
-            if done.promoted
-            else "worse, not promoted: " + "; ".join(c.reasons)
-        )
+        f"- models: before `{old}` (packaged), after `{new}`; registry verdict at the "
+        "retrain (shadow sample undecided): "
+        + ("not worse" if done.comparison.not_worse else "; ".join(done.comparison.reasons))
+    )
+    print(
+        "- registry verdict once the shadow sample is decided: "
+        + ("not worse, promoted" if promoted else "refused: " + "; ".join(c.reasons))
     )
     print(
         f"- waiting post items the retrained model no longer flags (kept in the queue with "
@@ -372,7 +426,10 @@ def main() -> None:
                 "next_old": next_old,
                 "next_new": next_new,
                 "stale": stale,
+                "comparison_at_retrain": done.comparison.as_dict(),
                 "comparison": c.as_dict(),
+                "shadow": shadowed.as_dict(),
+                "shadow_decided": sampled,
                 "seconds": seconds,
             },
             indent=1,

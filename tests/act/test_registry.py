@@ -12,8 +12,10 @@ import csv
 import hashlib
 import json
 import pickle
+import re
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 import pytest
@@ -29,9 +31,10 @@ from marsad.detect.scorer import RiskScorer
 from marsad.errors import BadModel, Conflict, Forbidden, NotFound, ReviewError
 from marsad.review import audit
 from marsad.review.db import ReviewDB
+from marsad.review.queue import Filters
 from marsad.review.service import Review
 from marsad.review.users import CONSOLE, User
-from tests.act.test_decisions import decided_template, decided_ws
+from tests.act.test_decisions import CONFIRM, decided_template, decided_ws
 from tests.review.conftest import review_ws, server_db
 
 #: fixtures of other modules this one uses (named here: pytest finds them by name)
@@ -219,6 +222,7 @@ def test_evaluation_leaves_out_what_a_model_learnt(
         "holdout": len(holdout),
         "after_cut": len(later),
         "learnt": len(rows) - len(holdout) - len(later),
+        "shadow": 0,
     }
     assert c.rows == len(holdout) + len(later) > 0
     assert c.against.name == "packaged" and c.against.overall["n"] == c.rows
@@ -237,8 +241,11 @@ def test_a_worse_model_is_refused_an_equal_one_promoted(
             R.promote(review.db, store, CONSOLE, "bad")
         assert R.active_name(review.db) == "packaged"
         assert _entries(review.db, "model.promote") == []
-        # the packaged model's own file under a name: equal on every decision, so not worse
+        # the packaged model's own file under a name: equal on every decision, so not
+        # worse; and it flags nothing anew, so it needs no shadow review
         R.register(review.db, CONSOLE, copy, name="same")
+        same = R.evaluate(review.db, store, "same")
+        assert same.shadow is not None and same.shadow.state == "same" and same.not_worse
         done = R.promote(review.db, store, CONSOLE, "same")
         assert R.active_name(review.db) == "same" and not done.forced
         (entry,) = _entries(review.db, "model.promote")
@@ -368,5 +375,310 @@ def test_retrain_in_one_command(decided_ws: Path, tmp_path: Path) -> None:
     assert comparison["held_out"]["learnt"] == result["export"]["rows"]
     assert comparison["held_out"]["holdout"] == comparison["rows"]  # nothing decided since
     assert (result["promoted"] is not None) == comparison["not_worse"]
+    # a model the held-out decisions refuse is not shadowed: no sample for reviewers
+    held_out_refuses = comparison["reasons"] != comparison["shadow"]["reasons"]
+    assert (result["shadow"] is None) == held_out_refuses
+    assert result["next_step"]
     with ReviewDB(decided_ws) as db:
         assert R.active_name(db) == ("r1" if comparison["not_worse"] else "packaged")
+
+
+# -- the shadow review ----------------------------------------------------------------
+#
+# ``lenient`` is the packaged model with every threshold at 0.8 of its own: the same
+# risk, so it flags every post the packaged model flags (every held-out decision: the
+# held-out comparison cannot tell the two apart) and some 8% more, which no reviewer
+# has seen.  The store's risk detections (the packaged scan's, the same risk version)
+# say independently which posts each flags.
+
+
+@pytest.fixture(scope="module")
+def lenient(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    model = TextClassifier.load(None)
+    model.thresholds_ = {k: 0.8 * v for k, v in model.thresholds_.items()}
+    return model.save(tmp_path_factory.mktemp("lenient") / "lenient.safetensors")
+
+
+def _stored_flags(ws: Path, model: Path | None) -> set[tuple[str, str]]:
+    """The posts with text whose stored risk (the scan's) is at or over *model*'s thresholds."""
+    scorer = RiskScorer(TextClassifier.load(model))
+    policy = scorer.policy()
+    con = duckdb.connect(str(ws / "marsad.duckdb"), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT d.platform, d.target_id, d.score, d.evidence, p.lang, p.text "
+            "FROM detections d JOIN current_posts p "
+            "ON p.platform = d.platform AND p.native_id = d.target_id "
+            "WHERE d.detector = 'risk' AND d.target_kind = 'post' AND d.detector_version = ?",
+            [scorer.version],
+        ).fetchall()
+    finally:
+        con.close()
+    return {
+        (plat, tid)
+        for plat, tid, score, evidence, lang, text in rows
+        if (text or "").strip()
+        and score >= policy.threshold(lang, with_author="author" in json.loads(evidence))
+    }
+
+
+def _detections(ws: Path) -> int:
+    con = duckdb.connect(str(ws / "marsad.duckdb"), read_only=True)
+    try:
+        row = con.execute("SELECT count(*) FROM detections").fetchone()
+    finally:
+        con.close()
+    return int(row[0]) if row else 0
+
+
+def _shadow_items(review: Review) -> list[dict[str, object]]:
+    return review.queue.list(Filters(detector=R.SHADOW_DETECTOR, status=None), limit=500)
+
+
+def test_a_shadow_review_queues_a_sample_of_what_only_the_candidate_flags(
+    decided_template: Path, decided_ws: Path, lenient: Path, tmp_path: Path
+) -> None:
+    packaged, more = _stored_flags(decided_ws, None), _stored_flags(decided_ws, lenient)
+    assert packaged < more  # the fixture: lenient flags all packaged flags, and more
+    detections = _detections(decided_ws)
+    with Review(decided_ws) as review:
+        R.register(review.db, CONSOLE, lenient, name="lenient")
+        before = {
+            (r["platform"], r["target_id"])
+            for r in review.db.rows("SELECT platform, target_id FROM queue_items")
+        }
+        with pytest.raises(Forbidden):
+            R.shadow(review, User("rita", "reviewer"), "lenient")
+        with pytest.raises(Conflict, match="packaged is the active model"):
+            R.shadow(review, CONSOLE, "packaged")
+        done = R.shadow(review, CONSOLE, "lenient", sample=10, seed=1)
+        items = _shadow_items(review)
+        (entry,) = _entries(review.db, "model.shadow")
+        # a scan's queue sync withdraws the risk detector's items only: these stay
+        review.sync(CONSOLE)
+        assert {it["status"] for it in _shadow_items(review)} == {"open"}
+        assert audit.verify(review.db)[2] is None
+    # the counts are those of the scan's stored risk at each model's thresholds
+    assert (done.name, done.against, done.seed) == ("lenient", "packaged", 1)
+    assert done.pool == 3000 and done.active_only == 0
+    assert (done.both, done.new) == (len(packaged), len(more - packaged))
+    assert done.version == RiskScorer(TextClassifier.load(lenient)).version
+    # ten of the new posts, none queued before, queued as open items of the shadow detector
+    sample = set(done.sample)
+    assert len(sample) == 10 and sample <= more - packaged and not sample & before
+    assert {(it["platform"], it["target_id"]) for it in items} == sample
+    for it in items:
+        assert it["kind"] == "post" and it["detector_version"] == done.version
+        assert it["account_id"] and it["seen_at"] and 0 < float(it["score"]) < 1  # type: ignore[arg-type]
+    assert (done.drawn, done.available, done.required) == (10, done.new, R.MIN_SHADOW)
+    assert _detections(decided_ws) == detections  # nothing written to the store
+    # the audit entry is the record
+    details = entry["details"]
+    assert isinstance(details, dict) and entry["target"] == "model:lenient"
+    assert {k: details[k] for k in ("against", "pool", "both", "new", "active_only", "seed")} == {
+        "against": "packaged",
+        "pool": done.pool,
+        "both": done.both,
+        "new": done.new,
+        "active_only": 0,
+        "seed": 1,
+    }
+    assert [tuple(k) for k in details["sample"]] == done.sample
+
+    # the same seed on the same workspace draws the same sample; another seed another
+    def again(seed: int, where: str) -> list[tuple[str, str]]:
+        ws = tmp_path / where
+        shutil.copytree(decided_template, ws)
+        with Review(ws) as review:
+            R.register(review.db, CONSOLE, lenient, name="lenient")
+            return R.shadow(review, CONSOLE, "lenient", sample=10, seed=seed).sample
+
+    assert again(1, "same-seed") == done.sample
+    assert set(again(2, "other-seed")) != sample
+
+
+def _decide_sample(review: Review, n: int | None, confirm_every: int) -> tuple[int, int]:
+    """Decide the first *n* (None: all) shadow items, confirming one in *confirm_every*."""
+    items = _shadow_items(review)[:n]
+    confirmed = 0
+    for i, it in enumerate(items):
+        if i % confirm_every == 0:
+            review.queue.decide(CONSOLE, int(it["id"]), "confirm", **CONFIRM)  # type: ignore[arg-type]
+            confirmed += 1
+        else:
+            review.queue.decide(CONSOLE, int(it["id"]), "reject", reason="other")  # type: ignore[arg-type]
+    return len(items), confirmed
+
+
+@pytest.mark.parametrize(
+    ("decide_n", "confirm_every", "state"),
+    [
+        (None, 1, "fine"),  # every new flag confirmed: its queue is not worse, promoted
+        (None, 10, "worse"),  # nine in ten rejected: refused on the estimate, held-out equal
+        (R.MIN_SHADOW - 1, 1, "undecided"),  # one decision short of the minimum: refused
+    ],
+)
+def test_the_shadow_review_judges_the_new_flags(
+    decided_ws: Path, lenient: Path, decide_n: int | None, confirm_every: int, state: str
+) -> None:
+    with Review(decided_ws) as review:
+        R.register(review.db, CONSOLE, lenient, name="lenient")
+        done = R.shadow(review, CONSOLE, "lenient")
+        assert done.new > 2 * R.MIN_SHADOW and done.needs_decisions  # the fixture
+        assert len(done.sample) == min(R.SHADOW_SAMPLE, done.new)
+        n, confirmed = _decide_sample(review, decide_n, confirm_every)
+        with review.store() as store:
+            c = R.evaluate(review.db, store, "lenient")
+            # the held-out decisions cannot tell the two apart (its sample is left out)
+            assert c.candidate.overall == c.against.overall and c.held_out_reasons == []
+            assert c.held_out["shadow"] == n
+            s = c.shadow
+            assert s is not None and s.state == state
+            assert (s.both, s.new, s.sample, s.decided, s.confirmed) == (
+                done.both,
+                done.new,
+                len(done.sample),
+                n,
+                confirmed,
+            )
+            held_out = c.against.overall["precision"]
+            assert s.p_both == held_out and s.both_held_out == c.rows  # lenient flags them all
+            expected = (s.both * held_out + s.new * confirmed / n) / (s.both + s.new)
+            assert s.estimated == pytest.approx(expected)
+            assert c.as_dict()["shadow"]["estimated"] == s.estimated
+            assert c.summary()["shadow"]["state"] == state
+            if state == "fine":
+                assert c.not_worse and c.reasons == []
+                R.promote(review.db, store, CONSOLE, "lenient")
+                assert R.active_name(review.db) == "lenient"
+                (entry,) = _entries(review.db, "model.promote")
+                details = entry["details"]
+                assert isinstance(details, dict)
+                assert details["evaluation"]["shadow"]["p_new"] == 1.0
+                return
+            assert not c.not_worse and c.reasons == s.reasons()
+            assert c.needs_review == (state == "undecided")
+            why = (
+                f"estimated precision of its queue {expected:.3f} against {held_out:.3f}"
+                if state == "worse"
+                else f"and {n} of the {len(done.sample)} items its shadow reviews queued"
+            )
+            assert why in c.reasons[0]
+            with pytest.raises(ReviewError, match=re.escape(why)):
+                R.promote(review.db, store, CONSOLE, "lenient")
+            assert R.active_name(review.db) == "packaged"
+
+
+def test_a_candidate_never_shadowed_is_refused(
+    decided_ws: Path, models: dict[str, Path], lenient: Path
+) -> None:
+    with Review(decided_ws) as review, review.store() as store:
+        R.register(review.db, CONSOLE, lenient, name="lenient")
+        c = R.evaluate(review.db, store, "lenient")
+        assert c.held_out_reasons == [] and c.shadow is not None and c.shadow.state == "missing"
+        assert c.reasons == [
+            "no shadow review of lenient against packaged: how many posts it would newly "
+            "queue that no reviewer has seen is unknown -- run `marsad model shadow lenient` "
+            "and decide its sample"
+        ]
+        with pytest.raises(ReviewError, match="run `marsad model shadow lenient`"):
+            R.promote(review.db, store, CONSOLE, "lenient")
+        # a shadow review against another active model is not one against this one
+        R.register(review.db, CONSOLE, models["good"], name="good")
+        R.promote(review.db, None, CONSOLE, "good", force=True, reason="a test")
+        R.shadow(review, CONSOLE, "lenient", sample=0)
+        R.rollback(review.db, CONSOLE)
+        c = R.evaluate(review.db, store, "lenient")
+        assert c.shadow is not None and c.shadow.state == "missing"
+        # one that drew nothing (--sample 0) says how much is new, and asks for a sample
+        done = R.shadow(review, CONSOLE, "lenient", sample=0)
+        c = R.evaluate(review.db, store, "lenient")
+        assert c.shadow is not None and c.shadow.state == "unsampled" and not c.not_worse
+        assert c.reasons[0].startswith(
+            f"it would newly queue {done.new:,} of the {done.pool:,} posts of its shadow review "
+            f"({done.new_share:.1%} of its flags) that no reviewer has seen"
+        )
+        # a forced promotion still goes through, with the comparison in the audit log
+        assert R.promote(review.db, store, CONSOLE, "lenient", force=True, reason="seen").forced
+
+
+def test_the_shadow_command(decided_ws: Path, lenient: Path) -> None:
+    from marsad.cli.act_learn import model
+
+    runner = CliRunner()
+
+    def run(*args: str) -> tuple[int, str]:
+        done = runner.invoke(model, [*args, "-w", str(decided_ws)])
+        return done.exit_code, done.output
+
+    assert run("register", str(lenient), "--name", "lenient")[0] == 0
+    code, text = run("shadow", "lenient", "--sample", "5")
+    assert code == 0, text
+    assert "shadow review of lenient against packaged" in text
+    assert "5 of the posts only lenient flags put in the review queue" in text
+    assert f"--sample {R.MIN_SHADOW - 5}` or more" in text  # five are too few to promote on
+    code, text = run("shadow", "lenient", "--seed", "2", "--json")
+    assert code == 0, text
+    data = json.loads(text[text.index("{") :])
+    assert data["against"] == "packaged" and data["seed"] == 2 and data["queued"] == 5
+    assert len(data["sample"]) == data["new"] - 5 == data["drawn"] - 5  # the rest of them
+    assert data["needs_decisions"] is True and data["required"] == R.MIN_SHADOW
+    code, text = run("evaluate", "lenient")
+    assert code == 0 and "waits for the decisions of its shadow review" in text
+    assert f"0 of its {data['new']} sample items decided" in " ".join(text.split())
+    code, text = run("promote", "lenient")
+    assert code == 2 and "not promoted" in text and "review them" in text
+    code, text = run("shadow", "packaged")
+    assert code == 2 and "is the active model" in text
+    code, text = run("shadow", "nope")
+    assert code == 2 and "no model 'nope'" in text
+
+
+def _truth(analysed_template: Path) -> dict[str, bool]:
+    path = analysed_template.parent / "sim" / "ground_truth" / "accounts.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        return {r["native_id"]: r["is_covert"] == "true" for r in csv.DictReader(fh)}
+
+
+def test_retrain_waits_for_the_shadow_review(
+    decided_ws: Path,
+    lenient: Path,
+    analysed_template: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A retrain whose model passes the held-out decisions runs its shadow review and
+    waits for it; decided from the simulator's truth, the model is then promoted."""
+    import marsad.detect.evaluate
+    from marsad.cli.act_learn import model
+
+    trained = TextClassifier.load(lenient)
+    monkeypatch.setattr(
+        marsad.detect.evaluate,
+        "train",
+        lambda *a, **k: (trained, SimpleNamespace(report=trained.meta_.get("evaluation"))),
+    )
+    runner = CliRunner()
+    base = labelled(tmp_path / "base.csv", 40)
+    done = runner.invoke(
+        model, ["retrain", "--data", str(base), "--name", "r2", "-w", str(decided_ws)]
+    )
+    assert done.exit_code == 0, done.output
+    text = " ".join(done.output.split())
+    assert "r2 waits for the decisions of its shadow review" in text
+    with Review(decided_ws) as review:
+        items = _shadow_items(review)
+        assert items and R.active_name(review.db) == "packaged"
+        assert f"next: review the {len(items)} sample items of its shadow review" in text
+        assert "then `marsad model promote r2`" in text
+        truth = _truth(analysed_template)
+        for it in items:
+            if truth[str(it["account_id"])]:
+                review.queue.decide(CONSOLE, int(it["id"]), "confirm", **CONFIRM)  # type: ignore[arg-type]
+            else:
+                review.queue.decide(CONSOLE, int(it["id"]), "reject", reason="other")  # type: ignore[arg-type]
+    done = runner.invoke(model, ["promote", "r2", "-w", str(decided_ws), "--json"])
+    assert done.exit_code == 0, done.output
+    shadow = json.loads(done.output)["comparison"]["shadow"]
+    assert shadow["state"] == "fine" and shadow["decided"] == len(items)
+    assert shadow["p_new"] > shadow["against_precision"]  # the simulation's new flags are right

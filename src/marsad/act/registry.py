@@ -36,7 +36,38 @@ without author context): precision, recall and F1, overall and per
 language.  The indicators are the built-in registry's (a scan run with an
 ``--indicators`` file of its own scores otherwise).  These are items a model once put in the queue, so recall is the
 share of *confirmed* items a model still flags, and precision the share of
-what it flags that reviewers confirmed -- the queue's own precision.
+what it flags that reviewers confirmed -- the queue's own precision.  The
+sample items of the candidate's shadow reviews are left out: they are what
+its *new* flags are judged on, not items the active model queued.
+
+**Shadow review** (:func:`shadow`).  The held-out decisions show what a
+candidate keeps and drops of the active model's queue, never what it would
+add to it: after a retrain they can be nearly all confirmations while the
+candidate newly flags posts no reviewer has seen.  A shadow review looks
+there.  It takes a pool of at most ``pool`` (:data:`SHADOW_POOL`, 50,000)
+current posts with text -- those with the smallest MD5 of
+``seed:platform:post id``: a uniform sample fixed by the seed and the posts,
+whatever order the store reads them in (a DuckDB reservoir's depends on
+it) -- scores it with the active model and the candidate as the evaluation
+scores (text risk, the author context of all the authors' current posts,
+each model's own thresholds; nothing is written to the store: a scan of one
+version deletes the detections of the others) and counts the posts both
+flag, those only the candidate flags (*new*) and those only the active one
+flags.  The pool holds posts already in the queue too, so *both* and *new*
+are in the proportions of the candidate's whole queue.  Of the new posts
+*not* in the queue (any status) it draws ``sample`` (:data:`SHADOW_SAMPLE`,
+50) uniformly with the seed and queues them as post items of the detector
+:data:`SHADOW_DETECTOR` (``risk-shadow``, scored with the candidate's risk
+and its version: the queue withdraws only the risk detector's items, so they
+wait for a decision whatever a scan says meanwhile).  Reviewers decide them
+as any item, not told why they are there.  The run is an audit entry
+(``model.shadow``: the model it was compared with, the counts, the sample,
+the seed): the log is its record, and the same seed on the same posts and
+queue draws the same pool and sample.  A second run draws more of the new
+posts no run has queued; the counts of the latest run against the active
+model are judged, with the decisions on the samples of all of them (draws
+without replacement from the same new posts are, together, one uniform
+sample of them).
 
 **Not worse** (:func:`promote`), with :data:`TOLERANCE` = 0.01: on the
 held-out decisions, the candidate's F1 is at least the active model's F1
@@ -49,18 +80,41 @@ The tolerance is a tie band -- two models that agree on all but one item in
 a hundred are equal here, and a retrain that adds decisions should not be
 refused by one item -- and a clear loss on the queue's precision or on F1,
 overall or in a language that has the decisions to show it, is refused.
+
+And the new flags: when the candidate's new posts are more than
+:data:`NEW_SHARE` (5%) of its flags in the pool of its latest shadow review
+against the active model, at least :data:`MIN_SHADOW` (20) of the sample
+its reviews against it queued must be decided (all the new posts there were
+to draw, when fewer), and the
+estimated precision of the queue the candidate would produce,
+``(both x p_both + new x p_new) / (both + new)``, must be at least the active
+model's held-out precision minus the tolerance -- ``p_new`` the share of the
+decided sample items confirmed (the item's final decision), ``p_both`` the
+candidate's precision on the held-out decisions the active model flags too.
+A candidate with no shadow review against the active model is refused: how
+much it would newly queue is unknown, so every candidate is shadowed once
+(a model file identical to the active one's flags nothing new and needs
+none).  5% is a cost trade-off, not a guarantee: under it a shadow review is
+not asked for, though new flags all wrong would lower the queue's precision
+by up to 5% of it.  Twenty decisions put ``p_new`` within about +-0.2 (95%,
+at 0.5), fifty within +-0.14: enough to see a region of new flags that is
+mostly wrong -- the loss the held-out decisions cannot show -- not to rank
+two close models: the rule compares the point estimate, so a candidate
+exactly as good as the active one may well be refused (when the call is
+close, a shadow review with a larger ``sample`` narrows it).
 A lead may still promote with ``force`` and a **reason**: logged as forced,
 with the reason and the comparison, in the audit log.
 
 **History.**  Every change is an audit entry in the transaction that makes
 it (``model.register``, ``model.promote`` with ``forced`` and ``reason``,
-``model.rollback``).  :func:`rollback` replays the promotions and rollbacks
+``model.rollback``; ``model.shadow`` right after the queue's sync that adds
+its sample).  :func:`rollback` replays the promotions and rollbacks
 of the audit log as a stack -- a promotion pushes, a rollback pops -- and
 makes the model under the top active again: one rollback undoes the last
 promotion, two undo the last two.  Registering, promoting and rolling back
-need the ``sync`` permission (a lead or an admin); listing and evaluating
-change nothing and take no actor (a shell shows them to whoever may read
-the queue).
+need the ``sync`` permission (a lead or an admin), as does a shadow review
+(it fills the queue); listing and evaluating change nothing and take no
+actor (a shell shows them to whoever may read the queue).
 """
 
 from __future__ import annotations
@@ -68,10 +122,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,6 +146,7 @@ from marsad.errors import BadModel, Conflict, MarsadError, NotFound, ReviewError
 from marsad.files import write_bytes, write_text
 from marsad.review import audit
 from marsad.review.db import ReviewDB, now_iso
+from marsad.review.queue import Candidate
 from marsad.review.users import User
 
 if TYPE_CHECKING:
@@ -103,13 +160,20 @@ __all__ = [
     "KIND",
     "MIN_HELD_OUT",
     "MIN_LANGUAGE",
+    "MIN_SHADOW",
+    "NEW_SHARE",
     "PACKAGED",
+    "SHADOW_DETECTOR",
+    "SHADOW_POOL",
+    "SHADOW_SAMPLE",
     "TOLERANCE",
     "Comparison",
     "ModelInfo",
     "Promotion",
     "Retrained",
     "Scored",
+    "Shadow",
+    "ShadowCheck",
     "active_model_path",
     "active_name",
     "cache_dir",
@@ -123,6 +187,7 @@ __all__ = [
     "register",
     "retrain",
     "rollback",
+    "shadow",
 ]
 
 PACKAGED = "packaged"
@@ -134,6 +199,18 @@ TOLERANCE = 0.01
 MIN_HELD_OUT = 30
 #: held-out decisions of both labels from which a language is judged on its own
 MIN_LANGUAGE = 50
+#: the share of a candidate's flags it may newly queue before its shadow review's
+#: sample must be decided (module docstring: a cost trade-off)
+NEW_SHARE = 0.05
+#: decided shadow sample items from which its precision on new flags is estimated
+#: (about +-0.2 at 95%: enough to see new flags that are mostly wrong)
+MIN_SHADOW = 20
+#: a shadow review's defaults: the items it queues (about +-0.14 at 95%) and its pool
+SHADOW_SAMPLE = 50
+SHADOW_POOL = 50_000
+#: the detector of the items a shadow review queues (never withdrawn by a sync)
+SHADOW_DETECTOR = "risk-shadow"
+_SHADOW = "model.shadow"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _PROMOTIONS = ("model.promote", "model.rollback")
 
@@ -458,18 +535,156 @@ class Scored:
 
 
 @dataclass
+class ShadowCheck:
+    """What the candidate's shadow reviews against the compared model say
+    (module docstring): the counts of the latest one's pool, the decisions on
+    their samples, the estimated precision of the candidate's queue, and which
+    rule applies (:attr:`state`)."""
+
+    name: str  # the candidate
+    against: str
+    tolerance: float = TOLERANCE
+    same: bool = False  # the two model files are one: nothing is flagged anew
+    seq: int | None = None  # the model.shadow audit entry judged (None: no review)
+    at: str | None = None
+    seed: int | None = None
+    pool: int = 0  # posts scored
+    both: int = 0  # ... flagged by both models
+    new: int = 0  # ... by the candidate only
+    active_only: int = 0  # ... by the compared model only
+    sample: int = 0  # items its reviews against this model queued, all runs together
+    available: int = 0  # new posts they could draw: those drawn and those left
+    decided: int = 0  # sample items closed (confirmed or rejected)
+    confirmed: int = 0
+    p_new: float | None = None  # confirmed share of the decided sample
+    p_both: float | None = None  # the candidate's precision on held-out decisions both flag
+    both_held_out: int = 0  # ... how many those are
+    estimated: float | None = None  # the estimated precision of the candidate's queue
+    against_precision: float | None = None  # the compared model's held-out precision
+
+    @property
+    def new_share(self) -> float | None:
+        """The candidate's new flags as a share of its flags in the pool (None: no review)."""
+        if self.same:
+            return 0.0
+        if self.seq is None:
+            return None
+        flags = self.both + self.new
+        return self.new / flags if flags else 0.0
+
+    @property
+    def required(self) -> int:
+        """Decided sample items the rule needs: :data:`MIN_SHADOW`, or every new post
+        there was to draw when there were fewer."""
+        return min(MIN_SHADOW, self.available) if self.available else MIN_SHADOW
+
+    @property
+    def state(self) -> str:
+        """``same`` (identical files), ``missing`` (no review: refused), ``small``
+        (new flags at most :data:`NEW_SHARE` of its flags), ``unsampled`` (nothing
+        drawn: refused), ``undecided`` (too few decided: refused), ``worse``
+        (refused) or ``fine``."""
+        share = self.new_share
+        if self.same:
+            return "same"
+        if share is None:
+            return "missing"
+        if share <= NEW_SHARE:
+            return "small"
+        if self.sample == 0:
+            return "unsampled"
+        if self.decided < self.required:
+            return "undecided"
+        if (self.estimated or 0.0) < (self.against_precision or 0.0) - self.tolerance:
+            return "worse"
+        return "fine"
+
+    def reasons(self) -> list[str]:
+        """Why the shadow review refuses the candidate (empty: it does not)."""
+        state, name = self.state, self.name
+        run = f"run `marsad model shadow {name}` and decide its sample"
+        if state == "missing":
+            return [
+                f"no shadow review of {name} against {self.against}: how many posts it would "
+                f"newly queue that no reviewer has seen is unknown -- {run}"
+            ]
+        share = f"{self.new_share or 0.0:.1%} of its flags"
+        news = f"it would newly queue {self.new:,} of the {self.pool:,} posts of its shadow review"
+        if state == "unsampled":
+            return [f"{news} ({share}) that no reviewer has seen: {run}"]
+        if state == "undecided":
+            more = (
+                f"; only {self.sample} were drawn: run `marsad model shadow {name} --sample "
+                f"{self.required - self.sample}` or more"
+                if self.sample < self.required
+                else ""
+            )
+            return [
+                f"{news} ({share}) and {self.decided} of the {self.sample} items its shadow "
+                f"reviews queued are decided (at least {self.required} are needed): review them "
+                f"(detector {SHADOW_DETECTOR}), then promote {name}{more}"
+            ]
+        if state == "worse":
+            return [
+                f"estimated precision of its queue {self.estimated or 0.0:.3f} against "
+                f"{self.against_precision or 0.0:.3f} of {self.against} (more than "
+                f"{self.tolerance} lower): precision {self.p_new or 0.0:.3f} on its new flags "
+                f"({self.confirmed} of the {self.decided} decided items of its shadow review "
+                f"confirmed; {share} of its flags there) and {self.p_both or 0.0:.3f} on the "
+                f"{self.both_held_out} held-out decisions both models flag"
+            ]
+        return []
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **self.__dict__,
+            "new_share": self.new_share,
+            "required": self.required,
+            "state": self.state,
+            "reasons": self.reasons(),
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """The few numbers the audit entry of a promotion keeps."""
+        keep = ("seq", "pool", "both", "new", "sample", "decided", "confirmed")
+        return {
+            "state": self.state,
+            **{k: getattr(self, k) for k in keep},
+            **{
+                k: getattr(self, k)
+                for k in ("new_share", "p_new", "p_both", "estimated", "against_precision")
+            },
+        }
+
+
+@dataclass
 class Comparison:
-    """A candidate against the active (or another) model on the same held-out decisions."""
+    """A candidate against the active (or another) model on the same held-out decisions,
+    and what its shadow review says of its new flags."""
 
     candidate: Scored
     against: Scored
     rows: int
     positives: int
     held_out: dict[str, int]  # holdout: rows of the holdout split; after_cut: decided after
-    # what a model learnt; learnt: rows left out because a model learnt from them
+    # what a model learnt; learnt: rows left out because a model learnt from them; shadow:
+    # rows left out because a shadow review of the candidate queued them
     not_worse: bool
     reasons: list[str]  # why it is worse (empty when not worse)
     tolerance: float = TOLERANCE
+    shadow: ShadowCheck | None = None
+
+    @property
+    def held_out_reasons(self) -> list[str]:
+        """The reasons the held-out decisions give (the others are its shadow review's)."""
+        shadow = self.shadow.reasons() if self.shadow is not None else []
+        return [r for r in self.reasons if r not in shadow]
+
+    @property
+    def needs_review(self) -> bool:
+        """Refused only because too few items of its shadow review's sample are decided."""
+        s = self.shadow
+        return s is not None and s.state == "undecided" and not self.held_out_reasons
 
     def as_dict(self) -> dict[str, Any]:
         def scored(s: Scored) -> dict[str, Any]:
@@ -485,6 +700,7 @@ class Comparison:
             "not_worse": self.not_worse,
             "reasons": self.reasons,
             "tolerance": self.tolerance,
+            "shadow": self.shadow.as_dict() if self.shadow is not None else None,
         }
 
     def summary(self) -> dict[str, Any]:
@@ -500,6 +716,7 @@ class Comparison:
             },
             "not_worse": self.not_worse,
             "reasons": self.reasons,
+            "shadow": self.shadow.summary() if self.shadow is not None else None,
         }
 
 
@@ -624,10 +841,340 @@ def _score(
     )
 
 
+# -- shadow review ------------------------------------------------------------------
+
+
+@dataclass
+class Shadow:
+    """What :func:`shadow` did: the counts of its pool and the sample it queued."""
+
+    name: str
+    against: str
+    version: str  # the candidate's risk version (the sample items' detector version)
+    seed: int
+    pool: int  # posts scored
+    both: int  # ... flagged by both models
+    new: int  # ... by the candidate only
+    active_only: int  # ... by the active model only
+    queued: int  # new posts in the queue already (not drawn)
+    sample: list[tuple[str, str]]  # (platform, post id) of the items it queued
+    added: int = 0  # items the queue's sync added
+    seq: int = 0  # its model.shadow audit entry
+    drawn: int = 0  # items its reviews against this model queued, this one and earlier
+    available: int = 0  # new posts they could draw: those drawn and those left
+
+    @property
+    def new_share(self) -> float:
+        flags = self.both + self.new
+        return self.new / flags if flags else 0.0
+
+    @property
+    def needs_decisions(self) -> bool:
+        """Whether a promotion waits for decisions on the sample (new share over
+        :data:`NEW_SHARE`)."""
+        return self.new_share > NEW_SHARE
+
+    @property
+    def required(self) -> int:
+        """Decided sample items a promotion needs (:attr:`ShadowCheck.required`)."""
+        return min(MIN_SHADOW, self.available) if self.available else MIN_SHADOW
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **self.__dict__,
+            "sample": [list(k) for k in self.sample],
+            "new_share": self.new_share,
+            "needs_decisions": self.needs_decisions,
+            "required": self.required,
+        }
+
+
+def _pool(store: Readable, limit: int, seed: int) -> list[tuple[str, str, str | None]]:
+    """``(platform, post id, account id)`` of the shadow review's pool (module
+    docstring): the current posts with text whose MD5 of ``seed:platform:id`` is
+    among the *limit* smallest."""
+    found = (
+        store.analytics()
+        .execute(
+            "SELECT platform, native_id, account_id FROM current_posts "
+            "WHERE regexp_matches(coalesce(text, ''), '\\S') "
+            "ORDER BY md5(concat(?, ':', platform, ':', native_id)), platform, native_id LIMIT ?",
+            [str(seed), limit],
+        )
+        .fetchall()
+    )
+    return [(str(p), str(n), None if a is None else str(a)) for p, n, a in found]
+
+
+def _seen_at(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return now_iso(value if value.tzinfo else value.replace(tzinfo=UTC))
+    return str(value)
+
+
+def _shadow_items(
+    store: Readable, keys: Sequence[tuple[str, str]], scores: Sequence[float], version: str
+) -> list[Candidate]:
+    """The queue items of the shadow sample *keys*, scored *scores* by risk *version*
+    (language, author and reach -- the author's followers -- as the queue's post items)."""
+    if not keys:
+        return []
+    con = store.analytics()
+    con.register(
+        "_act_keys",
+        pa.table(
+            {"platform": [k[0] for k in keys], "native_id": [k[1] for k in keys]},
+            schema=pa.schema([("platform", pa.string()), ("native_id", pa.string())]),
+        ),
+    )
+    try:
+        found = {
+            (str(p), str(n)): (lang, acc, created, fol)
+            for p, n, lang, acc, created, fol in con.execute(
+                "SELECT p.platform, p.native_id, p.lang, p.account_id, p.created_at, "
+                "coalesce(a.followers, 0) FROM current_posts p JOIN _act_keys k "
+                "ON k.platform = p.platform AND k.native_id = p.native_id "
+                "LEFT JOIN accounts a ON a.platform = p.platform AND a.native_id = p.account_id"
+            ).fetchall()
+        }
+    finally:
+        con.unregister("_act_keys")
+    items = []
+    for key, score in zip(keys, scores, strict=True):
+        lang, acc, created, fol = found.get(key, (None, None, None, 0))
+        items.append(
+            Candidate(
+                "post",
+                key[0],
+                key[1],
+                SHADOW_DETECTOR,
+                version,
+                float(score),
+                lang,
+                None,
+                acc,
+                int(fol or 0),
+                _seen_at(created),
+            )
+        )
+    return items
+
+
+def shadow(
+    review: Review,
+    actor: User,
+    name: str,
+    *,
+    sample: int = SHADOW_SAMPLE,
+    pool: int = SHADOW_POOL,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> Shadow:
+    """A shadow review of model *name* against the active model (module
+    docstring): score a pool of at most *pool* current posts with both, count
+    what each flags, queue *sample* of the posts only *name* flags that are
+    not in the queue (detector :data:`SHADOW_DETECTOR`) and record it all in
+    the audit log (``model.shadow``).  Nothing is written to the store."""
+    from marsad.detect.scorer import RiskScorer
+
+    actor.require("sync")
+    if sample < 0 or pool < 1:
+        raise ReviewError(
+            f"a shadow review needs --sample 0 or more and --pool 1 or more "
+            f"(got {sample} and {pool})"
+        )
+    say = progress or (lambda _msg: None)
+    db = review.db
+    get_model(db, name)  # NotFound naming the known ones
+    against = active_name(db)
+    if name == against:
+        raise Conflict(
+            f"{name} is the active model: a shadow review compares a candidate with it "
+            "(promote another model first, or shadow another one)"
+        )
+    models = [load_model(db, name), load_model(db, against)]
+    queued = {
+        (str(r["platform"]), str(r["target_id"]))
+        for r in db.rows("SELECT platform, target_id FROM queue_items WHERE kind = 'post'")
+    }
+    with review.store() as store:
+        keys = _pool(store, pool, seed)
+        say(f"shadow review: {len(keys):,} posts scored with {name} and {against}")
+        version = RiskScorer(models[0]).version
+        risk = np.zeros(len(keys))
+        mine = theirs = np.zeros(len(keys), dtype=bool)
+        if keys:
+            rows = [
+                {"platform": p, "post_id": n, "account": f"{p}:{a}" if a else ""}
+                for p, n, a in keys
+            ]
+            posts = _posts_of(store, rows)
+            risk, thresholds, version, _ = _flags(models[0], rows, posts)
+            risk_a, thresholds_a, _, _ = _flags(models[1], rows, posts)
+            mine, theirs = risk >= thresholds, risk_a >= thresholds_a
+        new = np.flatnonzero(mine & ~theirs).tolist()
+        fresh = [i for i in new if keys[i][:2] not in queued]
+        drawn = sorted(random.Random(seed).sample(fresh, min(sample, len(fresh))))  # noqa: S311
+        items = _shadow_items(
+            store, [keys[i][:2] for i in drawn], [float(risk[i]) for i in drawn], version
+        )
+    counts = review.queue.sync(actor, items) if items else {"added": 0}
+    done = Shadow(
+        name,
+        against,
+        version,
+        seed,
+        len(keys),
+        int(np.sum(mine & theirs)),
+        len(new),
+        int(np.sum(theirs & ~mine)),
+        len(new) - len(fresh),
+        [(c.platform, c.target_id) for c in items],
+        int(counts.get("added", 0)),
+    )
+    with db.write() as w:
+        entry = audit.append(
+            w,
+            actor.name,
+            _SHADOW,
+            f"model:{name}",
+            {
+                "against": against,
+                "version": version,
+                "seed": seed,
+                "pool": done.pool,
+                "pool_limit": pool,
+                "both": done.both,
+                "new": done.new,
+                "active_only": done.active_only,
+                "queued": done.queued,
+                "sampleable": len(fresh),
+                "sample": [list(k) for k in done.sample],
+                "added": done.added,
+            },
+        )
+    done.seq = int(entry["seq"])
+    _, union, done.available = _drawn(_shadow_runs(db, name), against)
+    done.drawn = len(union)
+    say(
+        f"shadow review: {done.new:,} posts only {name} flags ({done.new_share:.0%} of its "
+        f"flags), {len(done.sample)} queued for review"
+    )
+    return done
+
+
+def _shadow_runs(db: ReviewDB, name: str) -> list[dict[str, Any]]:
+    """The shadow reviews of model *name* (its ``model.shadow`` audit entries), oldest first."""
+    return [
+        {**json.loads(r["details"]), "seq": int(r["seq"]), "at": r["at"]}
+        for r in db.rows(
+            "SELECT seq, at, details FROM audit_log WHERE action = ? AND target = ? ORDER BY seq",
+            [_SHADOW, f"model:{name}"],
+        )
+    ]
+
+
+def _drawn(
+    runs: Sequence[dict[str, Any]], against: str
+) -> tuple[dict[str, Any] | None, list[tuple[str, str]], int]:
+    """The latest of the shadow *runs* against model *against*, the sample items
+    of all of them (each run draws from the new posts the earlier ones left:
+    together a uniform sample of them), and how many new posts they could draw."""
+    mine = [r for r in runs if r.get("against") == against]
+    if not mine:
+        return None, [], 0
+    union = list(dict.fromkeys((str(p), str(n)) for r in mine for p, n in r.get("sample") or ()))
+    last = mine[-1]
+    left = max(int(last.get("sampleable", 0)) - len(last.get("sample") or ()), 0)
+    return last, union, len(union) + left
+
+
+def _statuses(db: ReviewDB, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The status of the post items of *keys* ``(platform, post id)`` in the queue."""
+    by_platform: dict[str, list[str]] = {}
+    for platform, post_id in keys:
+        by_platform.setdefault(platform, []).append(post_id)
+    out: dict[tuple[str, str], str] = {}
+    for platform, ids in by_platform.items():
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            sql = (
+                "SELECT target_id, status FROM queue_items WHERE kind = 'post' "  # noqa: S608
+                f"AND platform = ? AND target_id IN ({', '.join('?' * len(chunk))})"
+            )  # placeholders only: the keys are parameters
+            for r in db.rows(sql, [platform, *chunk]):
+                out[(platform, str(r["target_id"]))] = str(r["status"])
+    return out
+
+
+def _shadow_check(
+    db: ReviewDB,
+    runs: Sequence[dict[str, Any]],
+    infos: Sequence[ModelInfo],
+    scored: Sequence[Scored],
+    kept: Sequence[dict[str, Any]],
+    tolerance: float,
+) -> ShadowCheck:
+    """What the shadow reviews of ``infos[0]`` against ``infos[1]`` say (the
+    latest one's counts, the decisions on all their samples), with the held-out
+    results *scored* on the rows *kept*."""
+    mine, theirs = scored
+    both_rows = [
+        int(r["label"])
+        for r, x, y in zip(kept, mine.flagged, theirs.flagged, strict=False)
+        if x and y
+    ]
+    check = ShadowCheck(
+        infos[0].name,
+        infos[1].name,
+        tolerance,
+        same=infos[0].sha256 == infos[1].sha256,
+        p_both=sum(both_rows) / len(both_rows) if both_rows else None,
+        both_held_out=len(both_rows),
+        against_precision=float(theirs.overall.get("precision") or 0.0),
+    )
+    run, sample, check.available = _drawn(runs, infos[1].name)
+    if check.same or run is None:
+        return check
+    statuses = _statuses(db, sample).values()
+    check.seq, check.at, check.seed = run["seq"], run["at"], run.get("seed")
+    check.pool, check.both, check.new = int(run["pool"]), int(run["both"]), int(run["new"])
+    check.active_only = int(run.get("active_only", 0))
+    check.sample = len(sample)
+    check.decided = sum(s in ("confirmed", "rejected") for s in statuses)
+    check.confirmed = sum(s == "confirmed" for s in statuses)
+    check.p_new = check.confirmed / check.decided if check.decided else None
+    flags = check.both + check.new
+    if flags and (check.new == 0 or check.p_new is not None):
+        check.estimated = (
+            check.both * (check.p_both or 0.0) + check.new * (check.p_new or 0.0)
+        ) / flags
+    return check
+
+
+# -- the comparison -------------------------------------------------------------------
+
+
 def _verdict(
+    candidate: Scored,
+    against: Scored,
+    rows: int,
+    positives: int,
+    tolerance: float,
+    shadow: ShadowCheck | None = None,
+) -> list[str]:
+    """Why *candidate* is worse than *against* (empty: not worse; module
+    docstring): on the held-out decisions, then by its *shadow* review."""
+    return _held_out_verdict(candidate, against, rows, positives, tolerance) + (
+        shadow.reasons() if shadow is not None else []
+    )
+
+
+def _held_out_verdict(
     candidate: Scored, against: Scored, rows: int, positives: int, tolerance: float
 ) -> list[str]:
-    """Why *candidate* is worse than *against* (empty: not worse; module docstring)."""
     if rows < MIN_HELD_OUT:
         return [
             f"only {rows} held-out decisions (at least {MIN_HELD_OUT} are needed to compare "
@@ -660,17 +1207,24 @@ def evaluate(
     tolerance: float = TOLERANCE,
 ) -> Comparison:
     """*candidate* against *against* (default: the active model) on the
-    decided post items neither learnt from (module docstring)."""
+    decided post items neither learnt from, and by the candidate's shadow
+    reviews against it (module docstring)."""
     against = against or active_name(db)
     infos = [get_model(db, candidate), get_model(db, against)]
+    runs = _shadow_runs(db, candidate)
+    shadowed = {(str(p), str(n)) for run in runs for p, n in run.get("sample") or ()}
     rows, _missing = decided_posts(db, store, split="all")
+    unshadowed = [r for r in rows if (r["platform"], r["post_id"]) not in shadowed]
     kept = [
-        r for r in rows if not any(info.saw(int(r["decision_id"]), r["split"]) for info in infos)
+        r
+        for r in unshadowed
+        if not any(info.saw(int(r["decision_id"]), r["split"]) for info in infos)
     ]
     held_out = {
         "holdout": sum(r["split"] == "holdout" for r in kept),
         "after_cut": sum(r["split"] != "holdout" for r in kept),
-        "learnt": len(rows) - len(kept),
+        "learnt": len(unshadowed) - len(kept),
+        "shadow": len(rows) - len(unshadowed),
     }
     if kept:
         posts = _posts_of(store, kept)
@@ -679,9 +1233,18 @@ def evaluate(
         empty: dict[str, Any] = {k: None for k in _METRICS} | {"n": 0, "positives": 0}
         scored = [Scored(i.name, i.version, {}, dict(empty), {}) for i in infos]
     positives = sum(int(r["label"]) for r in kept)
-    reasons = _verdict(scored[0], scored[1], len(kept), positives, tolerance)
+    check = _shadow_check(db, runs, infos, scored, kept, tolerance)
+    reasons = _verdict(scored[0], scored[1], len(kept), positives, tolerance, check)
     return Comparison(
-        scored[0], scored[1], len(kept), positives, held_out, not reasons, reasons, tolerance
+        scored[0],
+        scored[1],
+        len(kept),
+        positives,
+        held_out,
+        not reasons,
+        reasons,
+        tolerance,
+        check,
     )
 
 
@@ -751,10 +1314,17 @@ def promote(
                 f"cannot compare {name} with {current}: the workspace's store is needed"
             )
         if not comparison.not_worse:
+            held = comparison.held_out_reasons
+            why = [r for r in comparison.reasons if r not in held]
+            if held:
+                why.insert(
+                    0,
+                    f"it is worse than {current} on {comparison.rows} held-out decisions -- "
+                    + "; ".join(held),
+                )
             raise ReviewError(
-                f"{name} was not promoted: it is worse than {current} on "
-                f"{comparison.rows} held-out decisions -- "
-                + "; ".join(comparison.reasons)
+                f"{name} was not promoted: "
+                + "; ".join(why)
                 + " (promote with --force and --reason to override)"
             )
     with db.write() as w:
@@ -826,13 +1396,42 @@ class Retrained:
     comparison: Comparison
     promoted: Promotion | None
     evaluation: dict[str, Any] = field(default_factory=dict, repr=False)  # the cross-validation
+    shadow: Shadow | None = None  # its shadow review (None: not run)
+
+    @property
+    def next_step(self) -> str:
+        """What to do next, in a sentence."""
+        name, c = self.model.name, self.comparison
+        if self.promoted is not None:
+            return f"{name} is the active model: run `marsad scan` to score the posts with it"
+        if c.needs_review and c.shadow is not None:
+            left = c.shadow.sample - c.shadow.decided
+            return (
+                f"review the {left} sample items of its shadow review (detector "
+                f"{SHADOW_DETECTOR}), then `marsad model promote {name}`"
+            )
+        if c.not_worse:
+            return f"`marsad model promote {name}` makes it the active model"
+        s = c.shadow
+        if s is not None and not c.held_out_reasons and s.state in ("missing", "unsampled"):
+            return (
+                f"`marsad model shadow {name}`, review its sample, then "
+                f"`marsad model promote {name}`"
+            )
+        return (
+            f"{name} is worse than {c.against.name}"
+            + (" on the held-out decisions (no shadow review run)" if self.shadow is None else "")
+            + ": keep the active model, or promote with --force and --reason"
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "export": self.export.as_dict(),
             "model": self.model.as_dict(),
             "comparison": self.comparison.as_dict(),
+            "shadow": self.shadow.as_dict() if self.shadow else None,
             "promoted": self.promoted.as_dict() if self.promoted else None,
+            "next_step": self.next_step,
         }
 
 
@@ -846,6 +1445,7 @@ def retrain(
     name: str | None = None,
     split: str = "train",
     promote_if_not_worse: bool = True,
+    shadow_sample: int = SHADOW_SAMPLE,
     train_options: Mapping[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Retrained:
@@ -854,9 +1454,15 @@ def retrain(
     *data* plus them (their rejections as news, counter-speech or scripture
     marked hard; *hard_files* are the names of *data* files whose negatives
     are all hard), register the model, evaluate it against the active one on
-    the decisions it did not learn from and promote it when it is not worse.
-    The store is read only while exporting and evaluating, not while
-    training (minutes), so a scan may write it meanwhile."""
+    the decisions it did not learn from, run its shadow review (:func:`shadow`,
+    queueing *shadow_sample* items; 0: none) when the held-out decisions do
+    not refuse it already, and promote it when it is not worse.  Right after a
+    retrain the shadow sample is undecided, so a model that newly flags more
+    than :data:`NEW_SHARE` of its flags waits for those decisions
+    (:attr:`Retrained.next_step` says so) and is promoted later with
+    :func:`promote`.  The store is read only while exporting, evaluating and
+    scoring the shadow pool, not while training (minutes), so a scan may write
+    it meanwhile."""
     from marsad.detect.card import model_card
     from marsad.detect.datasets import DataFile, read_labelled
     from marsad.detect.evaluate import train
@@ -886,7 +1492,19 @@ def retrain(
     )
     with review.store() as store:
         comparison = evaluate(review.db, store, info.name)
-        done = None
-        if promote_if_not_worse and comparison.not_worse and not info.active:
-            done = promote(review.db, store, actor, info.name, comparison=comparison)
-    return Retrained(export, get_model(review.db, info.name), comparison, done, ev.report)
+    shadowed = None
+    s = comparison.shadow
+    if (
+        shadow_sample > 0
+        and not info.active
+        and s is not None
+        and s.state != "same"
+        and not comparison.held_out_reasons  # the held-out decisions do not refuse it
+    ):
+        shadowed = shadow(review, actor, info.name, sample=shadow_sample, progress=say)
+        with review.store() as store:
+            comparison = evaluate(review.db, store, info.name)
+    done = None
+    if promote_if_not_worse and comparison.not_worse and not info.active:
+        done = promote(review.db, None, actor, info.name, comparison=comparison)
+    return Retrained(export, get_model(review.db, info.name), comparison, done, ev.report, shadowed)

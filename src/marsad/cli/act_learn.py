@@ -2,8 +2,8 @@
 
 A thin shell over :mod:`marsad.act.decisions` (reviewed posts as labelled
 data, confirmed and rejected media as hash banks) and
-:mod:`marsad.act.registry` (trained models, the active one, promotion only
-when not worse, rollback).  As with the team's other commands
+:mod:`marsad.act.registry` (trained models, the active one, shadow reviews,
+promotion only when not worse, rollback).  As with the team's other commands
 (:mod:`marsad.cli.review`), changes are made as the ``console`` actor and
 written to the audit log.
 """
@@ -191,12 +191,15 @@ def decisions_bank(
 @click.group()
 def model() -> None:
     """The model registry: trained models, the active one `marsad scan` uses, promotion
-    only when a model is not worse on the decisions it did not learn from, rollback.
+    only when a model is not worse on the decisions it did not learn from and on what
+    it would newly queue (its shadow review), rollback.
 
     \b
     Example:
       marsad model retrain --data base.csv --hard-negatives base.csv
       marsad model list
+      marsad model shadow m-3f2a9c01b7d4
+      marsad model promote m-3f2a9c01b7d4
       marsad model rollback
     """
 
@@ -294,12 +297,132 @@ def _print_comparison(c: Any) -> None:
         for lang, m in s.by_language.items():
             table.add_row("", lang, f"{m['n']:,}", _f(m["precision"]), _f(m["recall"]), _f(m["f1"]))
     out.print(table)
+    _print_shadow_check(c.shadow)
     if c.not_worse:
         out.print(f"{c.candidate.name} is not worse than {c.against.name}", highlight=False)
+    elif c.needs_review:
+        out.print(
+            f"{c.candidate.name} waits for the decisions of its shadow review:", highlight=False
+        )
     else:
         out.print(f"{c.candidate.name} is worse than {c.against.name}:", highlight=False)
-        for reason in c.reasons:
-            out.print(f"  {reason}", highlight=False)
+    for reason in c.reasons:
+        out.print(f"  {reason}", highlight=False)
+
+
+def _print_shadow_check(s: Any) -> None:
+    if s is None:
+        return
+    if s.state == "same":
+        out.print(
+            f"shadow review: not needed ({s.name} is the same file as {s.against})",
+            highlight=False,
+        )
+        return
+    if s.seq is None:
+        out.print(f"shadow review: none of {s.name} against {s.against}", highlight=False)
+        return
+    out.print(
+        f"shadow review (audit entry {s.seq}, seed {s.seed}): of {s.pool:,} posts both flag "
+        f"{s.both:,}, only {s.name} {s.new:,} ({s.new_share:.1%} of its flags), only "
+        f"{s.against} {s.active_only:,}; {s.decided} of its {s.sample} sample items decided, "
+        f"{s.confirmed} confirmed",
+        highlight=False,
+    )
+    if s.p_new is not None:
+        out.print(
+            f"  precision on its new flags {_f(s.p_new)}, on the held-out both flag "
+            f"{_f(s.p_both)}: its queue's estimated precision {_f(s.estimated)} against "
+            f"{_f(s.against_precision)} of {s.against}",
+            highlight=False,
+        )
+
+
+@model.command("shadow")
+@click.argument("name")
+@click.option(
+    "--sample",
+    default=50,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Posts only NAME flags to put in the review queue (0: count only).",
+)
+@click.option(
+    "--pool",
+    default=50_000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Current posts to score with both models (a fixed sample by --seed).",
+)
+@click.option("--seed", default=0, show_default=True, help="Seed of the pool and the sample.")
+@workspace_option
+@json_option
+def model_shadow(
+    name: str, sample: int, pool: int, seed: int, workspace: Path | str, as_json: bool
+) -> None:
+    """Shadow review: score a pool of current posts with model NAME and the active
+    model, count what each flags, and put a sample of the posts only NAME flags in the
+    review queue (detector risk-shadow). Once reviewers decide them, `marsad model
+    evaluate` and `promote` judge what NAME would newly queue. Logged in the audit log.
+
+    \b
+    Example:
+      marsad model shadow dec-2026-12
+      marsad model shadow dec-2026-12 --sample 100 --seed 1
+    """
+    from marsad.act.registry import NEW_SHARE, shadow
+    from marsad.review.users import CONSOLE
+
+    def go() -> Any:
+        with _review(workspace) as r:
+            return shadow(
+                r,
+                CONSOLE,
+                name,
+                sample=sample,
+                pool=pool,
+                seed=seed,
+                progress=lambda msg: err.print(f"  {msg}", highlight=False),
+            )
+
+    done = _run(go)
+    if as_json:
+        _emit_json(done.as_dict())
+        return
+    table = Table(title=f"shadow review of {done.name} against {done.against}")
+    for col in ("posts scored", "both flag", f"only {done.name}", f"only {done.against}"):
+        table.add_column(col, justify="right")
+    table.add_row(
+        f"{done.pool:,}",
+        f"{done.both:,}",
+        f"{done.new:,} ({done.new_share:.1%})",
+        f"{done.active_only:,}",
+    )
+    out.print(table)
+    out.print(
+        f"{len(done.sample)} of the posts only {done.name} flags put in the review queue "
+        f"(detector risk-shadow; {done.queued:,} were in it already); audit entry {done.seq}",
+        highlight=False,
+    )
+    if not done.needs_decisions:
+        out.print(
+            f"it newly flags at most {NEW_SHARE:.0%} of its flags: no decisions are needed "
+            f"to promote it (`marsad model promote {done.name}`)",
+            highlight=False,
+        )
+    elif done.drawn < done.required:
+        out.print(
+            f"next: a promotion needs {done.required} decided sample items and its shadow "
+            f"reviews queued {done.drawn}: run `marsad model shadow {done.name} --sample "
+            f"{done.required - done.drawn}` or more",
+            highlight=False,
+        )
+    else:
+        out.print(
+            f"next: review them (at least {done.required} of the {done.drawn} its shadow "
+            f"reviews queued), then `marsad model promote {done.name}`",
+            highlight=False,
+        )
 
 
 @model.command("evaluate")
@@ -418,7 +541,14 @@ def model_rollback(workspace: Path | str, as_json: bool) -> None:
     help="Keep the decisions export, the model and its card there (default: a temporary "
     "directory, removed; the model is kept in the registry).",
 )
-@click.option("--no-promote", is_flag=True, help="Register and evaluate only.")
+@click.option("--no-promote", is_flag=True, help="Register, evaluate and shadow only.")
+@click.option(
+    "--shadow-sample",
+    default=50,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Items the shadow review puts in the queue (see `marsad model shadow`; 0: none).",
+)
 @workspace_option
 @json_option
 def model_retrain(
@@ -438,13 +568,16 @@ def model_retrain(
     split: str,
     out_dir: Path | None,
     no_promote: bool,
+    shadow_sample: int,
     workspace: Path | str,
     as_json: bool,
 ) -> None:
     """The feedback loop in one command: export the decisions, train on the --data files
     plus them (rejections as news, counter-speech or scripture as hard negatives),
     register the model, compare it with the active one on the decisions it did not
-    learn from, and promote it when it is not worse.
+    learn from, run its shadow review (`marsad model shadow`), and promote it when it is
+    not worse. When it would newly queue posts no reviewer has seen, it waits for the
+    shadow sample's decisions: review them, then `marsad model promote NAME`.
 
     \b
     Example:
@@ -478,6 +611,7 @@ def model_retrain(
                 name=name,
                 split=split,
                 promote_if_not_worse=not no_promote,
+                shadow_sample=shadow_sample,
                 train_options=options,
                 progress=lambda msg: err.print(f"  {msg}", highlight=False),
             )
@@ -487,6 +621,12 @@ def model_retrain(
         _emit_json(done.as_dict())
         return
     _print_evaluation(done.evaluation)
+    if done.shadow is not None:
+        err.print(
+            f"  shadow review: {len(done.shadow.sample)} items put in the review queue "
+            f"(detector risk-shadow)",
+            highlight=False,
+        )
     _print_comparison(done.comparison)
     if done.promoted is not None:
         out.print(
@@ -496,8 +636,8 @@ def model_retrain(
         )
     else:
         out.print(
-            f"{done.model.name} registered, not promoted"
-            + ("" if done.comparison.not_worse else " (worse than the active model)")
-            + f"; the active model is still {done.comparison.against.name}",
+            f"{done.model.name} registered, not promoted; the active model is still "
+            f"{done.comparison.against.name}",
             highlight=False,
         )
+        out.print(f"next: {done.next_step}", highlight=False)
