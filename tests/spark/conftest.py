@@ -56,3 +56,16 @@ def exported(analysed_template: Path, tmp_path_factory: pytest.TempPathFactory) 
     out = tmp_path_factory.mktemp("export") / "export"
     cli("export", str(out), "--workspace", str(analysed_template))
     return out
+
+
+@pytest.fixture(scope="session")
+def mixed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A simulation in all three formats (X, Telegram with edits and forwards,
+    marsad JSONL), ingested and scanned; and its Parquet export."""
+    root = tmp_path_factory.mktemp("mixed")
+    sim, ws, out = root / "sim", root / "ws", root / "export"
+    cli("simulate", str(sim), "--profile", "small", "--accounts", "250", "--posts", "2500")
+    cli("ingest", str(sim), "--workspace", str(ws))
+    cli("scan", "--workspace", str(ws))
+    cli("export", str(out), "--workspace", str(ws))
+    return ws, out

@@ -18,7 +18,7 @@ from rich.table import Table
 from marsad import pipeline
 from marsad.cli.common import _emit_json, _run, err, json_option, out, workspace_option
 
-__all__ = ["census", "census_options", "report", "stage_sections"]
+__all__ = ["census", "census_filter", "census_options", "report", "stage_sections"]
 
 
 def census_options(
@@ -82,10 +82,8 @@ def _add_census_options(fn: Callable[..., Any], lang_flag: str) -> Callable[...,
     return fn
 
 
-def _census(
-    workspace: Path, opts: dict[str, Any], sections: tuple[str, ...] = (), *, headline: bool = False
-) -> Any:
-    from marsad.census.compute import SECTIONS, run_census
+def census_filter(opts: dict[str, Any]) -> tuple[Any, Any]:
+    """The census filter and indicator registry the options of :func:`census_options` ask for."""
     from marsad.census.filters import (
         CensusFilter,
         parse_campaign,
@@ -105,7 +103,15 @@ def _census(
         interval=opts["interval"],
         top=opts["top"],
     )
-    registry = IndicatorRegistry.load(opts["indicators_file"])
+    return flt, IndicatorRegistry.load(opts["indicators_file"])
+
+
+def _census(
+    workspace: Path, opts: dict[str, Any], sections: tuple[str, ...] = (), *, headline: bool = False
+) -> Any:
+    from marsad.census.compute import SECTIONS, run_census
+
+    flt, registry = census_filter(opts)
     with pipeline.open_store(workspace, create=False) as store:
         store.compact_rollups()
         return run_census(
@@ -257,17 +263,29 @@ _SHOWN_TABLES = {"status", "clients", "languages", "hashtags", "outlets", "outli
     show_default=True,
     help="HTML file to write.",
 )
-def report(workspace: Path, report_lang: str, out_path: Path, **opts: Any) -> None:
+@click.option(
+    "--census",
+    "census_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Render this census JSON (marsad census --json, marsad spark census) instead of "
+    "computing one from the workspace.",
+)
+def report(
+    workspace: Path, report_lang: str, out_path: Path, census_file: Path | None, **opts: Any
+) -> None:
     """Write the census as one self-contained HTML page that works offline.
 
     \b
     Example:
       marsad report --lang ar --out census-ar.html
       marsad report --lang en --since 2015-01 --out census-2015.html
+      marsad report --census spark-out/census.json --lang ar --out census-ar.html
     """
     from marsad.report import write_report
 
     def go() -> Any:
+        if census_file is not None:
+            return _census_from(census_file)
         result = _census(workspace, opts)
         with pipeline.open_store(workspace, create=False) as store:
             result.sections.extend(stage_sections(store))
@@ -276,3 +294,17 @@ def report(workspace: Path, report_lang: str, out_path: Path, **opts: Any) -> No
     result = _run(go)
     path = write_report(result, out_path, report_lang)
     out.print(f"report written: {path}")
+
+
+def _census_from(path: Path) -> Any:
+    """A census read back from its JSON (``marsad census --json``, ``marsad spark census``)."""
+    import json
+
+    from marsad.census.result import CensusResult
+    from marsad.errors import InputError
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return CensusResult.from_dict(data)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{path}: not a census JSON ({exc})") from exc

@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from marsad.cli.census import census_filter, census_options
 from marsad.cli.common import _emit_json, _run, err, json_option, out
 
 __all__ = ["spark"]
@@ -124,3 +125,75 @@ def scan(
         highlight=False,
     )
     err.print(f"import them with: marsad import {output_dir}", highlight=False)
+
+
+@spark.command("census")
+@_input
+@_output
+@_master
+@_conf
+@census_options()
+@click.option(
+    "--section",
+    "sections",
+    multiple=True,
+    type=click.Choice(
+        ["size", "accounts", "devices", "content", "outlets", "survival", "migration", "campaigns"]
+    ),
+    help="Only this section (repeatable; default all).",
+)
+@click.option("--headline", is_flag=True, help="Only the headline statistics.")
+@json_option
+def census(
+    input_dir: str,
+    output_dir: str,
+    master: str | None,
+    conf: tuple[str, ...],
+    sections: tuple[str, ...],
+    headline: bool,
+    as_json: bool,
+    **opts: Any,
+) -> None:
+    """The census of marsad census, computed on Spark: OUTPUT/census.json, the JSON
+    marsad census --json prints (marsad report --census renders it).
+
+    \b
+    Example:
+      marsad spark census --input /data/export --output /data/census --since 2015-01
+      marsad report --census /data/census/census.json --lang ar --out census-ar.html
+    """
+
+    def go() -> Any:
+        from marsad.spark.census import spark_census
+        from marsad.spark.io import parse_conf, session
+
+        flt, registry = census_filter(opts)
+        spark_ = session(master, parse_conf(conf))
+        try:
+            return spark_census(
+                spark_,
+                input_dir,
+                flt,
+                outlets=registry,
+                sections=sections,
+                headline=headline,
+                output_dir=output_dir,
+            )
+        finally:
+            if master:
+                spark_.stop()
+
+    result = _run(go)
+    if as_json:
+        _emit_json(result)
+        return
+    seconds = result["meta"]["engine"]["seconds"]
+    out.print(
+        f"census of {len(result['sections'])} sections written to {output_dir}/census.json "
+        f"in {seconds} s",
+        highlight=False,
+    )
+    err.print(
+        f"render it with: marsad report --census {output_dir}/census.json --out report.html",
+        highlight=False,
+    )

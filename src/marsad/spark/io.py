@@ -44,6 +44,7 @@ __all__ = [
     "parse_conf",
     "session",
     "write_export",
+    "write_json",
 ]
 
 #: what marsad sets unless a --conf says otherwise
@@ -207,3 +208,24 @@ def write_export(
             f"{out}/manifest.json"
         )
     return rows
+
+
+def write_json(
+    spark: SparkSession, directory: str | os.PathLike[str], name: str, value: Any
+) -> str:
+    """*value* as JSON in ``DIRECTORY/NAME`` (a local directory: written whole,
+    then renamed; object storage: through Spark); returns its path."""
+    out = str(directory)
+    text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    if "://" not in out or out.startswith("file:"):
+        folder = Path(out.removeprefix("file:"))
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f"{name}.tmp"
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(folder / name)
+        return str(folder / name)
+    target = f"{out}/{name}"
+    spark.createDataFrame([(text,)], "value string").coalesce(1).write.mode("overwrite").text(
+        target
+    )
+    return target
