@@ -630,7 +630,7 @@ class ShadowCheck:
                 f"{self.against_precision or 0.0:.3f} of {self.against} (more than "
                 f"{self.tolerance} lower): precision {self.p_new or 0.0:.3f} on its new flags "
                 f"({self.confirmed} of the {self.decided} decided items of its shadow review "
-                f"confirmed; {share} of its flags there) and {self.p_both or 0.0:.3f} on the "
+                f"confirmed; new flags are {share}) and {self.p_both or 0.0:.3f} on the "
                 f"{self.both_held_out} held-out decisions both models flag"
             ]
         return []
