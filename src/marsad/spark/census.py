@@ -56,6 +56,8 @@ def spark_census(
         "version": spark.version,
         "master": spark.sparkContext.master,
         "seconds": round(time.perf_counter() - started, 2),
+        "statements": len(con.timings),
+        "slowest": con.slowest(),
     }
     if output_dir is not None:
         write_json(spark, output_dir, "census.json", out)

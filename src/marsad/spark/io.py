@@ -14,7 +14,9 @@ module only checks the manifest, opens tables, and writes them back.
 set; every ``--conf key=value`` passed on; the session's time zone is UTC
 (the store's times are UTC instants) and Spark's UI is off unless a conf
 turns it on.  Under ``local[...]`` the Python workers are this interpreter
-and the driver binds to 127.0.0.1 (``SPARK_LOCAL_IP``) unless told otherwise.
+and the driver binds to 127.0.0.1 (``SPARK_LOCAL_IP``) unless told otherwise;
+shuffles go into two partitions a core (``spark.sql.shuffle.partitions``;
+Spark's default of 200 is for clusters).
 
 **pandas.** marsad hands Spark Arrow batches (``mapInArrow``) and never
 pandas frames, so any pandas works; PySpark 4.3 still warns, whenever pandas
@@ -85,6 +87,9 @@ def session(
         builder = builder.master(master)
     settings = {**_DEFAULTS, **dict(conf or {})}
     if (master or "").startswith("local"):
+        # shuffles into two partitions a core, not Spark's 200: on one machine
+        # the census took 60 s at 2 per core against 142 s at 200 (BENCHMARKS.md)
+        settings.setdefault("spark.sql.shuffle.partitions", str(2 * _local_cores(master or "")))
         # the executors' Python is the driver's: the same marsad, models and numpy
         settings.setdefault("spark.pyspark.python", sys.executable)
         settings.setdefault("spark.pyspark.driver.python", sys.executable)
@@ -95,6 +100,16 @@ def session(
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(os.environ.get("MARSAD_SPARK_LOG", "WARN"))
     return spark
+
+
+def _local_cores(master: str) -> int:
+    """The cores of ``local``, ``local[N]`` or ``local[*]``."""
+    if "[" not in master:
+        return 1  # "local": one thread
+    inside = master.partition("[")[2].partition("]")[0].partition(",")[0].strip()
+    if inside.isdigit():
+        return max(int(inside), 1)
+    return (os.cpu_count() or 1) if inside == "*" else 1
 
 
 class Export:

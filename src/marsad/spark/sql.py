@@ -22,8 +22,12 @@ and runs it on Spark:
 * results come back through Arrow as DuckDB's Python types (ints, floats,
   ``date``, UTC-aware ``datetime``).
 
-Spark runs with ANSI mode off, as DuckDB computes: a division by zero is
-NULL, not an error.  The store's tables are the input export's
+Spark runs with ANSI mode off, so that a failed cast or an index out of
+range is NULL as in DuckDB, not an error.  One difference stays: a division
+by zero is NULL on Spark, where DuckDB's ``/`` gives infinity (or NaN); the
+census divides only by totals of the rows it reports (not zero when there is
+a row) or by ``greatest(n, 1)``, and ``tests/spark`` keeps the difference in
+view.  The store's tables are the input export's
 (:class:`marsad.spark.io.Export`), with the views ``current_posts`` and
 ``accounts_now`` of the store's schema.
 """
@@ -33,6 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import re
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -94,18 +99,27 @@ class _Rows(_Cursor):
 class SparkSQL:
     """Runs DuckDB statements of the census on *spark* over *export* (module docstring)."""
 
-    def __init__(self, spark: SparkSession, export: Export) -> None:
-        from pyspark.sql import functions as F
-
-        from marsad.spark.io import current_posts
-
+    def __init__(
+        self, spark: SparkSession, export: Export | None = None, *, lists: Sequence[str] = ()
+    ) -> None:
         self.spark = spark
         spark.conf.set("spark.sql.ansi.enabled", "false")
+        #: (the statement's start, seconds) of every statement run
+        self.timings: list[tuple[str, float]] = []
         self.temp_tables: set[str] = set()
         self.temp_views: set[str] = set()
         self._cached: dict[str, DataFrame] = {}
         #: the names of list columns (len() of one is its number of elements)
-        self.lists: set[str] = set()
+        self.lists: set[str] = set(lists)
+        if export is not None:
+            self._register(export)
+
+    def _register(self, export: Export) -> None:
+        """The export's tables as views, and the store's views over them."""
+        from pyspark.sql import functions as F
+
+        from marsad.spark.io import current_posts
+
         for table in TABLES:
             if export.has(table):
                 frame = export.table(table)
@@ -142,6 +156,19 @@ class SparkSQL:
 
     # -- the connection's interface ----------------------------------------------------
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> _Cursor:
+        """Run one DuckDB statement (module docstring); its time is kept in :attr:`timings`."""
+        started = time.perf_counter()
+        try:
+            return self._execute(sql, params)
+        finally:
+            self.timings.append((" ".join(sql.split())[:120], time.perf_counter() - started))
+
+    def slowest(self, n: int = 10) -> list[dict[str, Any]]:
+        """The *n* statements that took longest: where a census's time went."""
+        ranked = sorted(self.timings, key=lambda t: -t[1])[:n]
+        return [{"sql": text, "seconds": round(seconds, 3)} for text, seconds in ranked]
+
+    def _execute(self, sql: str, params: Sequence[Any] | None = None) -> _Cursor:
         import sqlglot
         from sqlglot import exp
 
@@ -380,6 +407,7 @@ def _duckdb_functions(tree: Any, lists: set[str]) -> Any:
     session's time zone is UTC, so *t* itself); ``quantile_cont(x, q)``
     (``percentile(x, q)``: exact, interpolated linearly, as DuckDB's);
     ``date_diff('day', a, b)`` (midnights crossed: ``datediff`` of the dates);
+    ``round(x, n)`` (as DuckDB rounds a double: ``round(x * 10^n) / 10^n``);
     ``epoch_us`` (``unix_micros``); ``list[i]`` (``element_at``, 1-based alike); ``list_has_any`` (``arrays_overlap``); ``len`` of a list column of *lists*
     (``size``)."""
     from sqlglot import exp
@@ -401,9 +429,8 @@ def _duckdb_functions(tree: Any, lists: set[str]) -> Any:
             return exp.Anonymous(this="size", expressions=[node.this.copy()])
         if isinstance(node, exp.Bracket) and len(node.expressions) == 1:
             # list[i]: 1-based in DuckDB, as Spark's element_at (its [i] is 0-based)
-            return exp.Anonymous(
-                this="element_at", expressions=[node.this.copy(), node.expressions[0].copy()]
-            )
+            index = exp.Cast(this=node.expressions[0].copy(), to=exp.DataType.build("INT"))
+            return exp.Anonymous(this="element_at", expressions=[node.this.copy(), index])
         if (
             isinstance(node, exp.DateDiff)
             and node.args.get("date_part_boundary")
@@ -418,6 +445,21 @@ def _duckdb_functions(tree: Any, lists: set[str]) -> Any:
                     exp.Cast(this=node.expression.copy(), to=exp.DataType.build("DATE")),
                 ],
             )
+        decimals = node.args.get("decimals") if isinstance(node, exp.Round) else None
+        if isinstance(decimals, exp.Literal) and not decimals.is_string:
+            n = int(decimals.this)
+            if n > 0:
+                # DuckDB rounds a double as round(x * 10^n) / 10^n: 2.175 (2.17499..
+                # in binary) gives 2.17; Spark rounds the shortest decimal ("2.175")
+                # half up, 2.18.  Rounded to a whole number first, both agree.
+                scale = exp.Cast(
+                    this=exp.Literal.number(str(10**n)), to=exp.DataType.build("DOUBLE")
+                )
+                whole = exp.Round(
+                    this=exp.Mul(this=exp.Paren(this=node.this.copy()), expression=scale),
+                    decimals=exp.Literal.number("0"),
+                )
+                return exp.Paren(this=exp.Div(this=whole, expression=scale.copy()))
         if isinstance(node, exp.ArrayOverlaps):
             # list_has_any(a, b): sqlglot writes DuckDB's operator, Spark has the function
             return exp.Anonymous(
@@ -430,7 +472,7 @@ def _duckdb_functions(tree: Any, lists: set[str]) -> Any:
             )
         return node
 
-    return tree.transform(replace)
+    return _bottom_up(tree, replace)
 
 
 def _lateral_aliases(tree: Any, columns_of: Any) -> Any:
@@ -471,4 +513,18 @@ def _lateral_aliases(tree: Any, columns_of: Any) -> Any:
                 defined[projection.alias] = projection.this
             projections.append(projection)
         select.set("expressions", projections)
+    return tree
+
+
+def _bottom_up(tree: Any, replace: Any) -> Any:
+    """*tree* with *replace* applied to every node, children before their parent
+    (a rewrite that copies a child gets the child already rewritten)."""
+    nodes = list(tree.walk(bfs=False))
+    for node in reversed(nodes):
+        new = replace(node)
+        if new is not node:
+            if node is tree:
+                tree = new
+            else:
+                node.replace(new)
     return tree

@@ -1,0 +1,206 @@
+"""marsad on Spark against the embedded store, on one machine: census and scan.
+
+For each size (``--posts``, default 1M): ``marsad simulate`` (the
+``census-2014`` profile, X API v2 pages, seed 7), ``marsad ingest`` into an
+embedded workspace and ``marsad export`` to Parquet (setup, not timed), then
+in the same run, ``--repeat`` times each (median quoted):
+
+* **embedded** -- ``marsad census --json`` and ``marsad scan`` (on a fresh
+  copy of the unscanned workspace each time);
+* **Spark** -- ``marsad spark census`` and ``marsad spark scan`` on
+  ``local[2]`` over the export, at the default partitioning, and (``--sweep``)
+  the census at 1, 2, 4 and 8 partitions per core
+  (``spark.sql.shuffle.partitions`` and the input split size set to match).
+
+Wall time includes the interpreter and, for Spark, the JVM's start; the
+census JSON says how much of it the census's statements took and which were
+slowest (where Spark's time goes).  Each Spark census is checked against the
+embedded one (same sections, counts equal, floats within 1e-9) and each scan
+against the embedded scan's detection count.  Peak RSS is the marsad
+process's own: Spark's JVM and Python workers are other processes and are
+not counted (``--conf spark.driver.memory`` bounds the JVM).
+
+    python benchmarks/spark.py --posts 1000000 --repeat 3 --sweep
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import machine_lines, markdown_table, median, run_measured  # noqa: E402
+
+MARSAD = [sys.executable, "-m", "marsad.cli"]
+
+
+def _run(*args: str, timeout: float = 7200) -> Any:
+    done = run_measured([*MARSAD, *args], timeout=timeout)
+    if done.returncode:
+        raise SystemExit(f"marsad {' '.join(args[:2])} failed:\n{done.stderr[-3000:]}")
+    return done
+
+
+def _json(text: str) -> Any:
+    return json.loads(text[text.index("{") :])
+
+
+def _differences(a: Any, b: Any) -> int:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return len(set(a) ^ set(b)) + sum(_differences(a[k], b[k]) for k in set(a) & set(b))
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return 1
+        return sum(_differences(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) or isinstance(b, float):
+        ok = isinstance(a, int | float) and isinstance(b, int | float)
+        return 0 if ok and abs(a - b) <= 1e-9 * max(1.0, abs(a)) else 1
+    return 0 if a == b else 1
+
+
+def _prepare(work: Path, posts: int) -> tuple[Path, Path]:
+    sim, ws, export = work / "sim", work / "ws", work / "export"
+    if not (export / "manifest.json").exists():
+        accounts = max(posts // 20, 100)
+        _run(
+            "simulate", str(sim), "--profile", "census-2014", "--accounts", str(accounts),
+            "--posts", str(posts), "--formats", "x-v2", "--seed", "7",
+        )  # fmt: skip
+        _run("ingest", str(sim), "--workspace", str(ws))
+        _run("export", str(export), "--workspace", str(ws))
+        shutil.rmtree(sim)
+    return ws, export
+
+
+def _spark_conf(partitions: int | None, export: Path) -> list[str]:
+    conf = ["--master", "local[2]", "--conf", "spark.driver.memory=8g"]
+    if partitions is not None:
+        size = sum(f.stat().st_size for f in (export / "posts.parquet").parent.rglob("*.parquet"))
+        split = max(size // partitions, 1 << 20)
+        conf += [
+            "--conf", f"spark.sql.shuffle.partitions={partitions}",
+            "--conf", f"spark.default.parallelism={partitions}",
+            "--conf", f"spark.sql.files.maxPartitionBytes={split}",
+        ]  # fmt: skip
+    return conf
+
+
+def measure(work: Path, posts: int, repeat: int, sweep: bool) -> dict[str, Any]:
+    ws, export = _prepare(work, posts)
+    out: dict[str, Any] = {"posts": posts, "rows": []}
+    embedded_census: Any = None
+    times: dict[str, list[float]] = {}
+    rss: dict[str, list[float]] = {}
+
+    def note(key: str, m: Any) -> None:
+        times.setdefault(key, []).append(m.wall_s)
+        rss.setdefault(key, []).append(m.peak_rss_mb)
+
+    for _ in range(repeat):
+        m = _run("census", "--workspace", str(ws), "--json")
+        embedded_census = _json(m.stdout)
+        note("embedded census", m)
+    census_checks: list[int] = []
+    engine: dict[str, Any] = {}
+    settings: list[tuple[str, int | None]] = [("Spark census, local[2]", None)]
+    if sweep:
+        settings += [(f"Spark census, {k} per core", 2 * k) for k in (1, 2, 4, 8)]
+    for label, partitions in settings:
+        for _ in range(repeat if partitions is None else 1):
+            target = work / "spark-census"
+            m = _run(
+                "spark", "census", "--input", str(export), "--output", str(target),
+                *_spark_conf(partitions, export),
+            )  # fmt: skip
+            got = json.loads((target / "census.json").read_text())
+            census_checks.append(_differences(embedded_census["sections"], got["sections"]))
+            engine.setdefault(label, []).append(got["meta"]["engine"])
+            note(label, m)
+    scanned = 0
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory(dir=work) as scratch:
+            copy = Path(scratch) / "ws"
+            shutil.copytree(ws, copy)
+            m = _run("scan", "--workspace", str(copy), "--json")
+            scanned = int(_json(m.stdout)["scanned"])
+            note("embedded scan", m)
+    detections = None
+    for _ in range(repeat):
+        target = work / "spark-scan"
+        m = _run(
+            "spark", "scan", "--input", str(export), "--output", str(target), "--json",
+            *_spark_conf(None, export),
+        )  # fmt: skip
+        detections = int(_json(m.stdout)["detections"])
+        note("Spark scan, local[2]", m)
+    base = {"census": median(times["embedded census"]), "scan": median(times["embedded scan"])}
+    for key, values in times.items():
+        stage = "census" if "census" in key else "scan"
+        out["rows"].append(
+            [
+                key,
+                len(values),
+                f"{median(values):,.1f}",
+                f"{median(values) / base[stage]:.1f}x",
+                f"{max(rss[key]):,.0f}",
+            ]
+        )
+    out["census_differences"] = census_checks
+    out["scanned"] = scanned
+    out["spark_detections"] = detections
+    out["engine"] = engine
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--posts", default="1000000", help="Comma-separated sizes.")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--sweep", action="store_true", help="Also 1, 2, 4, 8 partitions per core.")
+    ap.add_argument("--work", type=Path, default=Path("bench-data") / "spark")
+    ap.add_argument("--json-out", type=Path)
+    args = ap.parse_args()
+    results = []
+    for size in (int(x) for x in args.posts.split(",")):
+        work = args.work / str(size)
+        work.mkdir(parents=True, exist_ok=True)
+        results.append(measure(work, size, args.repeat, args.sweep))
+    print("## marsad on Spark against the embedded store (`benchmarks/spark.py`)\n")
+    print("\n".join(machine_lines(["pyspark", "sqlglot", "duckdb", "pyarrow"])))
+    for r in results:
+        print(f"\n### {r['posts']:,} posts\n")
+        print(
+            markdown_table(
+                ["run", "runs", "median s (wall)", "÷ embedded", "peak RSS MB (marsad process)"],
+                r["rows"],
+            )
+        )
+        print(
+            f"\n- census checked against the embedded one: differences per run "
+            f"{r['census_differences']} (0 = equal)"
+        )
+        print(
+            f"- scan: embedded scored {r['scanned']:,} posts; Spark wrote "
+            f"{r['spark_detections']:,} detections"
+        )
+        for label, engines in r["engine"].items():
+            first = engines[0]
+            print(
+                f"- {label}: {first['statements']} statements, "
+                f"{median([e['seconds'] for e in engines]):,.1f} s inside the census; slowest:"
+            )
+            for s in first["slowest"][:5]:
+                print(f"  - {s['seconds']:,.1f} s `{s['sql'][:90]}`")
+    if args.json_out:
+        args.json_out.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
