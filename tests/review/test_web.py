@@ -82,6 +82,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/referrals/{referral_id}"): "read",
     ("POST", "/referrals/{referral_id}/send"): "refer",
     ("POST", "/referrals/{referral_id}/reply"): "refer",
+    ("GET", "/referrals/{referral_id}/reply"): "read",  # back to the referral (after a reload)
     ("GET", "/referrals/{referral_id}/files/{kind}"): "read",
     ("POST", "/referred/{ref_id}/state"): "refer",
     ("GET", "/transparency"): "read",
