@@ -42,3 +42,10 @@ def test_commands_are_click_commands() -> None:
 @pytest.mark.parametrize("name", sorted(SETTINGS))
 def test_setting_is_in_readme(name: str) -> None:
     assert f"`{SETTINGS[name].env}`" in README, f"{SETTINGS[name].env} is not in README.md"
+
+
+def test_the_section_option_lists_every_census_section() -> None:
+    from marsad.census.compute import SECTIONS
+    from marsad.cli.census import CENSUS_SECTIONS
+
+    assert CENSUS_SECTIONS == SECTIONS

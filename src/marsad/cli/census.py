@@ -18,7 +18,19 @@ from rich.table import Table
 from marsad import pipeline
 from marsad.cli.common import _emit_json, _run, err, json_option, out, workspace_option
 
-__all__ = ["census", "census_filter", "census_options", "report", "stage_sections"]
+__all__ = [
+    "CENSUS_SECTIONS",
+    "census",
+    "census_filter",
+    "census_options",
+    "report",
+    "stage_sections",
+]
+
+#: the census's sections, for --section (marsad.census.compute.SECTIONS, without importing it)
+CENSUS_SECTIONS = (
+    "size", "accounts", "devices", "content", "outlets", "survival", "migration", "campaigns"
+)  # fmt: skip
 
 
 def census_options(
@@ -173,9 +185,7 @@ def _fmt(value: Any, unit: str) -> str:
     "--section",
     "sections",
     multiple=True,
-    type=click.Choice(
-        ["size", "accounts", "devices", "content", "outlets", "survival", "migration", "campaigns"]
-    ),
+    type=click.Choice(CENSUS_SECTIONS),
     help="Only this section (repeatable; default all).",
 )
 @click.option(

@@ -43,6 +43,7 @@ from marsad.store.base import Store
 from marsad.store.duckdb import arrow_table
 
 __all__ = [
+    "POST_COLUMNS",
     "POST_COLUMNS_SQL",
     "POST_SELECT",
     "ScanSummary",
@@ -63,6 +64,8 @@ _POST_COLUMNS = (
     "urls",
     "domains",
 )
+#: the columns of a post that detectors read (marsad.spark.scan selects the same)
+POST_COLUMNS = _POST_COLUMNS
 #: the columns of a post that detectors read, from the current posts (alias p)
 _POST_COLUMNS_SQL = (
     "SELECT p.platform, p.native_id, p.account_id, p.text, p.text_norm, p.lang, "

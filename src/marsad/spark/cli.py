@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from marsad.cli.census import census_filter, census_options
+from marsad.cli.census import CENSUS_SECTIONS, census_filter, census_options
 from marsad.cli.common import _emit_json, _run, err, json_option, out
 
 __all__ = ["spark"]
@@ -137,9 +137,7 @@ def scan(
     "--section",
     "sections",
     multiple=True,
-    type=click.Choice(
-        ["size", "accounts", "devices", "content", "outlets", "survival", "migration", "campaigns"]
-    ),
+    type=click.Choice(CENSUS_SECTIONS),
     help="Only this section (repeatable; default all).",
 )
 @click.option("--headline", is_flag=True, help="Only the headline statistics.")

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
+from marsad.detect.scan import POST_COLUMNS
 from marsad.spark.io import Export, current_posts, write_export
 
 if TYPE_CHECKING:
@@ -43,18 +44,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ScanPlan", "spark_scan"]
 
-_POST_COLUMNS = (
-    "platform",
-    "native_id",
-    "account_id",
-    "text",
-    "text_norm",
-    "lang",
-    "hashtags",
-    "mentions",
-    "urls",
-    "domains",
-)
+#: the columns of a post the scorer reads: the embedded scan's own
+_POST_COLUMNS = POST_COLUMNS
 
 #: what pass 1 gives per post
 _TEXT_SCHEMA = (
