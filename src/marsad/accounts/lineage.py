@@ -103,6 +103,7 @@ __all__ = [
     "LineageResult",
     "PairTable",
     "candidate_pairs",
+    "link_detections",
     "store_links",
     "lineage",
     "link_probabilities",
@@ -1566,13 +1567,12 @@ def _abstentions(
 DETECTOR = "lineage"
 
 
-def store_links(store: Any, result: LineageResult) -> int:
-    """Store *result*'s links as detections (the review queue reads them),
-    replacing the last run's links of the same platforms; returns links stored."""
+def link_detections(result: LineageResult) -> list[Any]:
+    """*result*'s links as ``lineage`` detections (target ``"<successor>><predecessor>"``)."""
     from marsad.model import Detection
 
     now = datetime.now(UTC)
-    detections = [
+    return [
         Detection(
             detector=DETECTOR,
             detector_version=result.model_version,
@@ -1585,6 +1585,12 @@ def store_links(store: Any, result: LineageResult) -> int:
         )
         for x in result.links
     ]
+
+
+def store_links(store: Any, result: LineageResult) -> int:
+    """Store *result*'s links as detections (the review queue reads them),
+    replacing the last run's links of the same platforms; returns links stored."""
+    detections = link_detections(result)
     with store.transaction():
         store.execute(
             "DELETE FROM detections WHERE detector = ? AND platform = ?",

@@ -954,8 +954,16 @@ class AccountScorer:
 
     def store_scores(self, store: Store, scores: Sequence[AccountScore]) -> int:
         """Write *scores* as ``account-score`` detections, replacing the last run's."""
+        detections = self.detections(scores)
+        with store.transaction():
+            store.execute("DELETE FROM detections WHERE detector = ?", [(DETECTOR,)])
+            store.write_detections(detections)
+        return len(detections)
+
+    def detections(self, scores: Sequence[AccountScore]) -> list[Detection]:
+        """*scores* as ``account-score`` detections, with their evidence."""
         now = datetime.now(UTC)
-        detections = [
+        return [
             Detection(
                 detector=DETECTOR,
                 detector_version=self.version,
@@ -981,10 +989,6 @@ class AccountScorer:
             )
             for s in scores
         ]
-        with store.transaction():
-            store.execute("DELETE FROM detections WHERE detector = ?", [(DETECTOR,)])
-            store.write_detections(detections)
-        return len(detections)
 
     @property
     def version(self) -> str:

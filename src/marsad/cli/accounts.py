@@ -17,7 +17,7 @@ from rich.table import Table
 from marsad import pipeline
 from marsad.cli.common import _emit_json, _queue_after, _run, json_option, out, workspace_option
 
-__all__ = ["_explain_account", "accounts"]
+__all__ = ["_explain_account", "accounts", "read_seeds"]
 
 
 def _explain_account(ref: str, workspace: Path, platform: str | None, as_json: bool) -> None:
@@ -52,6 +52,17 @@ def _explain_account(ref: str, workspace: Path, platform: str | None, as_json: b
         f"{result['behaviour_max']:+.3f}, only to accounts flagged on evidence",
         highlight=False,
     )
+
+
+def read_seeds(path: Path) -> list[str]:
+    """The ``platform:id`` lines of a seeds file (blank lines and ``#`` comments skipped)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        from marsad.errors import UnreadableFile
+
+        raise UnreadableFile(f"{path}: cannot read ({exc})") from exc
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
 
 @click.command()
@@ -95,18 +106,7 @@ def accounts(
     from marsad.accounts.score import AccountModel, AccountScorer
 
     def go() -> tuple[list[Any], float]:
-        seeds = None
-        if seeds_file is not None:
-            try:
-                seeds = [
-                    line.strip()
-                    for line in seeds_file.read_text(encoding="utf-8").splitlines()
-                    if line.strip() and not line.startswith("#")
-                ]
-            except (OSError, UnicodeDecodeError) as exc:
-                from marsad.errors import UnreadableFile
-
-                raise UnreadableFile(f"{seeds_file}: cannot read ({exc})") from exc
+        seeds = read_seeds(seeds_file) if seeds_file is not None else None
         scorer = AccountScorer(AccountModel.load(account_model) if account_model else None)
         with pipeline.open_store(workspace, create=False) as store:
             scores = scorer.score(store, platform=platform, seeds=seeds)

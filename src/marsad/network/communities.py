@@ -406,13 +406,17 @@ def _account_activity(
         # the names go in as one list parameter: registering an Arrow table would
         # import pandas (see marsad.network.graph.fetch)
         cur.execute(
+            "CREATE TEMP TABLE _net_names AS "
+            "SELECT unnest(?::VARCHAR[]) AS name, unnest(?::BIGINT[]) AS vid",
+            [names, list(range(n))],
+        )
+        cur.execute(
             """
             CREATE TEMP TABLE _net_acc AS
             SELECT vid, split_part(name, ':', 1) AS platform,
-                   substr(name, strlen(split_part(name, ':', 1)) + 2) AS native_id
-            FROM (SELECT unnest(?::VARCHAR[]) AS name, unnest(range(?::BIGINT)) AS vid)
-            """,
-            [names, n],
+                   substr(name, length(split_part(name, ':', 1)) + 2) AS native_id
+            FROM _net_names
+            """
         )
         activity = fetch(
             cur,

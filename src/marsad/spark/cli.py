@@ -20,6 +20,7 @@ import click
 
 from marsad.cli.census import CENSUS_SECTIONS, census_filter, census_options
 from marsad.cli.common import _emit_json, _run, err, json_option, out
+from marsad.network.cli import DEFAULT_WINDOW_SECONDS, MAX_WINDOW_SECONDS
 
 __all__ = ["spark"]
 
@@ -193,5 +194,258 @@ def census(
     )
     err.print(
         f"render it with: marsad report --census {output_dir}/census.json --out report.html",
+        highlight=False,
+    )
+
+
+@spark.command("lineage")
+@_input
+@_output
+@_master
+@_conf
+@click.option("--platform", default=None, help="Only this platform (default: every one).")
+@click.option(
+    "--threshold",
+    type=float,
+    default=None,
+    help="Least calibrated probability of a link (default: the model's, chosen in training).",
+)
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="A lineage model (JSON) instead of the packaged one.",
+)
+@json_option
+def lineage(
+    input_dir: str,
+    output_dir: str,
+    master: str | None,
+    conf: tuple[str, ...],
+    platform: str | None,
+    threshold: float | None,
+    model_path: Path | None,
+    as_json: bool,
+) -> None:
+    """The links of marsad lineage: the store's queries run on Spark, blocking,
+    pair scoring and assignment on the driver (docs/spark.md). OUTPUT holds the
+    links as detections (marsad import replaces the workspace's last links) and
+    lineage.json, what marsad lineage --json prints.
+
+    \b
+    Example:
+      marsad spark lineage --input /data/export --output /data/lineage --master 'local[2]'
+      marsad import /data/lineage
+    """
+
+    def go() -> Any:
+        from marsad.accounts.lineage_model import LineagePairModel
+        from marsad.spark.io import parse_conf, session
+        from marsad.spark.stages import spark_lineage
+
+        model = LineagePairModel.load(model_path) if model_path else None
+        spark_ = session(master, parse_conf(conf))
+        try:
+            return spark_lineage(
+                spark_, input_dir, output_dir, platform=platform, threshold=threshold, model=model
+            )
+        finally:
+            if master:
+                spark_.stop()
+
+    result = _run(go)
+    if as_json:
+        _emit_json(result)
+        return
+    counts, engine = result["counts"], result["engine"]
+    out.print(
+        f"{counts['links']:,} links in {counts['families']:,} families from "
+        f"{counts['successors_considered']:,} new and {counts['predecessors_considered']:,} "
+        f"suspended accounts ({counts['pairs_scored']:,} pairs) written to {output_dir} in "
+        f"{engine['seconds']} s ({engine['spark_seconds']} s on Spark)",
+        highlight=False,
+    )
+    err.print(f"import them with: marsad import {output_dir}", highlight=False)
+
+
+@spark.command("accounts")
+@_input
+@_output
+@_master
+@_conf
+@click.option("--platform", default=None, help="Only this platform (default: every one).")
+@click.option(
+    "--seeds",
+    "seeds_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Labelled accounts to expand from (platform:id per line; default: from the content).",
+)
+@click.option(
+    "--model",
+    "account_model",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="An account model file (default: the packaged one).",
+)
+@click.option(
+    "--top", type=click.IntRange(min=1), default=20, show_default=True, help="Accounts in the JSON."
+)
+@json_option
+def accounts(
+    input_dir: str,
+    output_dir: str,
+    master: str | None,
+    conf: tuple[str, ...],
+    platform: str | None,
+    seeds_file: Path | None,
+    account_model: Path | None,
+    top: int,
+    as_json: bool,
+) -> None:
+    """The account scores of marsad accounts (lineage links included): the
+    store's queries on Spark, the features' model and the graph (PageRank,
+    Leiden) on the driver. OUTPUT holds the scores as detections (marsad import
+    replaces the workspace's last scores) and accounts.json.
+
+    \b
+    Example:
+      marsad spark accounts --input /data/export --output /data/accounts
+      marsad import /data/accounts
+    """
+
+    def go() -> Any:
+        from marsad.accounts.score import AccountModel
+        from marsad.cli.accounts import read_seeds
+        from marsad.spark.io import parse_conf, session
+        from marsad.spark.stages import spark_accounts
+
+        seeds = read_seeds(seeds_file) if seeds_file else None
+        model = AccountModel.load(account_model) if account_model else None
+        spark_ = session(master, parse_conf(conf))
+        try:
+            return spark_accounts(
+                spark_, input_dir, output_dir, platform=platform, seeds=seeds, model=model, top=top
+            )
+        finally:
+            if master:
+                spark_.stop()
+
+    result = _run(go)
+    if as_json:
+        _emit_json(result)
+        return
+    engine = result["engine"]
+    out.print(
+        f"{result['flagged']:,} of {result['accounts']:,} accounts flagged on evidence "
+        f"(threshold {result['threshold']:.3f}), written to {output_dir} in {engine['seconds']} s "
+        f"({engine['spark_seconds']} s on Spark)",
+        highlight=False,
+    )
+    err.print(f"import them with: marsad import {output_dir}", highlight=False)
+
+
+@spark.command("network")
+@_input
+@_output
+@_master
+@_conf
+@click.option("--platform", default=None, help="Only this platform's accounts (x, telegram, ...).")
+@click.option(
+    "--coordination-window",
+    type=click.FloatRange(0, MAX_WINDOW_SECONDS, min_open=True),
+    default=DEFAULT_WINDOW_SECONDS,
+    show_default=True,
+    metavar="SECONDS",
+    help="Same text or link from distinct accounts within this many seconds is coordinated.",
+)
+@click.option(
+    "--resolution",
+    type=click.FloatRange(0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Leiden resolution: above 1 finer communities, below 1 coarser.",
+)
+@click.option(
+    "--coactivity",
+    type=click.Choice(["hashtag", "domain"]),
+    multiple=True,
+    help="Also link accounts that share rare hashtags or link domains (repeatable).",
+)
+@click.option(
+    "--export",
+    "export",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the annotated graph to FILE (.graphml or .gexf), from the driver.",
+)
+@click.option(
+    "--edges-only",
+    is_flag=True,
+    help="Only the collapsed interaction edges (on Spark): for a graph no driver holds.",
+)
+@click.option("--top", type=click.IntRange(1), default=10, show_default=True, help="Rows per list.")
+@json_option
+def network(
+    input_dir: str,
+    output_dir: str,
+    master: str | None,
+    conf: tuple[str, ...],
+    platform: str | None,
+    coordination_window: float,
+    resolution: float,
+    coactivity: tuple[str, ...],
+    export: Path | None,
+    edges_only: bool,
+    top: int,
+    as_json: bool,
+) -> None:
+    """The network of marsad network: OUTPUT/interactions.parquet (the collapsed,
+    weighted interaction edges, on Spark) and OUTPUT/network.json (communities,
+    centrality, roles, coordination and outlinks; the graph on the driver).
+
+    \b
+    Example:
+      marsad spark network --input /data/export --output /data/network --coactivity hashtag
+      marsad spark network --input s3a://bucket/export --output s3a://bucket/net --edges-only
+    """
+
+    def go() -> Any:
+        from marsad.spark.io import parse_conf, session
+        from marsad.spark.stages import spark_network
+
+        spark_ = session(master, parse_conf(conf))
+        try:
+            return spark_network(
+                spark_,
+                input_dir,
+                output_dir,
+                platform=platform,
+                coordination_window=coordination_window,
+                resolution=resolution,
+                coactivity=coactivity,
+                export=export,
+                top=top,
+                edges_only=edges_only,
+            )
+        finally:
+            if master:
+                spark_.stop()
+
+    result = _run(go)
+    if as_json:
+        _emit_json(result)
+        return
+    engine = result["engine"]
+    line = f"{result['interactions']['edges']:,} collapsed interaction edges"
+    if not edges_only:
+        line += (
+            f"; a graph of {result['nodes']:,} accounts and {result['edges']:,} edges in "
+            f"{result['communities']['count']:,} communities"
+        )
+    out.print(
+        f"{line}; written to {output_dir} in {engine['seconds']} s "
+        f"({engine['spark_seconds']} s on Spark)",
         highlight=False,
     )

@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -190,11 +190,14 @@ def write_export(
     directory: str | os.PathLike[str],
     *,
     extra: Mapping[str, Any] | None = None,
+    replaces: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, int]:
     """Write *frames* (table name -> DataFrame with that table's columns) as an
     export ``marsad import`` takes: ``<table>.parquet`` directories and the
     manifest, written last (a run that fails leaves no manifest, so nothing
-    imports half a result).  Returns rows per table."""
+    imports half a result).  *replaces* goes into the manifest: the detectors
+    (``{"detector": .., "platforms": [..] or None}``) whose rows an import
+    removes first (:data:`marsad.store.exchange.REPLACEABLE`).  Returns rows per table."""
     out = str(directory)
     local = "://" not in out or out.startswith("file:")
     if local:
@@ -209,7 +212,9 @@ def write_export(
         target = f"{out}/{table}.parquet"
         frame.write.mode("overwrite").parquet(target)
         rows[table] = int(frame.sparkSession.read.parquet(target).count())
-    manifest = {"marsad_export": 1, "schema_version": SCHEMA_VERSION, "rows": rows}
+    manifest: dict[str, Any] = {"marsad_export": 1, "schema_version": SCHEMA_VERSION, "rows": rows}
+    if replaces:
+        manifest["replaces"] = [dict(r) for r in replaces]
     if extra:
         manifest["spark"] = dict(extra)
     text = json.dumps(manifest, indent=2, sort_keys=True)

@@ -38,7 +38,7 @@ import datetime as dt
 import decimal
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -155,7 +155,7 @@ class SparkSQL:
         ).createOrReplaceTempView("accounts_now")
 
     # -- the connection's interface ----------------------------------------------------
-    def execute(self, sql: str, params: Sequence[Any] | None = None) -> _Cursor:
+    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> _Cursor:
         """Run one DuckDB statement (module docstring); its time is kept in :attr:`timings`."""
         started = time.perf_counter()
         try:
@@ -168,24 +168,35 @@ class SparkSQL:
         ranked = sorted(self.timings, key=lambda t: -t[1])[:n]
         return [{"sql": text, "seconds": round(seconds, 3)} for text, seconds in ranked]
 
-    def _execute(self, sql: str, params: Sequence[Any] | None = None) -> _Cursor:
+    def cursor(self) -> SparkSQL:
+        """This connection (a DuckDB cursor shares its connection's views too)."""
+        return self
+
+    def close(self) -> None:
+        """Nothing to close: the session belongs to the caller."""
+
+    def _execute(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+    ) -> _Cursor:
         import sqlglot
         from sqlglot import exp
 
         text = sql.strip()
         if text.upper().startswith("SET TIMEZONE"):
             return _Cursor()  # the session's time zone is UTC
-        values = list(params or [])
+        named = dict(params) if isinstance(params, Mapping) else {}
+        values = [] if named else list(params or [])
         catalog = self._catalog_query(text, values)
         if catalog is not None:
             return _Rows(catalog)
         if self._values_table(text, values):
             return _Cursor()
         try:
-            tree = sqlglot.parse_one(_numbered(text), read="duckdb")
+            # the newline: sqlglot cannot tokenize a statement that ends in ''
+            tree = sqlglot.parse_one(_numbered(text) + "\n", read="duckdb")
         except sqlglot.errors.ParseError as exc:
-            raise StoreError(f"cannot read the census's SQL: {exc}") from exc
-        tree = _bind(tree, values)
+            raise StoreError(f"cannot read marsad's SQL: {exc}") from exc
+        tree = _bind(tree, values, named)
         tree = _doubles(tree)
         tree = _duckdb_functions(tree, self.lists)
         tree = _lateral_aliases(tree, self._columns)
@@ -214,7 +225,7 @@ class SparkSQL:
         try:
             return self.spark.sql(text)
         except PySparkException as exc:
-            raise StoreError(f"Spark refused the census's SQL: {exc}\n  in: {text}") from exc
+            raise StoreError(f"Spark refused marsad's SQL: {exc}\n  in: {text}") from exc
 
     # -- statements --------------------------------------------------------------------
     def _create(self, tree: Any) -> None:
@@ -365,16 +376,19 @@ def _literal(value: Any) -> Any:
     return exp.Literal.string(str(value))
 
 
-def _bind(tree: Any, values: list[Any]) -> Any:
-    """*tree* with its placeholders (``?`` in order, ``$n`` by number) replaced
-    by literals of *values*."""
+def _bind(tree: Any, values: list[Any], named: Mapping[str, Any] | None = None) -> Any:
+    """*tree* with its placeholders (``?`` in order, ``$n`` by number, ``$name``
+    by name from *named*) replaced by literals of *values*."""
     from sqlglot import exp
 
-    if not values:
+    named = named or {}
+    if not values and not named:
         return tree
     position = iter(range(len(values)))
 
     def replace(node: Any) -> Any:
+        if isinstance(node, exp.Placeholder | exp.Parameter) and node.name in named:
+            return _literal(named[node.name])
         if isinstance(node, exp.Placeholder):
             label = node.name
             if label and label.isdigit():
@@ -418,6 +432,24 @@ def _duckdb_functions(tree: Any, lists: set[str]) -> Any:
     def replace(node: Any) -> Any:
         if isinstance(node, exp.UnixToTime) and name(node.this) == "epoch_us":
             return node.this.expressions[0].copy()
+        if isinstance(node, exp.UnixToTime) and node.args.get("scale") is None:
+            # to_timestamp(seconds): Spark's from_unixtime formats whole seconds
+            return exp.Anonymous(this="timestamp_seconds", expressions=[node.this.copy()])
+        if isinstance(node, exp.TimeToUnix):
+            # epoch(t): seconds with the fraction (Spark's unix_timestamp drops it)
+            micros = exp.Anonymous(this="unix_micros", expressions=[node.this.copy()])
+            scale = exp.Cast(this=exp.Literal.number("1000000"), to=exp.DataType.build("DOUBLE"))
+            return exp.Paren(this=exp.Div(this=micros, expression=scale))
+        if name(node) == "to_hours" and len(node.expressions) == 1:
+            hours = exp.Cast(this=node.expressions[0].copy(), to=exp.DataType.build("INT"))
+            return exp.Anonymous(
+                this="make_dt_interval", expressions=[exp.Literal.number("0"), hours]
+            )
+        if isinstance(node, exp.Tuple) and isinstance(node.parent, exp.ArgMax | exp.ArgMin):
+            # arg_max(x, (a, b)): the key compared as a row, a struct in Spark
+            return exp.Struct(expressions=[e.copy() for e in node.expressions])
+        if isinstance(node, exp.ArrayAgg) and isinstance(node.this, exp.Order):
+            return _ordered_list(node.this)
         if name(node) == "epoch_us" and len(node.expressions) == 1:
             return exp.Anonymous(this="unix_micros", expressions=[node.expressions[0].copy()])
         if (
@@ -473,6 +505,51 @@ def _duckdb_functions(tree: Any, lists: set[str]) -> Any:
         return node
 
     return _bottom_up(tree, replace)
+
+
+def _ordered_list(order: Any) -> Any:
+    """``list(v ORDER BY k1, k2 ..)`` as Spark has it: the collected structs of
+    the keys and the value, sorted, then the values (``collect_list`` keeps no
+    order).  Keys of one direction only; like ``collect_list``, NULL values are
+    left out (DuckDB's ``list`` keeps them)."""
+    from sqlglot import exp
+
+    keys = list(order.expressions)
+    descending = {bool(k.args.get("desc")) for k in keys}
+    if len(descending) != 1:
+        raise StoreError("list(.. ORDER BY ..) with mixed directions is not mapped to Spark")
+    fields = [
+        exp.PropertyEQ(this=exp.to_identifier(f"k{i}"), expression=k.this.copy())
+        for i, k in enumerate(keys)
+    ]
+    fields.append(exp.PropertyEQ(this=exp.to_identifier("v"), expression=order.this.copy()))
+    collected = exp.Anonymous(
+        this="collect_list",
+        expressions=[exp.Anonymous(this="named_struct", expressions=_named(fields))],
+    )
+    ordered = exp.Anonymous(
+        this="sort_array", expressions=[collected, exp.Boolean(this=not descending.pop())]
+    )
+    element = exp.to_identifier("e")
+    return exp.Anonymous(
+        this="transform",
+        expressions=[
+            ordered,
+            exp.Lambda(
+                this=exp.Dot(this=exp.column("e"), expression=exp.to_identifier("v")),
+                expressions=[element],
+            ),
+        ],
+    )
+
+
+def _named(fields: list[Any]) -> list[Any]:
+    from sqlglot import exp
+
+    out: list[Any] = []
+    for f in fields:
+        out += [exp.Literal.string(f.this.name), f.expression]
+    return out
 
 
 def _lateral_aliases(tree: Any, columns_of: Any) -> Any:

@@ -29,7 +29,7 @@ from marsad.model import Detection
 from marsad.store import rollup
 from marsad.store.arrow import _ACCOUNT_UPDATE, _TS, ArrowBatch, to_arrow_batch
 from marsad.store.base import Batch, SourceInfo, SourceState, Store
-from marsad.store.exchange import parquet_source
+from marsad.store.exchange import parquet_source, replaced
 from marsad.store.schema import KEYS, MIGRATIONS, SCHEMA_VERSION, TABLES, UNINDEXED
 
 __all__ = [
@@ -494,8 +494,16 @@ class DuckDBStore(Store):
             raise WorkspaceError(
                 f"export schema {meta.get('schema_version')} is newer than this marsad ({SCHEMA_VERSION})"
             )
+        replacing = replaced(meta, str(directory))
         added = {}
         with self.transaction():  # an import lands whole or not at all
+            for detector, platforms in replacing:
+                # the export is a stage's new run: its last run goes (exchange.REPLACEABLE)
+                self.con.execute(
+                    "DELETE FROM detections WHERE detector = ? "
+                    "AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], platform))",
+                    [detector, platforms, platforms],
+                )
             for table in TABLES:
                 path = directory / f"{table}.parquet"
                 if not path.exists():

@@ -32,6 +32,8 @@ __all__ = [
     "import_jsonl",
     "import_workspace",
     "parquet_source",
+    "replaced",
+    "REPLACEABLE",
 ]
 
 
@@ -44,6 +46,37 @@ def parquet_source(path: Path) -> str:
             raise WorkspaceError(f"{path} holds no Parquet part files")
         return str(path / "*.parquet")
     return str(path)
+
+
+#: the detectors whose rows an export may replace on import (a ``replaces``
+#: entry of its manifest, as ``marsad spark lineage`` and ``accounts`` write):
+#: a stage whose embedded command replaces its last run when it stores the new
+#: one.  Any other detector named there is refused.
+REPLACEABLE = frozenset({"lineage", "account-score"})
+
+
+def replaced(meta: dict[str, Any], where: str) -> list[tuple[str, list[str] | None]]:
+    """The ``(detector, platforms or None for all)`` an export's manifest
+    *meta* replaces, checked (:data:`REPLACEABLE`); *where* names the export
+    in an error."""
+    items = meta.get("replaces") or []
+    if not isinstance(items, list):
+        raise WorkspaceError(f"{where}: 'replaces' must be a list, got {type(items).__name__}")
+    out: list[tuple[str, list[str] | None]] = []
+    for item in items:
+        detector = item.get("detector") if isinstance(item, dict) else None
+        if detector not in REPLACEABLE:
+            raise WorkspaceError(
+                f"{where}: an import may replace only {', '.join(sorted(REPLACEABLE))} "
+                f"detections, not {detector!r}"
+            )
+        platforms = item.get("platforms")
+        if platforms is not None and (
+            not isinstance(platforms, list) or not all(isinstance(p, str) for p in platforms)
+        ):
+            raise WorkspaceError(f"{where}: 'platforms' of {detector} must be a list of names")
+        out.append((str(detector), platforms))
+    return out
 
 
 def export_workspace(store: Store, target: Path, kind: str | None = None) -> dict[str, int]:
