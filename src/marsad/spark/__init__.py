@@ -9,7 +9,11 @@ computation on a Spark cluster (PySpark, the ``spark`` extra), run by
   and its ``manifest.json`` (:mod:`marsad.spark.io`);
 * **output** -- the same layout, so ``marsad import DIR`` takes the results
   back into any workspace (embedded or team store);
-* :mod:`marsad.spark.scan` -- the post risk of ``marsad scan``.
+* :mod:`marsad.spark.scan` -- the post risk of ``marsad scan``;
+* :mod:`marsad.spark.census` -- the census of ``marsad census``, its own SQL
+  run on Spark through :mod:`marsad.spark.sql`;
+* :mod:`marsad.spark.stages` -- ``lineage``, ``accounts`` and ``network``:
+  their queries on Spark, their models and graphs on the driver.
 
 Spark is optional: nothing outside this package imports PySpark, and
 :func:`require_pyspark` says how to install it when it is missing.

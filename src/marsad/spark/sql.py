@@ -200,6 +200,7 @@ class SparkSQL:
         tree = _doubles(tree)
         tree = _duckdb_functions(tree, self.lists)
         tree = _lateral_aliases(tree, self._columns)
+        self._cache_views_read(tree)
         if isinstance(tree, exp.Create):
             self._create(tree)
             return _Cursor()
@@ -271,6 +272,27 @@ class SparkSQL:
         self._cached[name] = merged
         if previous is not None:
             previous.unpersist()
+
+    def _cache_views_read(self, tree: Any) -> None:
+        """Cache each temp view this statement reads, the first time one is read.
+
+        The stages' views (``c_posts``: the posts in scope; ``c_texts``: their
+        texts) are read by many statements; DuckDB re-reads a view cheaply,
+        Spark recomputes it each time -- ``current_posts`` is a join with a
+        shuffle, ``c_texts`` another.  A cached view is computed once, by the
+        statement that first reads it (``persist`` is lazy: no extra pass), and
+        spills to disk when memory is short.  At 1M posts the census took
+        597 s without this (each outlet-name pass re-joined the texts).
+        """
+        from pyspark import StorageLevel
+        from sqlglot import exp
+
+        for table in tree.find_all(exp.Table):
+            name = table.name
+            if name in self.temp_views and name not in self._cached:
+                frame = self.spark.table(name).persist(StorageLevel.MEMORY_AND_DISK)
+                frame.createOrReplaceTempView(name)
+                self._cached[name] = frame
 
     def _forget(self, name: str) -> None:
         frame = self._cached.pop(name, None)
