@@ -582,3 +582,48 @@ def test_version_changes_with_the_registry(tmp_path: Path) -> None:
     assert base.version == IndicatorRegistry.load().version
     path = _write(tmp_path, {"indicators": [{"key": "amaq", "disabled": True}]})
     assert IndicatorRegistry.load(path).version != base.version
+
+
+def test_name_patterns_are_tries_that_match_exactly_the_spellings() -> None:
+    """A name pattern is written as a trie (fast for Java's backtracking regex
+    under Spark); it must match exactly what the list of spellings matches,
+    in DuckDB's RE2 and in Python's ``re`` on the bare trie."""
+    import random
+    import re
+
+    import duckdb
+
+    from marsad.detect import indicators as ind
+
+    assert ind._trie(["ab", "abc", "ad", "b"]) == "(?:a(?:b(?:c)?|d)|b)"
+    for words in (["x"], ["ab", "abc", "abd"], ["قناة", "قناه", "ق"]):
+        trie = re.compile(ind._trie(sorted(words)))
+        probes = {w + c for w in words for c in ("", "z", "ة")} | {w[:-1] for w in words}
+        assert {p for p in probes if trie.fullmatch(p)} == set(words)
+
+    registry = IndicatorRegistry.load()
+    spellings: dict[str, list[str]] = {}
+    for key, kind, token in registry._tokens:
+        if kind == "name":
+            spellings.setdefault(key, []).append(token)
+    rng = random.Random(7)
+    con = duckdb.connect()
+    for key, pattern in registry.name_patterns().items():
+        literals = sorted(
+            {p + s for sp in spellings[key] for s, ps in ind._surfaces(sp) for p in ps}
+        )
+        listed = (
+            f"(?:^|[^{ind._RE2_WORD}])(?:{'|'.join(ind._re2_escape(x) for x in literals)})"
+            f"(?:$|[^{ind._RE2_WORD}])"
+        )
+        texts = []
+        for lit in literals:
+            texts += [lit, f"news {lit} today", f"x{lit}", f"{lit}x", f"({lit})", lit[:-1]]
+            texts.append(lit[: rng.randrange(1, len(lit) + 1)] + " " + rng.choice(literals))
+        got = con.execute(
+            "SELECT list(regexp_matches(t, ?) ORDER BY i), list(regexp_matches(t, ?) ORDER BY i) "
+            "FROM (SELECT unnest(?::VARCHAR[]) AS t, unnest(range(?)) AS i)",
+            [pattern, listed, texts, len(texts)],
+        ).fetchone()
+        assert got is not None and got[0] == got[1], key
+        assert any(got[0]) and not all(got[0]), key

@@ -98,7 +98,7 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -325,17 +325,43 @@ def _re2_escape(text: str) -> str:
 
 def _re2_pattern(spellings: Iterable[str]) -> str:
     """An RE2 pattern (DuckDB ``regexp_matches``) finding any of the normalised
-    *spellings* in normalised text by the rules of :func:`_occurs`."""
-    alternatives = sorted(
-        {
-            _re2_escape(prefix + surface)
-            for spelling in spellings
-            for surface, prefixes in _surfaces(spelling)
-            for prefix in prefixes
-        }
-    )
+    *spellings* in normalised text by the rules of :func:`_occurs`.
+
+    The spellings are written as a trie (``a(?:'maq|maq)``), not as a list of
+    alternatives: the same set of strings, so the same matches, but a
+    backtracking engine (Java's, under ``marsad spark census``) tries one
+    branch per character instead of every spelling at every position -- at
+    1M posts a list of ~50 spellings per outlet took 60-110 s a pass on Spark.
+    RE2 (DuckDB) runs either in linear time."""
+    literals = {
+        prefix + surface
+        for spelling in spellings
+        for surface, prefixes in _surfaces(spelling)
+        for prefix in prefixes
+    }
     word = _RE2_WORD
-    return f"(?:^|[^{word}])(?:{'|'.join(alternatives)})(?:$|[^{word}])"
+    return f"(?:^|[^{word}])(?:{_trie(sorted(literals))})(?:$|[^{word}])"
+
+
+def _trie(literals: Sequence[str]) -> str:
+    """One pattern matching exactly the strings *literals* (escaped for RE2), as a trie."""
+    root: dict[str, Any] = {}
+    for text in literals:
+        node = root
+        for ch in text:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        branches = [_re2_escape(ch) + emit(child) for ch, child in node.items() if ch != ""]
+        if not branches:
+            return ""
+        if len(branches) == 1 and "" not in node:
+            return branches[0]
+        group = "(?:" + "|".join(branches) + ")"
+        return group + "?" if "" in node else group
+
+    return emit(root)
 
 
 # -- the registry ------------------------------------------------------------------
