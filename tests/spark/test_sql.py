@@ -162,3 +162,23 @@ def test_an_insert_computes_only_its_own_rows(spark: Any) -> None:
         ours.execute("INSERT INTO dst SELECT marsad_probe(x) FROM src WHERE x % 4 = ?", [k])
     assert ours.execute("SELECT count(*), sum(x) FROM dst").fetchall() == [(50, sum(range(50)))]
     assert calls.value == 50
+
+
+def test_a_result_too_large_for_the_driver_says_what_to_set(engines: tuple[Any, Any]) -> None:
+    """Spark refuses results over ``spark.driver.maxResultSize`` (1 GB by
+    default); the message names the settings, not a Java stack."""
+    from pyspark.errors import PySparkException
+
+    from marsad.errors import StoreError
+
+    class TooLarge:
+        def toArrow(self) -> Any:  # noqa: N802 - PySpark's name
+            raise PySparkException(
+                "Total size of serialized results of 3 tasks (1030.0 MiB) is bigger than "
+                "spark.driver.maxResultSize (1024.0 MiB)\n\tat org.apache.spark..."
+            )
+
+    _, ours = engines
+    with pytest.raises(StoreError, match=r"maxResultSize \(1024.0 MiB\) -- a large one") as err:
+        ours._fetch(TooLarge())
+    assert "org.apache" not in str(err.value)

@@ -215,13 +215,28 @@ class SparkSQL:
         if isinstance(tree, exp.Insert):
             self._insert(tree)
             return _Cursor()
-        return _Cursor(self._sql(_spark(tree)).toArrow())
+        return _Cursor(self._fetch(self._sql(_spark(tree))))
 
     def _columns(self, name: str) -> list[str] | None:
         try:
             return list(self.spark.table(name).columns)
         except Exception:  # noqa: BLE001 - a CTE or subquery name: unknown here
             return None
+
+    def _fetch(self, frame: DataFrame) -> pa.Table:
+        """*frame*'s rows on the driver, as Arrow."""
+        from py4j.protocol import Py4JError
+        from pyspark.errors import PySparkException
+
+        try:
+            return frame.toArrow()
+        except (PySparkException, Py4JError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise StoreError(
+                f"Spark could not bring a result to the driver: {first[:500]} -- a large "
+                "one needs more driver memory: --conf spark.driver.memory=... and "
+                "--conf spark.driver.maxResultSize=... (docs/spark.md)"
+            ) from exc
 
     def _sql(self, text: str) -> DataFrame:
         from pyspark.errors import PySparkException
