@@ -37,6 +37,32 @@ workspace_option = click.option(
 )
 
 
+def analysis_options(f: Any) -> Any:
+    """The analysis's options (coordination window, Leiden resolution,
+    co-activity), shared with ``marsad spark network``."""
+    f = click.option(
+        "--coactivity",
+        type=click.Choice(["hashtag", "domain"]),
+        multiple=True,
+        help="Also link accounts that share rare hashtags or link domains (repeatable).",
+    )(f)
+    f = click.option(
+        "--resolution",
+        type=click.FloatRange(0, min_open=True),
+        default=1.0,
+        show_default=True,
+        help="Leiden resolution: above 1 finer communities, below 1 coarser.",
+    )(f)
+    return click.option(
+        "--coordination-window",
+        type=click.FloatRange(0, MAX_WINDOW_SECONDS, min_open=True),
+        default=DEFAULT_WINDOW_SECONDS,
+        show_default=True,
+        metavar="SECONDS",
+        help="Same text or link from distinct accounts within this many seconds is coordinated.",
+    )(f)
+
+
 @click.command(name="network")
 @workspace_option
 @click.option("--platform", default=None, help="Only this platform's accounts (x, telegram, ...).")
@@ -47,27 +73,7 @@ workspace_option = click.option(
     default=None,
     help="Write the annotated graph to FILE: .graphml (igraph, networkx) or .gexf (Gephi).",
 )
-@click.option(
-    "--coordination-window",
-    type=click.FloatRange(0, MAX_WINDOW_SECONDS, min_open=True),
-    default=DEFAULT_WINDOW_SECONDS,
-    show_default=True,
-    metavar="SECONDS",
-    help="Same text or link from distinct accounts within this many seconds is coordinated.",
-)
-@click.option(
-    "--resolution",
-    type=click.FloatRange(0, min_open=True),
-    default=1.0,
-    show_default=True,
-    help="Leiden resolution: above 1 finer communities, below 1 coarser.",
-)
-@click.option(
-    "--coactivity",
-    type=click.Choice(["hashtag", "domain"]),
-    multiple=True,
-    help="Also link accounts that share rare hashtags or link domains (repeatable).",
-)
+@analysis_options
 @click.option("--top", type=click.IntRange(1), default=10, show_default=True, help="Rows per list.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 def network(

@@ -20,7 +20,7 @@ import click
 
 from marsad.cli.census import CENSUS_SECTIONS, census_filter, census_options
 from marsad.cli.common import _emit_json, _run, err, json_option, out
-from marsad.network.cli import DEFAULT_WINDOW_SECONDS, MAX_WINDOW_SECONDS
+from marsad.network.cli import analysis_options
 
 __all__ = ["spark"]
 
@@ -48,6 +48,19 @@ _conf = click.option(
     metavar="KEY=VALUE",
     help="A Spark setting, as spark-submit's --conf (repeatable).",
 )
+
+
+def _in_session(master: str | None, conf: tuple[str, ...], work: Any) -> Any:
+    """*work(spark)* in the session of *master* and *conf*; a session this
+    command started is stopped after (spark-submit's is left to it)."""
+    from marsad.spark.io import parse_conf, session
+
+    spark_ = session(master, parse_conf(conf))
+    try:
+        return work(spark_)
+    finally:
+        if master:
+            spark_.stop()
 
 
 @click.group()
@@ -100,21 +113,19 @@ def scan(
     """
 
     def go() -> Any:
-        from marsad.spark.io import parse_conf, session
         from marsad.spark.scan import spark_scan
 
-        spark_ = session(master, parse_conf(conf))
-        try:
-            return spark_scan(
-                spark_,
+        return _in_session(
+            master,
+            conf,
+            lambda s: spark_scan(
+                s,
                 input_dir,
                 output_dir,
                 model=str(model_path) if model_path else None,
                 indicators=str(indicators_file) if indicators_file else None,
-            )
-        finally:
-            if master:
-                spark_.stop()
+            ),
+        )
 
     result = _run(go)
     if as_json:
@@ -164,23 +175,21 @@ def census(
 
     def go() -> Any:
         from marsad.spark.census import spark_census
-        from marsad.spark.io import parse_conf, session
 
         flt, registry = census_filter(opts)
-        spark_ = session(master, parse_conf(conf))
-        try:
-            return spark_census(
-                spark_,
+        return _in_session(
+            master,
+            conf,
+            lambda s: spark_census(
+                s,
                 input_dir,
                 flt,
                 outlets=registry,
                 sections=sections,
                 headline=headline,
                 output_dir=output_dir,
-            )
-        finally:
-            if master:
-                spark_.stop()
+            ),
+        )
 
     result = _run(go)
     if as_json:
@@ -241,18 +250,16 @@ def lineage(
 
     def go() -> Any:
         from marsad.accounts.lineage_model import LineagePairModel
-        from marsad.spark.io import parse_conf, session
         from marsad.spark.stages import spark_lineage
 
         model = LineagePairModel.load(model_path) if model_path else None
-        spark_ = session(master, parse_conf(conf))
-        try:
-            return spark_lineage(
-                spark_, input_dir, output_dir, platform=platform, threshold=threshold, model=model
-            )
-        finally:
-            if master:
-                spark_.stop()
+        return _in_session(
+            master,
+            conf,
+            lambda s: spark_lineage(
+                s, input_dir, output_dir, platform=platform, threshold=threshold, model=model
+            ),
+        )
 
     result = _run(go)
     if as_json:
@@ -318,19 +325,17 @@ def accounts(
     def go() -> Any:
         from marsad.accounts.score import AccountModel
         from marsad.cli.accounts import read_seeds
-        from marsad.spark.io import parse_conf, session
         from marsad.spark.stages import spark_accounts
 
         seeds = read_seeds(seeds_file) if seeds_file else None
         model = AccountModel.load(account_model) if account_model else None
-        spark_ = session(master, parse_conf(conf))
-        try:
-            return spark_accounts(
-                spark_, input_dir, output_dir, platform=platform, seeds=seeds, model=model, top=top
-            )
-        finally:
-            if master:
-                spark_.stop()
+        return _in_session(
+            master,
+            conf,
+            lambda s: spark_accounts(
+                s, input_dir, output_dir, platform=platform, seeds=seeds, model=model, top=top
+            ),
+        )
 
     result = _run(go)
     if as_json:
@@ -352,27 +357,7 @@ def accounts(
 @_master
 @_conf
 @click.option("--platform", default=None, help="Only this platform's accounts (x, telegram, ...).")
-@click.option(
-    "--coordination-window",
-    type=click.FloatRange(0, MAX_WINDOW_SECONDS, min_open=True),
-    default=DEFAULT_WINDOW_SECONDS,
-    show_default=True,
-    metavar="SECONDS",
-    help="Same text or link from distinct accounts within this many seconds is coordinated.",
-)
-@click.option(
-    "--resolution",
-    type=click.FloatRange(0, min_open=True),
-    default=1.0,
-    show_default=True,
-    help="Leiden resolution: above 1 finer communities, below 1 coarser.",
-)
-@click.option(
-    "--coactivity",
-    type=click.Choice(["hashtag", "domain"]),
-    multiple=True,
-    help="Also link accounts that share rare hashtags or link domains (repeatable).",
-)
+@analysis_options
 @click.option(
     "--export",
     "export",
@@ -412,13 +397,13 @@ def network(
     """
 
     def go() -> Any:
-        from marsad.spark.io import parse_conf, session
         from marsad.spark.stages import spark_network
 
-        spark_ = session(master, parse_conf(conf))
-        try:
-            return spark_network(
-                spark_,
+        return _in_session(
+            master,
+            conf,
+            lambda s: spark_network(
+                s,
                 input_dir,
                 output_dir,
                 platform=platform,
@@ -428,10 +413,8 @@ def network(
                 export=export,
                 top=top,
                 edges_only=edges_only,
-            )
-        finally:
-            if master:
-                spark_.stop()
+            ),
+        )
 
     result = _run(go)
     if as_json:
