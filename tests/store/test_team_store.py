@@ -103,6 +103,34 @@ def test_export_import_round_trip(any_store: Store, tmp_path: Path) -> None:
     assert sum(any_store.import_parquet(out).values()) == 0
 
 
+def test_an_import_replaces_the_detector_its_manifest_names(
+    any_store: Store, tmp_path: Path
+) -> None:
+    """An export saying ``replaces`` (as ``marsad spark lineage`` writes) removes
+    that detector's rows of those platforms first, in the same transaction;
+    other detectors and platforms stay; a second import changes nothing."""
+    old = [
+        Detection("lineage", "m1", "link", "x", "a>b", 0.9, {}),
+        Detection("lineage", "m1", "link", "telegram", "c>d", 0.8, {}),
+        Detection("risk", "r1", "post", "x", "42", 0.5, {}),
+    ]
+    any_store.write_detections(old)
+    with DuckDBStore(tmp_path / "run") as run:
+        run.write_detections([Detection("lineage", "m1", "link", "x", "e>f", 0.95, {})])
+        run.export_parquet(tmp_path / "out")
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    manifest["replaces"] = [{"detector": "lineage", "platforms": ["x"]}]
+    (tmp_path / "out" / "manifest.json").write_text(json.dumps(manifest))
+    for _ in range(2):
+        any_store.import_parquet(tmp_path / "out")
+        rows = any_store.query("SELECT detector, platform, target_id FROM detections ORDER BY ALL")
+        assert rows == [
+            ("lineage", "telegram", "c>d"),
+            ("lineage", "x", "e>f"),
+            ("risk", "x", "42"),
+        ]
+
+
 # -- the two stores give the same results ----------------------------------------------
 
 

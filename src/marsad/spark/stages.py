@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from marsad.model import Detection
     from marsad.spark.sql import SparkSQL
 
-__all__ = ["SparkStore", "spark_accounts", "spark_lineage", "spark_network"]
+__all__ = ["SparkStore", "interaction_edges", "spark_accounts", "spark_lineage", "spark_network"]
 
 
 class SparkStore:
