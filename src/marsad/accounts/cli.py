@@ -21,7 +21,7 @@ from rich.table import Table
 from marsad.config import WORKSPACE
 from marsad.errors import MarsadError
 
-__all__ = ["lineage_command"]
+__all__ = ["lineage_command", "link_options"]
 
 _err = Console(stderr=True)
 
@@ -96,6 +96,23 @@ def _table(result: Any, top: int) -> tuple[Table, Table]:
     return fams, links
 
 
+def link_options(f: Any) -> Any:
+    """``--threshold`` and ``--model`` of a lineage run, shared with ``marsad spark lineage``."""
+    f = click.option(
+        "--model",
+        "model_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="A lineage model (JSON) instead of the packaged one.",
+    )(f)
+    return click.option(
+        "--threshold",
+        type=float,
+        default=None,
+        help="Least calibrated probability of a link (default: the model's, chosen in training).",
+    )(f)
+
+
 @click.command(name="lineage")
 @click.option(
     "--workspace",
@@ -107,19 +124,7 @@ def _table(result: Any, top: int) -> tuple[Table, Table]:
     help="Workspace directory, or a team store's postgresql:// URL (env MARSAD_WORKSPACE).",
 )
 @click.option("--platform", default=None, help="Only this platform (default: every one).")
-@click.option(
-    "--threshold",
-    type=float,
-    default=None,
-    help="Least calibrated probability of a link (default: the model's, chosen in training).",
-)
-@click.option(
-    "--model",
-    "model_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="A lineage model (JSON) instead of the packaged one.",
-)
+@link_options
 @click.option(
     "--top", type=click.IntRange(min=1), default=20, show_default=True, help="Rows of each table."
 )

@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from marsad.accounts.cli import link_options
 from marsad.cli.census import CENSUS_SECTIONS, census_filter, census_options
 from marsad.cli.common import _emit_json, _run, err, json_option, out
 from marsad.network.cli import analysis_options
@@ -213,19 +214,7 @@ def census(
 @_master
 @_conf
 @click.option("--platform", default=None, help="Only this platform (default: every one).")
-@click.option(
-    "--threshold",
-    type=float,
-    default=None,
-    help="Least calibrated probability of a link (default: the model's, chosen in training).",
-)
-@click.option(
-    "--model",
-    "model_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    help="A lineage model (JSON) instead of the packaged one.",
-)
+@link_options
 @json_option
 def lineage(
     input_dir: str,
