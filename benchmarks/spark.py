@@ -141,7 +141,7 @@ def _spark_conf(partitions: int | None, export: Path, events: Path | None = None
     return conf
 
 
-def measure(work: Path, posts: int, repeat: int, sweep: bool) -> dict[str, Any]:
+def measure(work: Path, posts: int, repeat: int, sweep: bool, scan: bool = True) -> dict[str, Any]:
     ws, export = _prepare(work, posts)
     out: dict[str, Any] = {"posts": posts, "rows": []}
     embedded_census: Any = None
@@ -176,7 +176,7 @@ def measure(work: Path, posts: int, repeat: int, sweep: bool) -> dict[str, Any]:
             )
             note(label, m)
     scanned = 0
-    for _ in range(repeat):
+    for _ in range(repeat if scan else 0):
         with tempfile.TemporaryDirectory(dir=work) as scratch:
             copy = Path(scratch) / "ws"
             shutil.copytree(ws, copy)
@@ -184,7 +184,7 @@ def measure(work: Path, posts: int, repeat: int, sweep: bool) -> dict[str, Any]:
             scanned = int(_json(m.stdout)["scanned"])
             note("embedded scan", m)
     detections = None
-    for _ in range(repeat):
+    for _ in range(repeat if scan else 0):
         target = work / "spark-scan"
         events = _event_log(work)
         m = _run(
@@ -196,7 +196,9 @@ def measure(work: Path, posts: int, repeat: int, sweep: bool) -> dict[str, Any]:
             {"seconds": m.wall_s, "statements": 0, "slowest": [], "moved": _event_totals(events)}
         )
         note("Spark scan, local[2]", m)
-    base = {"census": median(times["embedded census"]), "scan": median(times["embedded scan"])}
+    base = {"census": median(times["embedded census"])}
+    if scan:
+        base["scan"] = median(times["embedded scan"])
     for key, values in times.items():
         stage = "census" if "census" in key else "scan"
         out["rows"].append(
@@ -328,16 +330,19 @@ def main() -> int:
         action="store_true",
         help="Instead: lineage, accounts and network, embedded against Spark.",
     )
+    ap.add_argument(
+        "--no-scan", action="store_true", help="The census only (the scans take longest)."
+    )
     ap.add_argument("--json-out", type=Path)
     args = ap.parse_args()
-    results = []
+    results: list[dict[str, Any]] = []
     for size in (int(x) for x in args.posts.split(",")):
         work = args.work / str(size)
         work.mkdir(parents=True, exist_ok=True)
         if args.stages:
             results.append(measure_stages(work, size, args.repeat))
         else:
-            results.append(measure(work, size, args.repeat, args.sweep))
+            results.append(measure(work, size, args.repeat, args.sweep, not args.no_scan))
     print("## marsad on Spark against the embedded store (`benchmarks/spark.py`)\n")
     print("\n".join(machine_lines(["pyspark", "sqlglot", "duckdb", "pyarrow"])))
     if args.stages:
@@ -358,10 +363,11 @@ def main() -> int:
             f"\n- census checked against the embedded one: differences per run "
             f"{r['census_differences']} (0 = equal)"
         )
-        print(
-            f"- scan: embedded scored {r['scanned']:,} posts; Spark wrote "
-            f"{r['spark_detections']:,} detections"
-        )
+        if r["spark_detections"] is not None:
+            print(
+                f"- scan: embedded scored {r['scanned']:,} posts; Spark wrote "
+                f"{r['spark_detections']:,} detections"
+            )
         for label, engines in r["engine"].items():
             first = engines[0]
             print(
