@@ -25,6 +25,9 @@ not counted (``--conf spark.driver.memory`` bounds the JVM).
 
     python benchmarks/spark.py --posts 1000000 --repeat 3 --sweep
 
+``--no-scan`` runs the census only, ``--no-census`` the scans only (at 10M
+posts each half takes most of an hour).
+
 ``--stages`` measures the account stages instead -- ``marsad lineage``,
 ``accounts`` and ``network`` against ``marsad spark lineage | accounts |
 network`` -- on the workspace scanned (their evidence) and its export, each
@@ -141,7 +144,9 @@ def _spark_conf(partitions: int | None, export: Path, events: Path | None = None
     return conf
 
 
-def measure(work: Path, posts: int, repeat: int, sweep: bool, scan: bool = True) -> dict[str, Any]:
+def measure(
+    work: Path, posts: int, repeat: int, sweep: bool, scan: bool = True, census: bool = True
+) -> dict[str, Any]:
     ws, export = _prepare(work, posts)
     out: dict[str, Any] = {"posts": posts, "rows": []}
     embedded_census: Any = None
@@ -152,14 +157,14 @@ def measure(work: Path, posts: int, repeat: int, sweep: bool, scan: bool = True)
         times.setdefault(key, []).append(m.wall_s)
         rss.setdefault(key, []).append(m.peak_rss_mb)
 
-    for _ in range(repeat):
+    for _ in range(repeat if census else 0):
         m = _run("census", "--workspace", str(ws), "--json")
         embedded_census = _json(m.stdout)
         note("embedded census", m)
     census_checks: list[int] = []
     engine: dict[str, Any] = {}
-    settings: list[tuple[str, int | None]] = [("Spark census, local[2]", None)]
-    if sweep:
+    settings: list[tuple[str, int | None]] = [("Spark census, local[2]", None)] if census else []
+    if sweep and census:
         settings += [(f"Spark census, {k} per core", 2 * k) for k in (1, 2, 4, 8)]
     for label, partitions in settings:
         for _ in range(repeat if partitions is None else 1):
@@ -196,7 +201,9 @@ def measure(work: Path, posts: int, repeat: int, sweep: bool, scan: bool = True)
             {"seconds": m.wall_s, "statements": 0, "slowest": [], "moved": _event_totals(events)}
         )
         note("Spark scan, local[2]", m)
-    base = {"census": median(times["embedded census"])}
+    base: dict[str, float] = {}
+    if census:
+        base["census"] = median(times["embedded census"])
     if scan:
         base["scan"] = median(times["embedded scan"])
     for key, values in times.items():
@@ -333,6 +340,7 @@ def main() -> int:
     ap.add_argument(
         "--no-scan", action="store_true", help="The census only (the scans take longest)."
     )
+    ap.add_argument("--no-census", action="store_true", help="The scans only.")
     ap.add_argument("--json-out", type=Path)
     args = ap.parse_args()
     results: list[dict[str, Any]] = []
@@ -342,7 +350,9 @@ def main() -> int:
         if args.stages:
             results.append(measure_stages(work, size, args.repeat))
         else:
-            results.append(measure(work, size, args.repeat, args.sweep, not args.no_scan))
+            results.append(
+                measure(work, size, args.repeat, args.sweep, not args.no_scan, not args.no_census)
+            )
     print("## marsad on Spark against the embedded store (`benchmarks/spark.py`)\n")
     print("\n".join(machine_lines(["pyspark", "sqlglot", "duckdb", "pyarrow"])))
     if args.stages:
@@ -359,10 +369,11 @@ def main() -> int:
                 r["rows"],
             )
         )
-        print(
-            f"\n- census checked against the embedded one: differences per run "
-            f"{r['census_differences']} (0 = equal)"
-        )
+        if r["census_differences"]:
+            print(
+                f"\n- census checked against the embedded one: differences per run "
+                f"{r['census_differences']} (0 = equal)"
+            )
         if r["spark_detections"] is not None:
             print(
                 f"- scan: embedded scored {r['scanned']:,} posts; Spark wrote "
