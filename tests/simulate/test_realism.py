@@ -18,6 +18,7 @@ import pytest
 from marsad.accounts.names import handle_stems
 from marsad.errors import ConfigError
 from marsad.pipeline import ingest_file
+from marsad.simulate import SimConfig
 from marsad.simulate.population import RENAMED
 from marsad.simulate.text import VARIATIONS
 from marsad.store.duckdb import DuckDBStore
@@ -342,3 +343,14 @@ def test_no_profile_is_dated_after_its_suspension(knobs: Sim) -> None:
                     assert suspended[handles[e["value"]]] <= at
     assert dated > 1000
     assert errors > 0
+
+
+def test_a_population_too_small_for_every_pool_still_simulates(tmp_path: Path) -> None:
+    """At 100 accounts the census-2014 profile leaves some follower pools empty
+    (a community with no covert accounts); those draw nobody instead of failing."""
+    config = SimConfig.from_profile("census-2014", accounts=100, posts=2000)
+    sim = run_sim(config, tmp_path, formats=("x-v2",))
+    ids = {a["native_id"] for a in sim.accounts}
+    followers = [u["id"] for page in sim.lines("x_v2_followers.jsonl") for u in page["data"]]
+    assert len(followers) == sim.summary.follow_edges > 0
+    assert set(followers) <= ids

@@ -67,6 +67,22 @@ class _Pool:
         picks = np.minimum(np.searchsorted(self.cum, u, side="right"), self.members.size - 1)
         return np.asarray(self.members[picks], dtype=np.int64)
 
+    def draw(
+        self,
+        rng: np.random.Generator,
+        at: np.ndarray,
+        owners: list[np.ndarray],
+        drawn: list[np.ndarray],
+    ) -> None:
+        """One follower for each position in *at*, appended to *owners* and *drawn*.
+
+        An empty pool (a small population may have no campaign accounts, or a
+        community no covert ones) draws nobody, and so owns nobody either.
+        """
+        picked = self.sample(rng, at.size)
+        owners.append(at[: picked.size])
+        drawn.append(picked)
+
 
 def build_follower_graph(
     pop: Population, config: SimConfig, rng: np.random.Generator
@@ -125,12 +141,9 @@ def build_follower_graph(
         for c in range(kc):
             sel = comm == c
             if sel.any():
-                owners.append(comm_pos[sel])
-                drawn.append(covert_pools[c].sample(rng, int(sel.sum())))
-        owners.append(np.repeat(np.arange(batch.size), n_peer))
-        drawn.append(campaign.sample(rng, int(n_peer.sum())))
-        owners.append(np.repeat(np.arange(batch.size), n_ord))
-        drawn.append(ordinary.sample(rng, int(n_ord.sum())))
+                covert_pools[c].draw(rng, comm_pos[sel], owners, drawn)
+        campaign.draw(rng, np.repeat(np.arange(batch.size), n_peer), owners, drawn)
+        ordinary.draw(rng, np.repeat(np.arange(batch.size), n_ord), owners, drawn)
         pos = np.concatenate(owners)
         src = np.concatenate(drawn).astype(np.int64)
         ok = src != batch[pos]
