@@ -4,11 +4,15 @@ observation."""
 
 from __future__ import annotations
 
+import base64
+import gzip
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -239,8 +243,7 @@ def test_raw_records_export_in_key_order_by_slices(tmp_path: Path, monkeypatch: 
                     RawRow(n, n + 1, f"{s}:{n}:".encode() * (n + 1)) for n in range(part, 30, 3)
                 ]
                 a.write_batch(Batch(s, [], rows[::-1], [], 30, part == 1), datetime.now(UTC))
-        # iter_table is SELECT * ... ORDER BY the key (source_id, record_no)
-        expected = [tuple(r.values()) for r in a.iter_table("raw_records")]
+        expected = a.query("SELECT * FROM raw_records ORDER BY source_id, record_no")
         assert len(expected) == 90
         for chunk in (1, 50, 400, 10**9):
             monkeypatch.setattr(DuckDBStore, "RAW_CHUNK_BYTES", chunk)
@@ -248,9 +251,34 @@ def test_raw_records_export_in_key_order_by_slices(tmp_path: Path, monkeypatch: 
             got = pq.read_table(tmp_path / f"pq{chunk}" / "raw_records.parquet").to_pylist()
             assert [tuple(r.values()) for r in got] == expected, f"slices of {chunk} bytes"
             assert not list((tmp_path / f"pq{chunk}").glob("*.tmp"))
+            # the JSONL export (and iter_table) read the same slices
+            assert [tuple(r.values()) for r in a.iter_table("raw_records")] == expected
+            export_workspace(a, tmp_path / f"j{chunk}.jsonl.gz", "jsonl")
+            with gzip.open(tmp_path / f"j{chunk}.jsonl.gz", "rb") as fh:
+                lines = [orjson.loads(line) for line in fh][1:]
+            raw = [
+                (r["source_id"], r["record_no"], r["line_no"], base64.b64decode(r["raw"]["$b64"]))
+                for r in (x["row"] for x in lines if x["table"] == "raw_records")
+            ]
+            assert raw == expected, f"JSONL, slices of {chunk} bytes"
     # an empty table is still a file with the table's columns
     with DuckDBStore(tmp_path / "empty") as e:
         export_workspace(e, tmp_path / "pq-empty", "parquet")
     empty = pq.read_table(tmp_path / "pq-empty" / "raw_records.parquet")
     assert empty.num_rows == 0
     assert empty.column_names == ["source_id", "record_no", "line_no", "raw"]
+
+
+def test_a_failed_jsonl_export_leaves_nothing_behind(tmp_path: Path, monkeypatch: Any) -> None:
+    with DuckDBStore(tmp_path / "a") as a:
+        a.begin_source(SourceInfo("s", "s.jsonl", 10, "test", "1"), datetime.now(UTC))
+        a.write_batch(Batch("s", [], [RawRow(1, 1, b"x")], [], 1, True), datetime.now(UTC))
+
+        def broken(self: DuckDBStore, table: str, batch_rows: int = 10000) -> Any:
+            yield {"source_id": "s"}
+            raise OSError("disk full")
+
+        monkeypatch.setattr(DuckDBStore, "iter_table", broken)
+        with pytest.raises(OSError, match="disk full"):
+            export_workspace(a, tmp_path / "out" / "x.jsonl.gz", "jsonl")
+    assert list((tmp_path / "out").iterdir()) == []

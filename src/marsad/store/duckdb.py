@@ -409,6 +409,10 @@ class DuckDBStore(Store):
         """Every row of *table* in primary-key order, as dicts."""
         if table not in TABLES:
             raise StoreError(f"unknown table {table!r}")
+        if table == "raw_records":  # whole pages: sorted a slice at a time (below)
+            for rows in self._raw_record_slices():
+                yield from rows.to_pylist()
+            return
         order = ", ".join(KEYS[table])
         cur = self.con.cursor()
         cur.execute(f"SELECT * FROM {table} ORDER BY {order}")
@@ -495,19 +499,32 @@ class DuckDBStore(Store):
     RAW_CHUNK_BYTES = 256 * 2**20
 
     def _write_raw_records(self, target: Path) -> None:
-        """``raw_records`` as Parquet in key order, a slice of keys at a time.
+        """``raw_records`` as Parquet in key order (:meth:`_raw_record_slices`)."""
+        import pyarrow.parquet as pq
+
+        schema = self.table_schema("raw_records")
+        with pq.ParquetWriter(str(target), schema) as writer:
+            wrote = False
+            for rows in self._raw_record_slices():
+                writer.write_table(rows.cast(schema), row_group_size=4096)
+                wrote = True
+            if not wrote:
+                writer.write_table(schema.empty_table())
+
+    def _raw_record_slices(self) -> Iterator[pa.Table]:
+        """``raw_records`` in key order, a slice of keys at a time.
 
         A raw record is a whole input line or page (an X API page is 40 KB and
         up), and DuckDB's sort does not spill such values: at 10M posts the
         ``ORDER BY`` of the raw records (246,493 pages, 16.5 GB) failed for
         lack of memory at 18.8 GB, with a 6 GB limit as well.  So only the keys
         and sizes are sorted; the rows are then read a slice of keys at a time
-        (about :attr:`RAW_CHUNK_BYTES` of payload each), put in order in Arrow,
-        and appended to one Parquet file.  The file holds the same rows in the
-        same order as the ``ORDER BY`` would.
+        (about :attr:`RAW_CHUNK_BYTES` of payload each, within one source) and
+        put in order in Arrow.  Together the slices are the rows the ``ORDER
+        BY`` would give, in its order.  Both exports (Parquet and JSONL) read
+        them so.
         """
         import pyarrow.compute as pc
-        import pyarrow.parquet as pq
 
         keys = arrow_table(
             self.con.sql(
@@ -518,30 +535,26 @@ class DuckDBStore(Store):
         sources = keys["source_id"].to_pylist()
         numbers = keys["record_no"].to_pylist()
         sizes = keys["n"].to_pylist()
-        schema = self.table_schema("raw_records")
-        with pq.ParquetWriter(str(target), schema) as writer:
-            if not numbers:
-                writer.write_table(schema.empty_table())
-            start = 0
-            while start < len(numbers):
-                end, payload = start, 0
-                while (
-                    end < len(numbers)
-                    and sources[end] == sources[start]
-                    and (end == start or payload + sizes[end] <= self.RAW_CHUNK_BYTES)
-                ):
-                    payload += sizes[end]
-                    end += 1
-                rows = arrow_table(
-                    self.con.execute(
-                        "SELECT * FROM raw_records WHERE source_id = $s "
-                        "AND record_no BETWEEN $lo AND $hi",
-                        {"s": sources[start], "lo": numbers[start], "hi": numbers[end - 1]},
-                    )
+        del keys
+        start = 0
+        while start < len(numbers):
+            end, payload = start, 0
+            while (
+                end < len(numbers)
+                and sources[end] == sources[start]
+                and (end == start or payload + sizes[end] <= self.RAW_CHUNK_BYTES)
+            ):
+                payload += sizes[end]
+                end += 1
+            rows = arrow_table(
+                self.con.execute(
+                    "SELECT * FROM raw_records WHERE source_id = $s "
+                    "AND record_no BETWEEN $lo AND $hi",
+                    {"s": sources[start], "lo": numbers[start], "hi": numbers[end - 1]},
                 )
-                rows = rows.take(pc.sort_indices(rows, [("record_no", "ascending")]))
-                writer.write_table(rows.cast(schema), row_group_size=4096)
-                start = end
+            )
+            yield rows.take(pc.sort_indices(rows, [("record_no", "ascending")]))
+            start = end
 
     def import_parquet(self, directory: Path) -> dict[str, int]:
         manifest = directory / "manifest.json"

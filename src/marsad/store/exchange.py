@@ -102,9 +102,9 @@ def _encode(value: Any) -> Any:
     return value
 
 
-def _open_write(path: Path) -> IO[bytes]:
+def _open_write(path: Path, gz: bool) -> IO[bytes]:
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.name.endswith(".gz"):
+    if gz:
         return cast(IO[bytes], gzip.open(path, "wb"))
     return open(path, "wb")  # noqa: SIM115
 
@@ -112,17 +112,22 @@ def _open_write(path: Path) -> IO[bytes]:
 def export_jsonl(store: Store, path: Path) -> dict[str, int]:
     counts: dict[str, int] = {}
     tmp = path.with_name(path.name + ".tmp")
-    with _open_write(tmp) as fh:
-        fh.write(orjson.dumps({"marsad_export": 1, "schema_version": store.schema_version()}))
-        fh.write(b"\n")
-        for table in TABLES:
-            n = 0
-            for row in store.iter_table(table):
-                line = {"table": table, "row": {k: _encode(v) for k, v in row.items()}}
-                fh.write(orjson.dumps(line))
-                fh.write(b"\n")
-                n += 1
-            counts[table] = n
+    try:
+        # gzip by the name asked for (the temporary name ends in .tmp)
+        with _open_write(tmp, gz=path.name.endswith(".gz")) as fh:
+            fh.write(orjson.dumps({"marsad_export": 1, "schema_version": store.schema_version()}))
+            fh.write(b"\n")
+            for table in TABLES:
+                n = 0
+                for row in store.iter_table(table):
+                    line = {"table": table, "row": {k: _encode(v) for k, v in row.items()}}
+                    fh.write(orjson.dumps(line))
+                    fh.write(b"\n")
+                    n += 1
+                counts[table] = n
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # nothing half-written stays behind
+        raise
     tmp.replace(path)
     return counts
 
