@@ -62,7 +62,7 @@ def test_a_lead_refers_sends_and_applies_a_reply(analysed_ws: Path) -> None:
         done = r.headers["location"]
         assert re.fullmatch(r"/referrals/1\?reply=[\w-]{16,}", done), done
         page = client.get(f"{done}&lang=en")
-        assert "1 items changed" in page.text and "1 rows skipped" in page.text
+        assert "Items changed: 1" in page.text and "rows skipped: 1" in page.text
         assert '<li dir="ltr">3: ' in page.text  # the skipped row, named
         # the removal's source in the page's language, the references' header translated
         assert "(the platform)" in page.text and "(platform)" not in page.text
@@ -70,7 +70,7 @@ def test_a_lead_refers_sends_and_applies_a_reply(analysed_ws: Path) -> None:
         # reloading shows the summary again and applies nothing twice
         states = review.db.value("SELECT count(*) FROM audit_log WHERE action = 'referral.state'")
         again_page = client.get(done)
-        assert "1 عنصرًا تغيّر" in again_page.text and "(المنصة)" in again_page.text
+        assert "عناصر تغيّرت: 1" in again_page.text and "(المنصة)" in again_page.text
         assert "<th>المرجع</th>" in again_page.text
         assert (
             review.db.value("SELECT count(*) FROM audit_log WHERE action = 'referral.state'")
@@ -80,14 +80,14 @@ def test_a_lead_refers_sends_and_applies_a_reply(analysed_ws: Path) -> None:
         switch = re.search(r'href="(/lang/en\?next=[^"]+)"', again_page.text)
         assert switch is not None and switch[1] == f"/lang/en?next={done}"
         switched = client.get(switch[1].replace("&amp;", "&"))
-        assert switched.status_code == 200 and "1 items changed" in switched.text
+        assert switched.status_code == 200 and "Items changed: 1" in switched.text
         client.cookies.delete("marsad_lang")
         # the form's address, opened: the referral's page, not 405
         r = client.get("/referrals/1/reply", follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"] == "/referrals/1"
         # without the token, or another's: no summary
-        assert "items changed" not in client.get("/referrals/1?lang=en").text
-        assert "items changed" not in client.get("/referrals/1?reply=forged&lang=en").text
+        assert "Items changed" not in client.get("/referrals/1?lang=en").text
+        assert "Items changed" not in client.get("/referrals/1?reply=forged&lang=en").text
         # the API: the same reply again changes nothing
         again = client.post(
             "/api/v1/referrals/1/reply", content=reply.encode(), headers={"X-CSRF-Token": csrf}
@@ -102,7 +102,7 @@ def test_a_lead_refers_sends_and_applies_a_reply(analysed_ws: Path) -> None:
         # a viewer reads, and may not change anything
         viewer, vcsrf = login(app, "viewer1")
         assert viewer.get("/referrals/1").status_code == 200
-        assert "items changed" not in viewer.get(f"{done}&lang=en").text  # the lead's summary
+        assert "Items changed" not in viewer.get(f"{done}&lang=en").text  # the lead's summary
         denied = viewer.post(
             "/referrals/1/reply",
             data={"csrf": vcsrf},

@@ -315,8 +315,8 @@ def refer_reply(path: Path, referral_id: int | None, workspace: Path | str, as_j
         _emit_json(result.as_dict())
         return
     out.print(
-        f"{result.applied:,} items changed, {result.unchanged:,} unchanged, "
-        f"{len(result.skipped):,} rows skipped",
+        f"items changed: {result.applied:,}, unchanged: {result.unchanged:,}, "
+        f"rows skipped: {len(result.skipped):,}",
         highlight=False,
     )
     for line, reason in result.skipped:
