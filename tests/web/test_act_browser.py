@@ -224,7 +224,7 @@ def test_a_lead_refers_records_a_reply_and_reads_the_transparency_report(
         check_language(page, "en")
         assert page.inner_text("h1").startswith(f"{text('referral', 'en')} {rid}")
         assert page.inner_text("main p.card") == (
-            f"1 {text('applied', 'en')} · 0 {text('unchanged', 'en')} · 1 {text('skipped', 'en')}"
+            f"{text('applied', 'en')}: 1 · {text('unchanged', 'en')}: 0 · {text('skipped', 'en')}: 1"
         )
         assert [r[4] for r in rows(page).values()].count(text("state_removed", "en")) == 2
         check_one_line(page)
@@ -234,7 +234,7 @@ def test_a_lead_refers_records_a_reply_and_reads_the_transparency_report(
         page.click('header .who a[lang="ar"]')
         page.wait_for_url(result)
         check_language(page, "ar")
-        assert page.inner_text("main p.card").startswith(f"1 {text('applied', 'ar')}")
+        assert page.inner_text("main p.card").startswith(f"{text('applied', 'ar')}: 1")
         # the upload's address, opened: the referral's page
         page.goto(f"{site.url}/referrals/{rid}/reply")
         page.wait_for_url(re.compile(rf"/referrals/{rid}$"))
@@ -336,7 +336,7 @@ def check_reply_shown(page: Page, refs: list[str]) -> None:
     check_language(page, "ar")
     summary = page.inner_text("main p.card")
     assert summary == (
-        f"1 {text('applied', 'ar')} · 0 {text('unchanged', 'ar')} · 1 {text('skipped', 'ar')}"
+        f"{text('applied', 'ar')}: 1 · {text('unchanged', 'ar')}: 0 · {text('skipped', 'ar')}: 1"
     )
     reasons = page.eval_on_selector_all("main ul.card li", "ls => ls.map(l => l.innerText)")
     assert reasons == [
